@@ -1,0 +1,53 @@
+/* Every option eisd has, its default, and the command-line parser. */
+#ifndef EISD_CONFIG_H
+#define EISD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum protocol {
+	PROTOCOL_HTTP,
+	PROTOCOL_ECHO,
+	PROTOCOL_FILE,
+};
+
+#define CONFIG_MAX_HEADERS 32
+#define CONFIG_MAX_MIME 64
+
+struct config {
+	const char *root;        /* document root */
+	const char *bind;        /* address to listen on */
+	int port;                /* 0: let the kernel pick */
+	int threads;             /* worker threads */
+	enum protocol protocol;
+
+	/* Deadlines, in seconds (--timeout sets all three). */
+	int header_timeout;      /* whole request head must arrive by then */
+	int keepalive_timeout;   /* idle keep-alive connection */
+	int send_timeout;        /* client not reading its response */
+	int shutdown_grace;      /* in-flight responses may finish */
+
+	size_t max_request_bytes; /* largest request head */
+	uint64_t max_body_bytes;  /* largest request body we discard */
+	long max_connections;     /* 0: derived from RLIMIT_NOFILE */
+
+	const char *access_log;  /* NULL or "-": stdout */
+	bool quiet;              /* no access log */
+};
+
+void config_defaults(struct config *cfg);
+
+enum config_result {
+	CONFIG_OK,
+	CONFIG_EXIT,  /* --help or --version printed; exit 0 */
+	CONFIG_USAGE, /* message in err; exit 2 */
+};
+
+enum config_result config_parse(struct config *cfg, int argc, char **argv,
+				char *err, size_t errlen);
+
+/* Prints the --help text to stdout. */
+void config_usage(void);
+
+#endif

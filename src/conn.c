@@ -1,0 +1,549 @@
+/* One connection's life: reading, handing bytes to the protocol, sending
+ * the queued output (writev + sendfile), deadlines, and closing. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "conn_io.h"
+#include "loop.h"
+#include "proto.h"
+#include "server.h"
+
+/* Output buffers larger than this are freed after each response so a big
+ * listing does not pin memory on a keep-alive connection. */
+#define OUT_KEEP_CAP 16384
+#define LINGER_MS 2000
+
+/* ---- deadlines ---- */
+
+static int timer_duration_ms(const struct worker *w, enum conn_timer t)
+{
+	const struct config *cfg = w->srv->cfg;
+	switch (t) {
+	case TIMER_HEADER: return cfg->header_timeout * 1000;
+	case TIMER_IDLE:   return cfg->keepalive_timeout * 1000;
+	case TIMER_SEND:   return cfg->send_timeout * 1000;
+	case TIMER_LINGER: return LINGER_MS;
+	default:           return 0;
+	}
+}
+
+static void timer_unlink(struct conn *c)
+{
+	struct worker *w = c->w;
+	if (c->timer == TIMER_NONE)
+		return;
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		w->timer_head[c->timer] = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	else
+		w->timer_tail[c->timer] = c->tprev;
+	c->tprev = c->tnext = NULL;
+	c->timer = TIMER_NONE;
+}
+
+void conn_timer_set(struct conn *c, enum conn_timer t)
+{
+	struct worker *w = c->w;
+
+	timer_unlink(c);
+	c->timer = t;
+	c->deadline_ms = w->now_ms + (uint64_t)timer_duration_ms(w, t);
+	c->tprev = w->timer_tail[t];
+	c->tnext = NULL;
+	if (w->timer_tail[t])
+		w->timer_tail[t]->tnext = c;
+	else
+		w->timer_head[t] = c;
+	w->timer_tail[t] = c;
+}
+
+/* ---- output queue ---- */
+
+static int buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int seg_push(struct conn *c, struct out_seg s)
+{
+	if (c->nsegs == c->seg_cap) {
+		unsigned cap = c->seg_cap ? c->seg_cap * 2 : 4;
+		struct out_seg *n = realloc(c->segs, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		c->segs = n;
+		c->seg_cap = cap;
+	}
+	c->segs[c->nsegs++] = s;
+	return 0;
+}
+
+/* Bytes just appended to out join the last segment when it is memory. */
+static int seg_add_mem(struct conn *c, size_t off, size_t len)
+{
+	if (c->nsegs && c->segs[c->nsegs - 1].fd < 0) {
+		c->segs[c->nsegs - 1].len += len;
+		return 0;
+	}
+	return seg_push(c, (struct out_seg){ .fd = -1, .mem_off = off, .len = len });
+}
+
+int conn_out_bytes(struct conn *c, const void *p, size_t len)
+{
+	size_t off = c->out.len;
+
+	if (len == 0)
+		return 0;
+	if (buf_reserve(&c->out, len))
+		return -1;
+	memcpy(c->out.p + off, p, len);
+	c->out.len += len;
+	return seg_add_mem(c, off, len);
+}
+
+int conn_out_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	size_t off = c->out.len;
+	int n;
+
+	if (buf_reserve(&c->out, 256))
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(c->out.p + off, c->out.cap - off, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= c->out.cap - off) {
+		if (buf_reserve(&c->out, (size_t)n + 1))
+			return -1;
+		va_start(ap, fmt);
+		vsnprintf(c->out.p + off, c->out.cap - off, fmt, ap);
+		va_end(ap);
+	}
+	c->out.len += (size_t)n;
+	return seg_add_mem(c, off, (size_t)n);
+}
+
+int conn_out_file(struct conn *c, int fd, off_t off, uint64_t len)
+{
+	if (c->body_fd >= 0 && c->body_fd != fd)
+		return -1; /* one body file per response */
+	c->body_fd = fd;
+	if (len == 0)
+		return 0;
+	return seg_push(c, (struct out_seg){ .fd = fd, .file_off = off, .len = len });
+}
+
+bool conn_has_output(const struct conn *c)
+{
+	return c->seg_next < c->nsegs;
+}
+
+static void out_reset(struct conn *c)
+{
+	c->nsegs = c->seg_next = 0;
+	c->out.len = 0;
+	if (c->out.cap > OUT_KEEP_CAP || c->close_after) {
+		free(c->out.p);
+		c->out.p = NULL;
+		c->out.cap = 0;
+	}
+	if (c->body_fd >= 0) {
+		close(c->body_fd);
+		c->body_fd = -1;
+	}
+}
+
+/* ---- life cycle ---- */
+
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->w = w;
+	c->state = CONN_READING;
+	c->timer = TIMER_NONE;
+	c->body_fd = -1;
+	c->peer = *peer;
+	c->connected_at = w->now;
+	conn_format_addr(peer, c->peer_addr, sizeof(c->peer_addr));
+	if (loop_add(w->loop, fd, LOOP_READ, c)) {
+		free(c);
+		return NULL;
+	}
+	conn_timer_set(c, TIMER_HEADER);
+
+	pthread_mutex_lock(&w->clients_lock);
+	c->cnext = w->clients;
+	if (w->clients)
+		w->clients->cprev = c;
+	w->clients = c;
+	w->nclients++;
+	pthread_mutex_unlock(&w->clients_lock);
+	return c;
+}
+
+void conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	timer_unlink(c);
+	pthread_mutex_lock(&w->clients_lock);
+	if (c->cprev)
+		c->cprev->cnext = c->cnext;
+	else
+		w->clients = c->cnext;
+	if (c->cnext)
+		c->cnext->cprev = c->cprev;
+	w->nclients--;
+	pthread_mutex_unlock(&w->clients_lock);
+
+	close(c->fd); /* also removes it from epoll */
+	if (c->body_fd >= 0)
+		close(c->body_fd);
+	free(c->in.p);
+	free(c->out.p);
+	free(c->segs);
+	free(c);
+	atomic_fetch_sub(&w->srv->nconns, 1);
+}
+
+/* Closes without cutting off the response: if the client may still be
+ * sending, a close() would answer with RST and could destroy the reply
+ * in flight, so shut down our side and drain for a while first. */
+static void conn_finish(struct conn *c)
+{
+	char scratch[512];
+	ssize_t n;
+
+	if (c->in.len == 0 && !c->read_eof) {
+		n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			conn_close(c);
+			return;
+		}
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->read_eof) {
+		conn_close(c);
+		return;
+	}
+	shutdown(c->fd, SHUT_WR);
+	free(c->in.p);
+	c->in.p = NULL;
+	c->in.len = c->in.cap = 0;
+	c->state = CONN_LINGER;
+	loop_mod(c->w->loop, c->fd, LOOP_READ, c);
+	conn_timer_set(c, TIMER_LINGER);
+}
+
+static void conn_linger_read(struct conn *c)
+{
+	char scratch[4096];
+
+	for (;;) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		conn_close(c);
+		return;
+	}
+}
+
+/* Sends queued output. Returns 1 when all is sent, 0 when the socket is
+ * full (now waiting for LOOP_WRITE), -1 on a dead connection. */
+static int conn_send(struct conn *c)
+{
+	struct worker *w = c->w;
+	bool progressed = false;
+
+	while (c->seg_next < c->nsegs) {
+		struct out_seg *s = &c->segs[c->seg_next];
+		ssize_t n;
+
+		if (s->fd < 0) {
+			struct iovec iov[16];
+			unsigned k = 0, i = c->seg_next;
+			struct msghdr msg = { 0 };
+			int flags = MSG_NOSIGNAL;
+
+			for (; i < c->nsegs && k < 16 && c->segs[i].fd < 0; i++, k++) {
+				iov[k].iov_base = c->out.p + c->segs[i].mem_off;
+				iov[k].iov_len = (size_t)c->segs[i].len;
+			}
+			/* More to follow from a file: let the kernel merge
+			 * the header with the first body bytes. */
+			if (i < c->nsegs)
+				flags |= MSG_MORE;
+			msg.msg_iov = iov;
+			msg.msg_iovlen = k;
+			n = sendmsg(c->fd, &msg, flags);
+			if (n < 0)
+				goto fail;
+			atomic_fetch_add_explicit(&w->stats.bytes_sent, (uint64_t)n, memory_order_relaxed);
+			progressed = true;
+			while (n > 0) {
+				s = &c->segs[c->seg_next];
+				if ((uint64_t)n >= s->len) {
+					n -= (ssize_t)s->len;
+					c->seg_next++;
+				} else {
+					s->mem_off += (size_t)n;
+					s->len -= (uint64_t)n;
+					n = 0;
+				}
+			}
+		} else {
+			size_t chunk = s->len > 0x7ffff000 ? 0x7ffff000 : (size_t)s->len;
+			n = sendfile(c->fd, s->fd, &s->file_off, chunk);
+			if (n < 0)
+				goto fail;
+			if (n == 0)
+				return -1; /* the file shrank under us */
+			atomic_fetch_add_explicit(&w->stats.bytes_sent, (uint64_t)n, memory_order_relaxed);
+			progressed = true;
+			s->len -= (uint64_t)n;
+			if (s->len == 0)
+				c->seg_next++;
+		}
+		continue;
+fail:
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (c->state != CONN_WRITING) {
+				c->state = CONN_WRITING;
+				loop_mod(w->loop, c->fd, LOOP_WRITE, c);
+				conn_timer_set(c, TIMER_SEND);
+			} else if (progressed) {
+				conn_timer_set(c, TIMER_SEND);
+			}
+			return 0;
+		}
+		return -1;
+	}
+	out_reset(c);
+	if (c->state == CONN_WRITING) {
+		c->state = CONN_READING;
+		loop_mod(w->loop, c->fd, LOOP_READ, c);
+	}
+	return 1;
+}
+
+static void conn_wait_next(struct conn *c)
+{
+	if (c->in.len)
+		conn_timer_set(c, TIMER_HEADER);
+	else
+		conn_timer_set(c, TIMER_IDLE);
+}
+
+/* Feeds buffered input to the protocol until it needs more bytes or a
+ * response is waiting on the socket. Returns -1 when c was freed. */
+static int conn_process(struct conn *c)
+{
+	const struct proto *p = c->w->srv->proto;
+
+	while (c->state == CONN_READING) {
+		long r = 0;
+
+		if (c->in.len) {
+			r = p->on_input(c, c->in.p, c->in.len);
+			if (r < 0) {
+				conn_close(c);
+				return -1;
+			}
+			if (r > 0) {
+				c->in.len -= (size_t)r;
+				if (c->in.len)
+					memmove(c->in.p, c->in.p + r, c->in.len);
+			}
+		}
+		if (!conn_has_output(c)) {
+			if (r == 0 && c->in.len == c->in.cap && c->in.cap) {
+				p->on_overflow(c);
+				c->close_after = true;
+				if (!conn_has_output(c)) {
+					conn_close(c);
+					return -1;
+				}
+			} else if (r == 0 || c->in.len == 0) {
+				break;
+			} else {
+				continue;
+			}
+		}
+		int s = conn_send(c);
+		if (s < 0) {
+			conn_close(c);
+			return -1;
+		}
+		if (s == 0)
+			return 0;
+		if (c->close_after || atomic_load(&c->w->srv->stopping)) {
+			conn_finish(c);
+			return -1;
+		}
+		conn_wait_next(c);
+	}
+	if (c->state == CONN_READING) {
+		if (c->in.len == 0 && c->in.p) {
+			free(c->in.p);
+			c->in.p = NULL;
+			c->in.cap = 0;
+		}
+		if (c->read_eof) {
+			conn_close(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void conn_read(struct conn *c)
+{
+	size_t cap = c->w->srv->cfg->max_request_bytes;
+
+	for (;;) {
+		ssize_t n;
+
+		if (!c->in.p) {
+			c->in.p = malloc(cap);
+			if (!c->in.p) {
+				conn_close(c);
+				return;
+			}
+			c->in.cap = cap;
+			c->in.len = 0;
+		}
+		if (c->in.len == c->in.cap)
+			break; /* the protocol is consuming; wait */
+		n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
+		if (n > 0) {
+			size_t room = c->in.cap - c->in.len;
+			if (c->timer == TIMER_IDLE)
+				conn_timer_set(c, TIMER_HEADER);
+			c->in.len += (size_t)n;
+			if (conn_process(c) < 0)
+				return;
+			if (c->state != CONN_READING || (size_t)n < room)
+				return;
+			continue;
+		}
+		if (n == 0) {
+			c->read_eof = true;
+			conn_close(c);
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			conn_close(c);
+			return;
+		}
+		if (c->in.len == 0) {
+			free(c->in.p);
+			c->in.p = NULL;
+			c->in.cap = 0;
+		}
+		return;
+	}
+}
+
+void conn_on_event(struct conn *c, int mask)
+{
+	switch (c->state) {
+	case CONN_WRITING:
+		if (mask & LOOP_WRITE) {
+			int s = conn_send(c);
+			if (s < 0) {
+				conn_close(c);
+				return;
+			}
+			if (s == 0)
+				return;
+			if (c->close_after || atomic_load(&c->w->srv->stopping)) {
+				conn_finish(c);
+				return;
+			}
+			conn_wait_next(c);
+			conn_process(c);
+		}
+		return;
+	case CONN_READING:
+		if (mask & LOOP_READ)
+			conn_read(c);
+		return;
+	case CONN_LINGER:
+		conn_linger_read(c);
+		return;
+	}
+}
+
+void conn_on_timeout(struct conn *c)
+{
+	enum conn_timer t = c->timer;
+
+	timer_unlink(c);
+	if (t == TIMER_HEADER && c->state == CONN_READING && c->w->srv->proto->on_header_timeout) {
+		c->close_after = true;
+		c->w->srv->proto->on_header_timeout(c);
+		if (conn_has_output(c)) {
+			int s = conn_send(c);
+			if (s < 0)
+				conn_close(c);
+			else if (s > 0)
+				conn_finish(c);
+			return;
+		}
+	}
+	conn_close(c);
+}
+
+void conn_format_addr(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	const void *a = NULL;
+	int fam = ss->ss_family;
+
+	if (fam == AF_INET)
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (fam == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (!a || !inet_ntop(fam, a, out, (socklen_t)len))
+		snprintf(out, len, "-");
+}

@@ -1,0 +1,31 @@
+/* The seam between the engine and a protocol (http, echo, file). The
+ * engine owns sockets, buffers, deadlines and limits; a protocol turns
+ * input bytes into queued output and knows nothing of epoll. */
+#ifndef EISD_PROTO_H
+#define EISD_PROTO_H
+
+#include <stddef.h>
+
+struct conn;
+struct server;
+
+struct proto {
+	const char *name;
+	/* Consumes input. Returns the bytes consumed (0: need more), or -1 to
+	 * close at once. May queue output (conn_out_*) and set close_after.
+	 * Called only when no output is pending. */
+	long (*on_input)(struct conn *c, const char *data, size_t len);
+	/* The input buffer is full and on_input still wants more. May queue
+	 * an error; the connection closes after it. */
+	void (*on_overflow)(struct conn *c);
+	/* The request head did not arrive in time. May queue a reply; the
+	 * connection closes after it. */
+	void (*on_header_timeout)(struct conn *c);
+	/* A new connection over --max-connections, on a non-blocking fd that
+	 * is closed right after: a best-effort short reply, or nothing. */
+	void (*on_reject)(int fd);
+};
+
+extern const struct proto proto_http;
+
+#endif

@@ -1,0 +1,88 @@
+/* The server: the listening socket, the worker threads, start and stop,
+ * and the registry of clients each worker keeps. */
+#ifndef EISD_SERVER_H
+#define EISD_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "conn.h"
+#include "httpdate.h"
+#include "log.h"
+
+struct loop;
+struct mime_table;
+struct proto;
+struct server;
+
+/* Counters a worker bumps without locks; readers sum them (status). */
+struct worker_stats {
+	atomic_uint_fast64_t requests;
+	atomic_uint_fast64_t bytes_sent;
+	atomic_uint_fast64_t status_class[6]; /* [1..5]: 1xx..5xx */
+	atomic_uint_fast64_t accepted;
+};
+
+struct worker {
+	struct server *srv;
+	int index;
+	pthread_t thread;
+	struct loop *loop;
+	int wake_fd;           /* eventfd: stop requests */
+	bool listening;        /* listener is in this worker's loop */
+	uint64_t accept_resume_ms; /* after EMFILE: when to listen again */
+
+	/* Clock, read once per loop turn. */
+	uint64_t now_ms;       /* monotonic */
+	time_t now;            /* wall clock */
+	char date[HTTPDATE_LEN + 1]; /* Date header for now */
+
+	/* One list per deadline kind; each kind has one duration, so
+	 * appending keeps every list ordered and expiry is O(1). */
+	struct conn *timer_head[TIMER_COUNT];
+	struct conn *timer_tail[TIMER_COUNT];
+
+	/* All this worker's connections. The lock is held only to link,
+	 * unlink or copy, so a status reader never stalls the worker. */
+	pthread_mutex_t clients_lock;
+	struct conn *clients;
+	unsigned nclients;
+
+	struct log_buf log;
+	struct worker_stats stats;
+};
+
+struct server {
+	const struct config *cfg;
+	const struct proto *proto;
+	const struct mime_table *mime;
+	int listen_fd;
+	int root_fd;          /* the document root, opened once */
+	char addr_text[80];   /* "127.0.0.1:8080" or "[::1]:8080" */
+	char url_host[64];    /* host part for URLs */
+	int port;             /* the real port, after bind */
+	long max_connections;
+	atomic_long nconns;
+	atomic_long peak_conns;
+	atomic_bool stopping;
+	time_t started;
+	int log_fd;           /* -1 when quiet */
+
+	int nworkers;
+	struct worker *workers;
+};
+
+/* Binds and listens. On failure writes a one-line reason into err. */
+int server_listen(struct server *srv, char *err, size_t errlen);
+/* Starts the worker threads. */
+int server_start(struct server *srv, char *err, size_t errlen);
+/* Asks every worker to stop accepting and finish (bounded by the grace). */
+void server_stop(struct server *srv);
+/* Waits for the workers; frees them. */
+void server_join(struct server *srv);
+
+#endif

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs what the tests need, when it is missing (Debian 12).
+need=""
+[ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
+/usr/bin/python3 -c 'import pytest' 2>/dev/null || need="$need python3-pytest"
+command -v curl >/dev/null || need="$need curl"
+command -v wget >/dev/null || need="$need wget"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "make test: missing packages:$need" >&2
+	echo "run as root: apt-get update && apt-get install -y$need" >&2
+	exit 1
+fi
+echo "make test: installing$need"
+apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >/dev/null
