@@ -215,6 +215,8 @@ void conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
 
+	if (w->srv->proto->on_close)
+		w->srv->proto->on_close(c);
 	timer_unlink(c);
 	pthread_mutex_lock(&w->clients_lock);
 	if (c->cprev)
@@ -244,7 +246,7 @@ static void conn_finish(struct conn *c)
 	char scratch[512];
 	ssize_t n;
 
-	if (c->in.len == 0 && !c->read_eof) {
+	if (c->in.len == 0 && !c->read_eof && !c->linger) {
 		n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			conn_close(c);

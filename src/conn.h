@@ -62,6 +62,7 @@ struct conn {
 	int body_fd;    /* owned file the segments point at, -1 none */
 
 	bool close_after; /* close once the queued output is sent */
+	bool linger;      /* the peer may still be sending: drain before close */
 	bool read_eof;
 
 	struct sockaddr_storage peer;

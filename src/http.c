@@ -1,6 +1,7 @@
 /* The HTTP/1.1 protocol on the engine: parse, route, answer, log, and skip
  * request bodies so they can never be read as the next request. */
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +24,11 @@ struct http_state {
 	enum body_mode skip;
 	uint64_t skip_left;
 	struct http_chunked chunked;
+	/* A chunked body's length is unknown until it ends, so its request
+	 * is answered only then (413 if it grows too big); the head waits
+	 * here, owned, meanwhile. */
+	char *held_head;
+	size_t held_len;
 };
 
 _Static_assert(sizeof(struct http_state) <= sizeof(((struct conn *)0)->proto),
@@ -77,6 +83,35 @@ static int route(struct http_exchange *x)
 	}
 }
 
+static long answer(struct conn *c, const char *head, size_t len, bool body_done);
+
+static void drop_held(struct http_state *hs)
+{
+	free(hs->held_head);
+	hs->held_head = NULL;
+	hs->held_len = 0;
+}
+
+/* The chunked body went wrong: answer for the held request and close. */
+static long fail_held(struct conn *c, struct http_state *hs, int status)
+{
+	struct http_request req;
+	struct http_exchange x = { .c = c, .srv = c->w->srv, .close = true };
+
+	if (http_parse_request(hs->held_head, hs->held_len, hs->held_len, &req) > 0) {
+		x.req = &req;
+		x.head = req.method == HTTP_METHOD_HEAD;
+	}
+	hs->skip = SKIP_NONE;
+	if (http_resp_error(&x, status, NULL)) {
+		drop_held(hs);
+		return -1;
+	}
+	account(&x);
+	drop_held(hs);
+	return 0;
+}
+
 static long skip_body(struct conn *c, struct http_state *hs, const char *data, size_t len)
 {
 	if (hs->skip == SKIP_LENGTH) {
@@ -87,24 +122,34 @@ static long skip_body(struct conn *c, struct http_state *hs, const char *data, s
 		return (long)n;
 	}
 	bool done = false;
-	long n = http_chunked_feed(&hs->chunked, data, len, c->w->srv->cfg->max_body_bytes, &done);
-	if (n < 0)
-		return -1; /* the answer is out already; all we can do is close */
-	if (done)
+	uint64_t max = c->w->srv->cfg->max_body_bytes;
+	long n = http_chunked_feed(&hs->chunked, data, len, max, &done);
+	if (n < 0) {
+		if (fail_held(c, hs, hs->chunked.too_large ? 413 : 400) < 0)
+			return -1;
+		return (long)len;
+	}
+	if (done) {
 		hs->skip = SKIP_NONE;
+		if (answer(c, hs->held_head, hs->held_len, true) < 0) {
+			drop_held(hs);
+			return -1;
+		}
+		drop_held(hs);
+	}
 	return n;
 }
 
-static long http_on_input(struct conn *c, const char *data, size_t len)
+/* Parses and answers the request at the start of data. body_done: its
+ * body has been consumed already (a held chunked request). Returns the
+ * bytes consumed, 0 for more, -1 to close now. */
+static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 {
 	struct http_state *hs = state_of(c);
 	const struct server *srv = c->w->srv;
 	struct http_request req;
 	struct http_exchange x = { .c = c, .srv = srv };
 	long head;
-
-	if (hs->skip != SKIP_NONE)
-		return skip_body(c, hs, data, len);
 
 	head = http_parse_request(data, len, srv->cfg->max_request_bytes, &req);
 	if (head == 0)
@@ -115,7 +160,6 @@ static long http_on_input(struct conn *c, const char *data, size_t len)
 		account(&x);
 		return (long)len; /* the rest cannot be trusted */
 	}
-	c->requests++;
 	x.req = &req;
 	x.head = req.method == HTTP_METHOD_HEAD;
 
@@ -130,20 +174,42 @@ static long http_on_input(struct conn *c, const char *data, size_t len)
 	 * (RFC 9110 §10.1.1). */
 	if (req.body != HTTP_BODY_NONE && req.expect_continue)
 		x.close = true;
+	else if (req.body == HTTP_BODY_CHUNKED && !body_done) {
+		hs->held_head = malloc((size_t)head);
+		if (!hs->held_head)
+			return -1;
+		memcpy(hs->held_head, data, (size_t)head);
+		hs->held_len = (size_t)head;
+		hs->skip = SKIP_CHUNKED;
+		http_chunked_init(&hs->chunked);
+		return head;
+	}
+	c->requests++;
 	if (route(&x))
 		return -1;
 	account(&x);
 
 	if (x.close)
 		return (long)len;
-	if (req.body == HTTP_BODY_LENGTH && req.content_length) {
+	if (req.body == HTTP_BODY_LENGTH && req.content_length && !body_done) {
 		hs->skip = SKIP_LENGTH;
 		hs->skip_left = req.content_length;
-	} else if (req.body == HTTP_BODY_CHUNKED) {
-		hs->skip = SKIP_CHUNKED;
-		http_chunked_init(&hs->chunked);
 	}
 	return head;
+}
+
+static long http_on_input(struct conn *c, const char *data, size_t len)
+{
+	struct http_state *hs = state_of(c);
+
+	if (hs->skip != SKIP_NONE)
+		return skip_body(c, hs, data, len);
+	return answer(c, data, len, false);
+}
+
+static void http_on_close(struct conn *c)
+{
+	drop_held(state_of(c));
 }
 
 static void http_on_overflow(struct conn *c)
@@ -181,4 +247,5 @@ const struct proto proto_http = {
 	.on_overflow = http_on_overflow,
 	.on_header_timeout = http_on_header_timeout,
 	.on_reject = http_on_reject,
+	.on_close = http_on_close,
 };

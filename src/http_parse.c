@@ -578,8 +578,10 @@ static int chunk_size_done(struct http_chunked *ch, uint64_t max_body)
 		return CH_TRAILER;
 	/* total <= max_body always holds, so this cannot wrap; refusing
 	 * here stops an oversized body before any of it is read. */
-	if (ch->chunk_left > max_body - ch->total)
+	if (ch->chunk_left > max_body - ch->total) {
+		ch->too_large = true;
 		return CH_ERROR;
+	}
 	return CH_DATA;
 }
 

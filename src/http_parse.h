@@ -102,6 +102,7 @@ struct http_chunked {
 	uint64_t chunk_left;
 	uint64_t total; /* data bytes seen so far */
 	size_t line_len;
+	bool too_large; /* the error was the max_body limit (413) */
 };
 
 void http_chunked_init(struct http_chunked *ch);

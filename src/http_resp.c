@@ -59,6 +59,8 @@ int http_resp_start(struct http_exchange *x, int status)
 	else if (x->req->version_minor == 0)
 		conn_hdr = "Connection: keep-alive\r\n";
 	c->close_after = c->close_after || x->close;
+	if (!x->req || status_forces_close(status))
+		c->linger = true; /* the client may be mid-request */
 	return conn_out_printf(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: eisd/%s\r\n%s",
 			       status, http_reason(status), w->date, EISD_VERSION, conn_hdr);
 }

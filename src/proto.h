@@ -24,6 +24,8 @@ struct proto {
 	/* A new connection over --max-connections, on a non-blocking fd that
 	 * is closed right after: a best-effort short reply, or nothing. */
 	void (*on_reject)(int fd);
+	/* The connection is going away: free what the protocol holds. */
+	void (*on_close)(struct conn *c);
 };
 
 extern const struct proto proto_http;

@@ -1,0 +1,654 @@
+"""Shared machinery for the end-to-end tests: start the real eisd binary on a
+free port with a temporary ROOT, talk HTTP to it over raw sockets, and always
+stop it by PID, even when a test fails.
+
+Only the standard library, pytest and the curl binary are used."""
+
+import calendar
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+EISD_BIN = os.environ.get("EISD_BIN", "/work/main/eisd")
+
+# Every socket operation in the suite is bounded by this.
+SOCK_TIMEOUT = 10.0
+START_TIMEOUT = 5.0
+STOP_GRACE = 5.0
+
+STARTUP_RE = re.compile(
+    r"^eisd: serving (?P<root>.+) on http://(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+)/"
+    r" \((?P<threads>\d+) threads?\)$"
+)
+
+DATE_RE = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d{2}):(\d{2}):(\d{2}) GMT$"
+)
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun",
+          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+TOKEN_RE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def parse_http_date(value):
+    """IMF-fixdate -> seconds since the epoch (UTC); AssertionError if the
+    value is not exactly an IMF-fixdate."""
+    m = DATE_RE.match(value)
+    assert m, f"not an IMF-fixdate: {value!r}"
+    day, mon, year = int(m.group(2)), MONTHS.index(m.group(3)) + 1, int(m.group(4))
+    hh, mm, ss = int(m.group(5)), int(m.group(6)), int(m.group(7))
+    t = calendar.timegm((year, mon, day, hh, mm, ss, 0, 0, 0))
+    # The weekday must agree with the date.
+    wday = time.gmtime(t).tm_wday
+    assert ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][wday] == m.group(1), value
+    return t
+
+
+# --------------------------------------------------------------------------
+# The server process
+
+
+class ServerStartError(Exception):
+    pass
+
+
+class Server:
+    """A running eisd. Attributes: proc, port, root, host, threads, args,
+    startup_line. Output of both pipes is drained by reader threads into
+    self.stdout_lines / self.stderr_lines so the server never blocks on a
+    full pipe."""
+
+    def __init__(self, root, args, env=None):
+        self.root = str(root)
+        self.args = list(args)
+        self.stdout_lines = []
+        self.stderr_lines = []
+        self._lock = threading.Lock()
+        self._first_line = queue.Queue()
+        self._stopped = False
+        self.signalled = False
+        self.returncode = None
+        cmd = [EISD_BIN] + self.args
+        if not os.path.exists(EISD_BIN):
+            raise ServerStartError(f"eisd binary not found at {EISD_BIN} (set EISD_BIN or run make)")
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, start_new_session=True)
+        self.pid = self.proc.pid
+        self._threads = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout_lines, True), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_lines, False), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _drain(self, pipe, sink, is_stdout):
+        first = True
+        try:
+            for raw in iter(pipe.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                with self._lock:
+                    sink.append(line)
+                if is_stdout and first:
+                    first = False
+                    self._first_line.put(line)
+        finally:
+            if is_stdout and first:
+                self._first_line.put(None)
+
+    def wait_started(self, timeout=START_TIMEOUT):
+        try:
+            line = self._first_line.get(timeout=timeout)
+        except queue.Empty:
+            raise ServerStartError(
+                f"no startup line within {timeout}s; stderr={self.stderr_text()!r}")
+        if line is None:
+            self.proc.wait(timeout=STOP_GRACE)
+            time.sleep(0.1)
+            raise ServerStartError(
+                f"eisd exited with {self.proc.returncode} before its startup line; "
+                f"stderr={self.stderr_text()!r}")
+        m = STARTUP_RE.match(line)
+        if not m:
+            raise ServerStartError(f"unexpected startup line {line!r}")
+        self.startup_line = line
+        self.port = int(m.group("port"))
+        self.host = m.group("host").strip("[]")
+        self.threads = int(m.group("threads"))
+        return self
+
+    def stdout_text(self):
+        with self._lock:
+            return "\n".join(self.stdout_lines)
+
+    def stderr_text(self):
+        with self._lock:
+            return "\n".join(self.stderr_lines)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def url(self, path="/"):
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{path}"
+
+    def connect(self, timeout=SOCK_TIMEOUT):
+        return Conn(self.port, host=self.host, timeout=timeout)
+
+    def send_signal(self, sig):
+        """Sends sig to the server's PID (never by name)."""
+        if self.proc.poll() is None:
+            self.signalled = True
+            os.kill(self.pid, sig)
+
+    def wait(self, timeout):
+        """Waits for exit; returns the exit status, or None on timeout."""
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        for t in self._threads:
+            t.join(timeout=2)
+        self.returncode = rc
+        return rc
+
+    def stop(self, sig=signal.SIGTERM, grace=STOP_GRACE):
+        """SIGTERM, wait up to grace seconds, then SIGKILL. Returns the exit
+        status (negative: killed by that signal)."""
+        if self._stopped:
+            return self.returncode
+        self._stopped = True
+        try:
+            if self.proc.poll() is None:
+                self.signalled = True
+                try:
+                    os.kill(self.pid, sig)
+                except ProcessLookupError:
+                    pass
+                try:
+                    self.proc.wait(timeout=grace)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            if self.proc.poll() is None:
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=10)
+            for t in self._threads:
+                t.join(timeout=2)
+            for p in (self.proc.stdout, self.proc.stderr):
+                try:
+                    p.close()
+                except Exception:
+                    pass
+        self.returncode = self.proc.returncode
+        return self.returncode
+
+
+def run_eisd(args, timeout=5):
+    """Runs eisd to completion (for CLI errors, --help, --version).
+    Returns (exit status, stdout, stderr); exit status None when it was
+    still running after timeout (it is then killed by PID)."""
+    assert os.path.exists(EISD_BIN), f"eisd binary not found at {EISD_BIN}"
+    p = subprocess.Popen([EISD_BIN] + list(args), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    rc = None
+    try:
+        out, err = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGKILL)
+        out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+# --------------------------------------------------------------------------
+# Raw HTTP over a socket
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class Headers:
+    """Case-insensitive view of response headers; .raw keeps every line in
+    order (name, value) so duplicates stay visible."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self._d = {}
+        for name, value in raw:
+            self._d.setdefault(name.lower(), []).append(value)
+
+    def __contains__(self, name):
+        return name.lower() in self._d
+
+    def __getitem__(self, name):
+        vals = self._d[name.lower()]
+        assert len(vals) == 1, f"header {name} appears {len(vals)} times: {vals}"
+        return vals[0]
+
+    def get(self, name, default=None):
+        if name.lower() not in self._d:
+            return default
+        return self[name]
+
+    def get_all(self, name):
+        return list(self._d.get(name.lower(), []))
+
+    def names(self):
+        return [n for n, _ in self.raw]
+
+    def as_dict(self, exclude=()):
+        ex = {e.lower() for e in exclude}
+        return {k: v for k, v in self._d.items() if k not in ex}
+
+    def __repr__(self):
+        return f"Headers({self.raw!r})"
+
+
+class Response:
+    def __init__(self, version, status, reason, headers, body, head_bytes):
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.head_bytes = head_bytes
+        self.body_len = None
+
+    def __repr__(self):
+        return (f"<Response {self.status} {self.reason!r} headers={self.headers.raw!r} "
+                f"body[{len(self.body) if self.body is not None else self.body_len}]="
+                f"{(self.body or b'')[:200]!r}>")
+
+    @property
+    def keep_alive_denied(self):
+        return "close" in [t.strip().lower() for v in self.headers.get_all("connection") for t in v.split(",")]
+
+
+class Conn:
+    """One client connection with a receive buffer, so several pipelined
+    responses can be read one after another."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=SOCK_TIMEOUT, nodelay=True, rcvbuf=None):
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, port))
+        if nodelay:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout = timeout
+        self.buf = bytearray()
+        self.eof = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def send_slowly(self, data, delay=0.002, step=1):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        for i in range(0, len(data), step):
+            self.sock.sendall(data[i:i + step])
+            time.sleep(delay)
+
+    def _fill(self, maxbytes=1 << 20):
+        if self.eof:
+            raise ConnectionClosed("connection already closed by server")
+        try:
+            chunk = self.sock.recv(maxbytes)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            self.eof = True
+            raise ConnectionClosed(f"server closed the connection; buffered={bytes(self.buf[:200])!r}")
+        self.buf += chunk
+
+    def read_head(self):
+        """Reads a status line and header block. Returns (version, status,
+        reason, Headers, raw head bytes)."""
+        while True:
+            idx = self.buf.find(b"\r\n\r\n")
+            if idx >= 0:
+                break
+            assert len(self.buf) < 256 * 1024, "response head too large / no CRLFCRLF"
+            self._fill()
+        head = bytes(self.buf[:idx + 4])
+        del self.buf[:idx + 4]
+        lines = head[:-4].split(b"\r\n")
+        m = re.match(rb"^(HTTP/1\.[01]) (\d{3}) ([^\r\n]*)$", lines[0])
+        assert m, f"bad status line {lines[0]!r}"
+        raw = []
+        for line in lines[1:]:
+            assert b"\n" not in line and b"\r" not in line, f"bare CR/LF in response head: {head!r}"
+            name, sep, value = line.partition(b":")
+            assert sep and TOKEN_RE.match(name), f"malformed header line {line!r}"
+            raw.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
+        return (m.group(1).decode(), int(m.group(2)), m.group(3).decode("latin-1"),
+                Headers(raw), head)
+
+    def read_exact(self, n, sink=None):
+        """Reads exactly n body bytes. With sink, chunks go to sink(chunk)
+        and nothing is kept."""
+        out = bytearray() if sink is None else None
+        left = n
+        while left > 0:
+            if not self.buf:
+                self._fill(min(left, 1 << 20))
+            take = min(left, len(self.buf))
+            chunk = bytes(self.buf[:take])
+            del self.buf[:take]
+            left -= take
+            if sink is None:
+                out += chunk
+            else:
+                sink(chunk)
+        return bytes(out) if out is not None else None
+
+    def read_response(self, head=False, sink=None):
+        """Reads one response. head=True: the request was HEAD, no body."""
+        version, status, reason, headers, raw_head = self.read_head()
+        body = b""
+        no_body = head or status in (204, 304) or 100 <= status < 200
+        length = None
+        if not no_body:
+            cls = headers.get_all("content-length")
+            if cls:
+                assert len(set(cls)) == 1, f"conflicting Content-Length {cls}"
+                assert re.match(r"^\d+$", cls[0]), f"bad Content-Length {cls[0]!r}"
+                length = int(cls[0])
+                body = self.read_exact(length, sink=sink)
+            else:
+                assert "chunked" not in headers.get("transfer-encoding", ""), "chunked response not expected"
+                data = bytearray(self.buf)
+                self.buf.clear()
+                while True:
+                    try:
+                        self._fill()
+                    except ConnectionClosed:
+                        break
+                    data += self.buf
+                    self.buf.clear()
+                body = bytes(data)
+                length = len(body)
+        r = Response(version, status, reason, headers, body, raw_head)
+        r.body_len = length if length is not None else 0
+        return r
+
+    def closed_by_server(self, timeout=3.0):
+        """True when the server closes the connection (FIN or RST) within
+        timeout with no further bytes; False when it stays open or sends
+        more data (the data stays buffered)."""
+        if self.buf:
+            return False
+        if self.eof:
+            return True
+        self.sock.settimeout(timeout)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            self.eof = True
+            return True
+        finally:
+            try:
+                self.sock.settimeout(self.timeout)
+            except OSError:
+                pass
+        if not chunk:
+            self.eof = True
+            return True
+        self.buf += chunk
+        return False
+
+    def nothing_more(self, timeout=0.5):
+        """True when no further bytes arrive within timeout (open or closed)."""
+        if self.buf:
+            return False
+        if self.eof:
+            return True
+        self.sock.settimeout(timeout)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return True
+        except ConnectionResetError:
+            self.eof = True
+            return True
+        finally:
+            try:
+                self.sock.settimeout(self.timeout)
+            except OSError:
+                pass
+        if not chunk:
+            self.eof = True
+            return True
+        self.buf += chunk
+        return False
+
+
+def req(path="/", method="GET", version="1.1", host="localhost", headers=(), body=b""):
+    """Builds a request. headers: iterable of (name, value) or raw strings."""
+    lines = [f"{method} {path} HTTP/{version}"]
+    if host is not None:
+        lines.append(f"Host: {host}")
+    for h in headers:
+        lines.append(h if isinstance(h, str) else f"{h[0]}: {h[1]}")
+    data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    if isinstance(body, str):
+        body = body.encode("latin-1")
+    return data + body
+
+
+def exchange(server, raw, head=False, timeout=SOCK_TIMEOUT):
+    """One request on a fresh connection; returns (Response, Conn). The
+    caller closes the Conn (or uses it further)."""
+    c = server.connect(timeout=timeout)
+    c.send(raw)
+    return c.read_response(head=head), c
+
+
+def fetch(server, path="/", method="GET", **kw):
+    """Sends one request and returns the response; the connection is closed."""
+    c = server.connect()
+    try:
+        c.send(req(path, method=method, **kw))
+        return c.read_response(head=(method == "HEAD"))
+    finally:
+        c.close()
+
+
+def assert_common_headers(r, now=None):
+    """Every response: Date (IMF-fixdate, real GMT, now), Server eisd/...,
+    Content-Length (except 204/1xx/304), Content-Type."""
+    h = r.headers
+    t = parse_http_date(h["Date"])
+    now = time.time() if now is None else now
+    assert abs(t - now) <= 5, f"Date {h['Date']} is {t - now:+.0f}s from now (not real GMT?)"
+    assert re.match(r"^eisd/\S+", h["Server"]), h["Server"]
+    if r.status not in (204, 304) and r.status >= 200:
+        assert re.match(r"^\d+$", h["Content-Length"]), h.raw
+        assert h["Content-Type"], h.raw
+
+
+def assert_error_page(r, status, marker=None):
+    """Error bodies: a small HTML page naming the status, never echoing the
+    request (marker: a unique string that was in the request)."""
+    assert r.status == status, r
+    assert_common_headers(r)
+    assert r.headers["Content-Type"].lower().startswith("text/html"), r.headers.raw
+    assert int(r.headers["Content-Length"]) == len(r.body)
+    assert str(status).encode() in r.body, r.body
+    assert len(r.body) < 4096, "error page is not small"
+    if marker is not None:
+        m = marker.encode() if isinstance(marker, str) else marker
+        assert m not in r.body and m not in r.head_bytes, "error response echoes the request"
+
+
+def assert_closed_after_error(r, conn):
+    """After a malformed request: Connection: close, then the server closes."""
+    assert r.keep_alive_denied, f"expected Connection: close, got {r.headers.raw}"
+    assert conn.closed_by_server(timeout=3), "server kept the connection open after an error"
+
+
+# --------------------------------------------------------------------------
+# Fixtures
+
+
+INDEX_HTML = b"<!doctype html><title>eisd test</title><p>root index</p>\n"
+SUB_INDEX_HTML = b"<!doctype html><title>sub</title><p>sub index</p>\n"
+
+
+def make_site(base):
+    """tmp/www (ROOT) with assorted files; tmp/canary.txt and
+    tmp/outside/canary2.txt next to it with unique content."""
+    base = str(base)
+    root = os.path.join(base, "www")
+    os.mkdir(root)
+    canary = ("CANARY-" + uuid.uuid4().hex).encode()
+    canary2 = ("CANARY2-" + uuid.uuid4().hex).encode()
+    with open(os.path.join(base, "canary.txt"), "wb") as f:
+        f.write(canary)
+    os.mkdir(os.path.join(base, "outside"))
+    with open(os.path.join(base, "outside", "canary2.txt"), "wb") as f:
+        f.write(canary2)
+
+    def w(rel, data):
+        p = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+
+    w("index.html", INDEX_HTML)
+    w("hello.txt", b"hello, world\n")
+    w("a.txt", b"AAAA file a\n")
+    w("b.txt", b"BBBBBBBB file b\n")
+    w("c.txt", b"C\n")
+    w("a..b.txt", b"dots in the middle\n")
+    w("...x", b"three dots\n")
+    w("hello world.txt", b"space in name\n")
+    w("%41.txt", b"literal percent name\n")
+    w("style.css", b"body{color:red}\n")
+    w("app.js", b"console.log(1);\n")
+    w("data.json", b'{"a":1}\n')
+    w("pic.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    w("pic.jpg", b"\xff\xd8\xff\xe0" + bytes(64))
+    w("anim.gif", b"GIF89a" + bytes(16))
+    w("doc.pdf", b"%PDF-1.4\n")
+    w("icon.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>\n")
+    w("blob.xyz", b"unknown type\n")
+    w("noext", b"no extension\n")
+    w("empty.txt", b"")
+    w("sub/index.html", SUB_INDEX_HTML)
+    w("sub/file.txt", b"file in sub\n")
+    w("sub/deeper/x.txt", b"deep\n")
+    w("sub/.secret", b"SECRET-IN-SUB\n")
+    w("noindex/file.txt", b"no index here\n")
+    w(".hidden", b"HIDDEN-FILE\n")
+    w(".git/config", b"[core] HIDDEN-GIT\n")
+    w(".dotdir/visible.txt", b"HIDDEN-DIR-FILE\n")
+    os.mkdir(os.path.join(root, "a b"))
+    with open(os.path.join(root, "a b", "index.html"), "wb") as f:
+        f.write(b"space dir\n")
+    os.mkdir(os.path.join(root, "evil\r\nX-Injected: 1"))
+    # Symlinks: inside (relative) and escaping ones.
+    os.symlink("index.html", os.path.join(root, "link_in.html"))
+    os.symlink("sub", os.path.join(root, "dirlink_in"))
+    os.symlink("../canary.txt", os.path.join(root, "link_out.txt"))
+    os.symlink(os.path.join(base, "canary.txt"), os.path.join(root, "link_abs.txt"))
+    os.symlink("../outside", os.path.join(root, "dirlink_out"))
+    os.symlink(os.path.join(base, "outside"), os.path.join(root, "dirlink_abs"))
+    os.symlink("/dev/null", os.path.join(root, "devnull"))
+    os.mkfifo(os.path.join(root, "fifo"))
+    return {"base": base, "root": root, "canary": canary, "canary2": canary2}
+
+
+class Site:
+    def __init__(self, d):
+        self.__dict__.update(d)
+
+    def read(self, rel):
+        with open(os.path.join(self.root, rel), "rb") as f:
+            return f.read()
+
+
+@pytest.fixture
+def site(tmp_path):
+    s = Site(make_site(tmp_path))
+    yield s
+    # Unix sockets tests may have bound in the tree; nothing else to clean.
+
+
+@pytest.fixture
+def start_server():
+    """Factory: start_server(root, *extra_args, quiet=True, threads=2,
+    wait=True). Every server it starts is stopped by PID at teardown; a
+    server that crashed on a signal during the test fails the test."""
+    servers = []
+
+    def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True):
+        args = ["--port", str(port), "--bind", bind]
+        if threads is not None:
+            args += ["--threads", str(threads)]
+        if quiet:
+            args.append("--quiet")
+        args += list(extra)
+        if positional and root is not None:
+            args.append(str(root))
+        s = Server(root, args)
+        servers.append(s)
+        if wait:
+            s.wait_started()
+        return s
+
+    try:
+        yield start
+    finally:
+        crashed = []
+        for s in servers:
+            rc_before = s.proc.poll()
+            if rc_before is not None and rc_before < 0 and not s.signalled:
+                crashed.append((s.args, rc_before, s.stderr_text()))
+            s.stop()
+        if crashed:
+            pytest.fail(f"eisd died on a signal during the test: {crashed}")
+
+
+@pytest.fixture
+def server(site, start_server):
+    """eisd serving the standard test site, 2 threads, quiet."""
+    return start_server(site.root)

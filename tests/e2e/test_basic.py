@@ -1,0 +1,247 @@
+"""GET and HEAD, response headers, content types, methods."""
+
+import re
+import time
+
+import pytest
+
+from conftest import (INDEX_HTML, SUB_INDEX_HTML, assert_common_headers,
+                      assert_error_page, fetch, parse_http_date, req, run_eisd)
+
+
+def test_get_index_exact(server, site):
+    r = fetch(server, "/index.html")
+    assert r.status == 200
+    assert r.reason == "OK"
+    assert r.body == INDEX_HTML
+    assert r.headers["Content-Length"] == str(len(INDEX_HTML))
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert_common_headers(r)
+
+
+def test_get_root_serves_index(server):
+    r = fetch(server, "/")
+    assert r.status == 200
+    assert r.body == INDEX_HTML
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_status_line_is_http11(server):
+    r = fetch(server, "/hello.txt")
+    assert r.version == "HTTP/1.1"
+    assert r.body == b"hello, world\n"
+
+
+def test_no_duplicate_core_headers(server):
+    r = fetch(server, "/hello.txt")
+    for name in ("Date", "Server", "Content-Length", "Content-Type"):
+        assert len(r.headers.get_all(name)) == 1, r.headers.raw
+
+
+def test_empty_file(server):
+    r = fetch(server, "/empty.txt")
+    assert r.status == 200
+    assert r.headers["Content-Length"] == "0"
+    assert r.body == b""
+
+
+def test_server_header_matches_version(server):
+    rc, out, _ = run_eisd(["--version"])
+    assert rc == 0
+    version = out.strip().split()[-1]
+    r = fetch(server, "/hello.txt")
+    assert r.headers["Server"] == f"eisd/{version}"
+
+
+def test_date_is_real_gmt_now(server):
+    before = time.time()
+    r = fetch(server, "/hello.txt")
+    after = time.time()
+    t = parse_http_date(r.headers["Date"])
+    # Whole seconds: allow the truncation plus a little slack.
+    assert before - 2 <= t <= after + 2, (r.headers["Date"], before, after)
+
+
+def test_date_on_error_response(server):
+    r = fetch(server, "/does-not-exist")
+    assert r.status == 404
+    assert_common_headers(r)
+
+
+def test_head_same_headers_no_body(server):
+    with server.connect() as c:
+        c.send(req("/index.html"))
+        g = c.read_response()
+        c.send(req("/index.html", method="HEAD"))
+        h = c.read_response(head=True)
+        # If HEAD had sent a body, it would show up here instead of a
+        # status line.
+        c.send(req("/hello.txt"))
+        nxt = c.read_response()
+    assert g.status == h.status == 200
+    assert h.headers.as_dict(exclude=["date"]) == g.headers.as_dict(exclude=["date"])
+    assert h.headers["Content-Length"] == str(len(INDEX_HTML))
+    assert h.body == b""
+    assert nxt.status == 200 and nxt.body == b"hello, world\n"
+
+
+def test_head_no_body_nothing_trailing(server):
+    with server.connect() as c:
+        c.send(req("/sub/file.txt", method="HEAD"))
+        h = c.read_response(head=True)
+        assert h.status == 200
+        assert h.headers["Content-Length"] == str(len(b"file in sub\n"))
+        assert c.nothing_more(timeout=0.5), f"bytes after HEAD response: {bytes(c.buf)!r}"
+
+
+def test_head_on_404_has_no_body(server):
+    with server.connect() as c:
+        c.send(req("/missing", method="HEAD"))
+        h = c.read_response(head=True)
+        assert h.status == 404
+        assert int(h.headers["Content-Length"]) > 0
+        c.send(req("/hello.txt"))
+        r = c.read_response()
+        assert r.status == 200 and r.body == b"hello, world\n"
+
+
+@pytest.mark.parametrize("name,ctype", [
+    ("index.html", "text/html; charset=utf-8"),
+    ("pic.png", "image/png"),
+    ("blob.xyz", "application/octet-stream"),
+    ("noext", "application/octet-stream"),
+    ("hello.txt", "text/plain; charset=utf-8"),
+    ("style.css", "text/css; charset=utf-8"),
+    ("pic.jpg", "image/jpeg"),
+    ("anim.gif", "image/gif"),
+    ("doc.pdf", "application/pdf"),
+])
+def test_content_type_exact(server, site, name, ctype):
+    r = fetch(server, "/" + name)
+    assert r.status == 200
+    assert r.headers["Content-Type"] == ctype
+    assert r.body == site.read(name)
+
+
+@pytest.mark.parametrize("name,types", [
+    ("app.js", {"text/javascript", "application/javascript"}),
+    ("data.json", {"application/json"}),
+    ("icon.svg", {"image/svg+xml"}),
+])
+def test_content_type_textual(server, site, name, types):
+    r = fetch(server, "/" + name)
+    assert r.status == 200
+    ct = r.headers["Content-Type"]
+    media = ct.split(";")[0].strip()
+    assert media in types, ct
+    if media.startswith("text/"):
+        assert re.search(r";\s*charset=utf-8$", ct), ct
+    assert r.body == site.read(name)
+
+
+def test_percent_encoded_name(server):
+    r = fetch(server, "/hello%20world.txt")
+    assert r.status == 200
+    assert r.body == b"space in name\n"
+
+
+def test_double_encoding_stays_literal(server):
+    # %2541 decodes once to "%41", a file that exists under that literal name.
+    r = fetch(server, "/%2541.txt")
+    assert r.status == 200
+    assert r.body == b"literal percent name\n"
+
+
+def test_query_string_ignored(server):
+    r = fetch(server, "/hello.txt?x=1&y=../../canary.txt")
+    assert r.status == 200
+    assert r.body == b"hello, world\n"
+
+
+def test_absolute_form_target(server):
+    r = fetch(server, "http://localhost/hello.txt")
+    assert r.status == 200
+    assert r.body == b"hello, world\n"
+
+
+def test_bare_lf_line_endings(server):
+    with server.connect() as c:
+        c.send(b"GET /hello.txt HTTP/1.1\nHost: x\n\n")
+        r = c.read_response()
+    assert r.status == 200
+    assert r.body == b"hello, world\n"
+
+
+def test_http10_without_host_ok(server):
+    r = fetch(server, "/hello.txt", version="1.0", host=None)
+    assert r.status == 200
+    assert r.body == b"hello, world\n"
+
+
+def test_sub_directory_index(server):
+    r = fetch(server, "/sub/")
+    assert r.status == 200
+    assert r.body == SUB_INDEX_HTML
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_404_page_keeps_alive(server):
+    marker = "nosuchfile-7f3a9c"
+    with server.connect() as c:
+        c.send(req("/" + marker))
+        r = c.read_response()
+        assert_error_page(r, 404, marker=marker)
+        assert not r.keep_alive_denied
+        c.send(req("/hello.txt"))
+        r2 = c.read_response()
+        assert r2.status == 200 and r2.body == b"hello, world\n"
+
+
+def test_error_page_does_not_echo_html(server):
+    marker = "<script>alert(7)</script>"
+    r = fetch(server, "/%3Cscript%3Ealert(7)%3C/script%3E")
+    assert r.status == 404
+    assert b"<script>" not in r.body and b"alert(7)" not in r.body
+    assert_error_page(r, 404, marker=marker)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"])
+def test_405_with_allow(server, method):
+    with server.connect() as c:
+        c.send(req("/index.html", method=method))
+        r = c.read_response()
+        assert_error_page(r, 405)
+        assert r.headers["Allow"] == "GET, HEAD"
+        # 405 does not close the connection.
+        assert not r.keep_alive_denied
+        c.send(req("/hello.txt"))
+        r2 = c.read_response()
+        assert r2.status == 200 and r2.body == b"hello, world\n"
+
+
+def test_options_204_with_allow(server):
+    with server.connect() as c:
+        c.send(req("/index.html", method="OPTIONS"))
+        r = c.read_response()
+        assert r.status == 204
+        allow = [m.strip() for m in r.headers["Allow"].split(",")]
+        assert "GET" in allow and "HEAD" in allow
+        assert "Content-Length" not in r.headers or r.headers["Content-Length"] == "0"
+        c.send(req("/hello.txt"))
+        r2 = c.read_response()
+        assert r2.status == 200 and r2.body == b"hello, world\n"
+
+
+@pytest.mark.parametrize("method", ["FOO", "get", "Get", "PROPFIND", "BREW"])
+def test_501_unknown_method(server, method):
+    """Methods are case-sensitive: "get" is a valid token but not GET."""
+    with server.connect() as c:
+        c.send(req("/index.html", method=method))
+        r = c.read_response()
+        assert_error_page(r, 501)
+        assert r.body != INDEX_HTML
+        # 501 keeps the connection alive (the request itself was well-formed).
+        assert not r.keep_alive_denied, r.headers.raw
+        c.send(req("/hello.txt"))
+        r2 = c.read_response()
+        assert r2.status == 200 and r2.body == b"hello, world\n"
