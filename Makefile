@@ -50,6 +50,11 @@ e2e: eisd
 test: deps
 	$(MAKE) unit e2e
 
+# eisd vs nginx vs lighttpd (installs them when missing); writes
+# bench/results/latest.{md,json,png}. BENCH_ARGS="--rounds 1" etc.
+bench: eisd
+	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf build build-* eisd eisc
 

@@ -1,0 +1,862 @@
+#!/usr/bin/python3
+"""eisd against nginx and lighttpd, side by side, on this machine.
+
+Every server runs with one worker pinned to CPU 0; wrk (one thread) runs
+pinned to CPU 1; everything is on loopback with ephemeral ports. For each
+run the bench records throughput, the server's CPU time per request
+(utime+stime of all its processes from /proc/PID/stat), the server's and
+the client's core utilisation, latency percentiles and errors. Rounds
+interleave the servers. Output: bench/results/latest.{md,json,png}.
+
+Usage: /usr/bin/python3 bench/run.py [--duration S] [--rounds N]
+       [--servers eisd,nginx,lighttpd] [--scenarios a,b] [--no-log-pass]
+       [--out DIR] [--eisd PATH]
+
+Only the standard library is used. Every server is stopped by PID in a
+finally block; every wait is bounded."""
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+SERVER_CPU = "0"
+CLIENT_CPU = "1"
+START_TIMEOUT = 10.0
+STOP_GRACE = 5.0
+IDLE_CONNS = 10000
+
+FILES = {
+    "small": ("index.html", 1024),
+    "medium": ("medium.bin", 64 * 1024),
+    "large": ("large.bin", 10 * 1024 * 1024),
+}
+
+# name -> (file, connections, extra wrk headers, unit)
+SCENARIOS = {
+    "small-keepalive": ("small", 64, [], "req/s"),
+    "small-close": ("small", 64, ["Connection: close"], "req/s"),
+    "medium": ("medium", 64, [], "req/s"),
+    "large": ("large", 8, [], "MiB/s"),
+    "idle": ("small", IDLE_CONNS, [], "KiB/conn"),
+}
+LOG_PASS_SCENARIOS = ["small-keepalive", "small-close"]
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print(f"bench: {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------
+# Setup
+
+def ensure_tools():
+    """Installs nginx, lighttpd, wrk and gnuplot from Debian when missing."""
+    need = []
+    if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
+        need.append("nginx-light")
+    if not (shutil.which("lighttpd") or os.path.exists("/usr/sbin/lighttpd")):
+        need.append("lighttpd")
+    if not shutil.which("wrk"):
+        need.append("wrk")
+    if not shutil.which("gnuplot"):
+        need.append("gnuplot-nox")
+    if not shutil.which("taskset"):
+        need.append("util-linux")
+    if not need:
+        return
+    if os.geteuid() != 0:
+        raise BenchError("missing packages: %s (run as root: apt-get install -y %s)"
+                         % (" ".join(need), " ".join(need)))
+    log("installing " + " ".join(need))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env,
+                   stdout=subprocess.DEVNULL, timeout=300)
+    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + need,
+                   check=True, env=env, stdout=subprocess.DEVNULL, timeout=600)
+    # Debian starts the services it installs; the bench wants the ports
+    # and CPUs to itself, so stop them again (by their init script).
+    for svc in ("nginx", "lighttpd"):
+        subprocess.run(["service", svc, "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+
+
+def tool(name):
+    p = shutil.which(name) or os.path.join("/usr/sbin", name)
+    if not os.path.exists(p):
+        raise BenchError(f"{name} not found")
+    return p
+
+
+def make_docroot(base):
+    root = os.path.join(base, "www")
+    os.mkdir(root)
+    os.chmod(base, 0o755)
+    os.chmod(root, 0o755)
+    digests = {}
+    for key, (name, size) in FILES.items():
+        # Deterministic content, not all one byte (so a wrong offset shows).
+        block = hashlib.sha256(name.encode()).digest() * 2048  # 64 KiB
+        data = (block * (size // len(block) + 1))[:size]
+        if name.endswith(".html"):
+            head = b"<!doctype html><title>eisd bench</title>\n"
+            data = head + bytes(0x61 + (b % 26) for b in data[len(head):])
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(data)
+        os.chmod(os.path.join(root, name), 0o644)
+        digests[key] = hashlib.sha256(data).hexdigest()
+    return root, digests
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_nofile():
+    """The descriptor limit the servers get: the hard limit (raising it
+    needs CAP_SYS_RESOURCE, which a container often lacks)."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def raise_own_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def preexec_server():
+    n = server_nofile()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+# --------------------------------------------------------------------------
+# /proc
+
+def proc_cpu_ticks(pid):
+    """utime + stime of one process (all its threads), in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        data = f.read()
+    fields = data[data.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def proc_children(pid):
+    kids = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids += [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        pass
+    return kids
+
+
+def proc_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def machine_busy_ticks():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v[:8]) - idle, sum(v[:8])
+
+
+# --------------------------------------------------------------------------
+# Servers
+
+class Server:
+    """One running server. pids() lists the processes whose CPU and memory
+    count (nginx: master and workers)."""
+
+    name = "?"
+
+    def __init__(self, exe, root, workdir, access_log):
+        self.exe = exe
+        self.root = root
+        self.dir = workdir
+        self.access_log = access_log
+        self.proc = None
+        self.port = None
+        self.extra_pids = []
+
+    def command(self):
+        raise NotImplementedError
+
+    def start(self):
+        cmd = ["taskset", "-c", SERVER_CPU] + self.command()
+        self.stdout = open(os.path.join(self.dir, f"{self.name}.out"), "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.stdout,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=preexec_server)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"{self.name} exited with {self.proc.returncode}: "
+                                 + self.output_tail())
+            self.discover_port()
+            if self.port and self.answers():
+                self.extra_pids = proc_children(self.proc.pid)
+                return
+            time.sleep(0.05)
+        raise BenchError(f"{self.name} did not start within {START_TIMEOUT}s: "
+                         + self.output_tail())
+
+    def output_tail(self):
+        try:
+            with open(os.path.join(self.dir, f"{self.name}.out"), "rb") as f:
+                return f.read()[-500:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def discover_port(self):
+        pass
+
+    def answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def pids(self):
+        return [self.proc.pid] + self.extra_pids
+
+    def cpu_ticks(self):
+        return sum(proc_cpu_ticks(p) for p in self.pids())
+
+    def rss_kib(self):
+        return sum(proc_rss_kib(p) for p in self.pids())
+
+    def stop(self):
+        """SIGTERM to the main PID, bounded wait, then SIGKILL to every PID
+        we know (by PID, never by name)."""
+        if not self.proc:
+            return
+        try:
+            if self.proc.poll() is None:
+                try:
+                    os.kill(self.proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                try:
+                    self.proc.wait(timeout=STOP_GRACE)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            for pid in [self.proc.pid] + self.extra_pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            self.stdout.close()
+
+
+class Eisd(Server):
+    name = "eisd"
+
+    def command(self):
+        args = [self.exe, "--port", "0", "--threads", "1", "--timeout", "120"]
+        if self.access_log:
+            args += ["--access-log", self.access_log]
+        else:
+            args.append("--quiet")
+        return args + [self.root]
+
+    def discover_port(self):
+        if self.port:
+            return
+        with open(os.path.join(self.dir, "eisd.out"), "rb") as f:
+            m = re.search(rb"on http://127\.0\.0\.1:(\d+)/", f.read())
+        if m:
+            self.port = int(m.group(1))
+
+
+def fill_template(name, values):
+    with open(os.path.join(HERE, name)) as f:
+        text = f.read()
+    for k, v in values.items():
+        text = text.replace(f"@{k}@", str(v))
+    if "@" in re.sub(r"#.*", "", text):
+        raise BenchError(f"unfilled placeholder in {name}")
+    return text
+
+
+class Nginx(Server):
+    name = "nginx"
+
+    def command(self):
+        self.port = free_port()
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(fill_template("nginx.conf.in", {
+                "USER": "user root;" if os.geteuid() == 0 else "",
+                "DIR": self.dir, "ROOT": self.root, "PORT": self.port,
+                "NOFILE": server_nofile(), "MAXCONN": IDLE_CONNS * 2,
+                "ACCESS_LOG": self.access_log or "off",
+            }))
+        return [self.exe, "-p", self.dir, "-c", conf, "-e", os.path.join(self.dir, "nginx-error.log")]
+
+    def pids(self):
+        # The worker may be re-forked; look again every time.
+        self.extra_pids = proc_children(self.proc.pid)
+        return [self.proc.pid] + self.extra_pids
+
+
+class Lighttpd(Server):
+    name = "lighttpd"
+
+    def command(self):
+        self.port = free_port()
+        conf = os.path.join(self.dir, "lighttpd.conf")
+        logline = ""
+        if self.access_log:
+            logline = ('server.modules += ( "mod_accesslog" )\n'
+                       f'accesslog.filename = "{self.access_log}"')
+        with open(conf, "w") as f:
+            f.write(fill_template("lighttpd.conf.in", {
+                "DIR": self.dir, "ROOT": self.root, "PORT": self.port,
+                "NOFILE": server_nofile(), "MAXCONN": IDLE_CONNS * 2,
+                "ACCESS_LOG": logline,
+            }))
+        return [self.exe, "-D", "-f", conf]
+
+
+SERVER_CLASSES = {"eisd": Eisd, "nginx": Nginx, "lighttpd": Lighttpd}
+
+
+# --------------------------------------------------------------------------
+# Checks and scenarios
+
+def http_get(port, path, timeout=10.0, sock=None):
+    """One GET on a new (or the given) connection. Returns (status,
+    headers dict, body)."""
+    own = sock is None
+    if own:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        sock.settimeout(timeout)
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        return read_response(sock)
+    finally:
+        if own:
+            sock.close()
+
+
+def read_response(sock):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise BenchError("connection closed before the response head")
+        buf += chunk
+        if len(buf) > 65536:
+            raise BenchError("response head too large")
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(min(1 << 20, length - len(body)))
+        if not chunk:
+            raise BenchError("connection closed mid-body")
+        body += chunk
+    if len(body) != length:
+        raise BenchError("more bytes than Content-Length")
+    return status, headers, body
+
+
+def check_bytes(srv, digests):
+    """Every file: 200, the right Content-Length, the right SHA-256."""
+    for key, (name, size) in FILES.items():
+        status, headers, body = http_get(srv.port, "/" + name)
+        got = hashlib.sha256(body).hexdigest()
+        if status != 200 or int(headers.get("content-length", -1)) != size or got != digests[key]:
+            raise BenchError(f"{srv.name} answered /{name} wrongly: status {status}, "
+                             f"length {headers.get('content-length')}, sha256 {got[:16]}")
+
+
+def run_wrk(srv, scenario, duration):
+    key, conns, extra_headers, unit = SCENARIOS[scenario]
+    url = f"http://127.0.0.1:{srv.port}/{FILES[key][0]}"
+    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{conns}", f"-d{duration}s",
+           "--timeout", "5s", "--latency", "-s", os.path.join(HERE, "report.lua")]
+    for h in extra_headers:
+        cmd += ["-H", h]
+    cmd.append(url)
+
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy0, _ = machine_busy_ticks()
+    cpu0 = srv.cpu_ticks()
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    out = b""
+    try:
+        out, _ = p.communicate(timeout=duration + 30)
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    wall = time.monotonic() - t0
+    cpu1 = srv.cpu_ticks()
+    busy1, _ = machine_busy_ticks()
+    # Client CPU: wrk (taskset execs it) is our direct child, reaped just
+    # now, so the children's rusage grew by exactly its CPU time.
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_s = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    m = re.search(rb"EISD-BENCH (\{.*\})", out)
+    if p.returncode != 0 or not m:
+        raise BenchError(f"wrk failed ({p.returncode}): {out[-400:].decode('utf-8', 'replace')}")
+    r = json.loads(m.group(1))
+    secs = r["duration_us"] / 1e6
+    server_s = (cpu1 - cpu0) / CLK_TCK
+    machine_s = (busy1 - busy0) / CLK_TCK
+    res = {
+        "requests": r["requests"],
+        "seconds": round(secs, 3),
+        "req_s": r["requests"] / secs,
+        "mib_s": r["bytes"] / secs / (1 << 20),
+        "server_us_per_req": server_s * 1e6 / max(r["requests"], 1),
+        "server_util": server_s / wall,
+        "p50_us": r["p50_us"],
+        "p99_us": r["p99_us"],
+        "errors": r["connect"] + r["read"] + r["write"] + r["timeout"],
+        "non2xx": r["status"],
+        "_machine_s": machine_s,
+        "client_util": client_s / wall,
+        "_other_s": max(0.0, machine_s - server_s - client_s),
+        "_wall": wall,
+    }
+    return res
+
+
+def idle_scenario(srv, nconns):
+    """Up to nconns keep-alive connections, each having made one request:
+    the server's RSS growth per connection, and a fresh request still
+    answered. A server that stops answering (its connection limit) caps
+    the count; the cap is reported."""
+    rss0 = srv.rss_kib()
+    cpu0 = srv.cpu_ticks()
+    socks = []
+    capped = None
+    req = b"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    t0 = time.monotonic()
+    deadline = t0 + 60
+    try:
+        for _ in range(nconns):
+            if time.monotonic() > deadline:
+                capped = f"time: {len(socks)} connections in 60 s"
+                break
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=3)
+            try:
+                s.sendall(req)
+                status, _, body = read_response(s)
+            except (OSError, BenchError) as e:
+                s.close()
+                capped = f"connection {len(socks) + 1}: {e!r}"
+                break
+            if status != 200 or len(body) != FILES["small"][1]:
+                s.close()
+                capped = f"connection {len(socks) + 1}: status {status}"
+                break
+            socks.append(s)
+        if capped:
+            log(f"idle: {srv.name} stopped answering at {capped}")
+        time.sleep(0.5)  # let the server settle (freeing buffers, timers)
+        rss1 = srv.rss_kib()
+        if capped:
+            # At its limit: make room for the fresh request.
+            for s in socks[-10:]:
+                s.close()
+            del socks[-10:]
+            time.sleep(0.2)
+        fresh_ok = reuse_ok = False
+        try:
+            status, _, body = http_get(srv.port, "/index.html", timeout=5)
+            fresh_ok = status == 200 and len(body) == FILES["small"][1]
+            # ... and on one of the idle connections too.
+            status, _, body = http_get(srv.port, "/index.html", timeout=5, sock=socks[0])
+            reuse_ok = status == 200 and len(body) == FILES["small"][1]
+        except (OSError, BenchError, IndexError) as e:
+            log(f"idle: {srv.name}: fresh request failed: {e!r}")
+    finally:
+        n = len(socks) + (10 if capped else 0)
+        for s in socks:
+            s.close()
+    cpu1 = srv.cpu_ticks()
+    return {
+        "conns": n,
+        "capped": capped,
+        "kib_per_conn": (rss1 - rss0) / max(n, 1),
+        "rss_before_kib": rss0,
+        "rss_after_kib": rss1,
+        "fresh_ok": fresh_ok and reuse_ok,
+        "errors": 0 if fresh_ok and reuse_ok else 1,
+        "non2xx": 0,
+        "server_us_per_req": (cpu1 - cpu0) / CLK_TCK * 1e6 / (n + 2),
+        "open_seconds": time.monotonic() - t0,
+    }
+
+
+# --------------------------------------------------------------------------
+# Summaries
+
+def med_range(values):
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+
+
+def summarise(runs, servers):
+    """runs: list of dicts (pass, scenario, server, round, result)."""
+    out = {}
+    for r in runs:
+        key = (r["pass"], r["scenario"])
+        out.setdefault(key, {}).setdefault(r["server"], []).append(r["result"])
+    summary = []
+    for (pas, scen), by_server in out.items():
+        entry = {"pass": pas, "scenario": scen, "servers": {}}
+        for name in servers:
+            res = by_server.get(name)
+            if not res:
+                continue
+            fields = {}
+            for k in res[0]:
+                if k.startswith("_") or not isinstance(res[0][k], (int, float)) or isinstance(res[0][k], bool):
+                    continue
+                fields[k] = med_range([x[k] for x in res])
+            fields["rounds"] = len(res)
+            fields["failures"] = sum(1 for x in res if x.get("errors") or x.get("non2xx")
+                                     or x.get("fresh_ok") is False)
+            entry["servers"][name] = fields
+        ng = entry["servers"].get("nginx")
+        for name, f in entry["servers"].items():
+            if not ng:
+                continue
+            if scen == "idle":
+                a, b = ng["kib_per_conn"]["median"], f["kib_per_conn"]["median"]
+                f["mem_vs_nginx"] = b / a if a else None
+            else:
+                a, b = ng["server_us_per_req"]["median"], f["server_us_per_req"]["median"]
+                f["cost_ratio"] = a / b if b else None  # > 1: cheaper than nginx
+                tput = "mib_s" if SCENARIOS[scen][3] == "MiB/s" else "req_s"
+                f["throughput_ratio"] = f[tput]["median"] / ng[tput]["median"]
+        summary.append(entry)
+    return summary
+
+
+TARGETS = {
+    ("nolog", "small-keepalive"): 1.5,
+    ("nolog", "small-close"): 1.15,
+    ("nolog", "medium"): 1.2,
+    ("nolog", "large"): 1.0,
+    ("log", "small-keepalive"): 1.3,
+}
+
+
+def fmt_range(m, fmt="{:.0f}"):
+    if m is None:
+        return "–"
+    return f"{fmt.format(m['median'])} ({fmt.format(m['min'])}–{fmt.format(m['max'])})"
+
+
+def markdown(info, summary):
+    lines = [
+        f"# eisd benchmark — {info['date']}",
+        "",
+        f"Machine: {info['cpu']} × {info['cpus']} cores, {info['mem_gib']} GiB, "
+        f"Linux {info['kernel']}, {info['distro']}. "
+        f"Servers: eisd {info['eisd']}, {info['nginx']}, {info['lighttpd']}; client {info['wrk']}.",
+        f"Each server: one worker pinned to CPU {SERVER_CPU}; wrk one thread pinned to CPU "
+        f"{CLIENT_CPU}; loopback. {info['rounds']} rounds × {info['duration']} s per run, "
+        "servers interleaved. Cells: median (min–max over rounds).",
+        f"Load average at start {info['load_start']}, at end {info['load_end']}; "
+        f"other processes used {info['other_cpu_pct']:.0f}% of a core on average during the runs.",
+        "",
+        "| pass | scenario | server | throughput | server µs/req | ratio nginx÷server µs | "
+        "server core | client core | p50 | p99 | errors/non-2xx |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in summary:
+        scen = e["scenario"]
+        for name, f in e["servers"].items():
+            if scen == "idle":
+                tput = f"{fmt_range(f['kib_per_conn'], '{:.2f}')} KiB/conn"
+                ratio = (f"mem {f['mem_vs_nginx']:.2f}× nginx" if f.get("mem_vs_nginx") is not None else "–")
+                lines.append(f"| {e['pass']} | idle ({f['conns']['median']:.0f} conns) | {name} | {tput} | "
+                             f"– | {ratio} | – | – | – | – | "
+                             f"{'fresh request OK' if not f['failures'] else 'FAILED'} |")
+                continue
+            unit = SCENARIOS[scen][3]
+            tput = (f"{fmt_range(f['mib_s'])} MiB/s" if unit == "MiB/s"
+                    else f"{fmt_range(f['req_s'])} req/s")
+            ratio = f"{f['cost_ratio']:.2f}" if f.get("cost_ratio") else "–"
+            target = TARGETS.get((e["pass"], scen))
+            if name == "eisd" and target and f.get("cost_ratio"):
+                ok = f["cost_ratio"] >= target and f.get("throughput_ratio", 0) >= 1.0
+                ratio += f" (target ≥ {target}{' ✓' if ok else ' ✗'})"
+            errs = f"{f['errors']['median']:.0f}/{f['non2xx']['median']:.0f}"
+            if f["failures"]:
+                errs += " FAILED"
+            lines.append(
+                f"| {e['pass']} | {scen} | {name} | {tput} | "
+                f"{fmt_range(f['server_us_per_req'], '{:.1f}')} | {ratio} | "
+                f"{f['server_util']['median'] * 100:.0f}% | {f['client_util']['median'] * 100:.0f}% | "
+                f"{f['p50_us']['median'] / 1000:.2f} ms | {f['p99_us']['median'] / 1000:.2f} ms | {errs} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def chart(summary, servers, path, workdir, info):
+    """Two panels: server CPU cost relative to nginx (higher is cheaper), and
+    throughput relative to nginx."""
+    rows = []
+    for e in summary:
+        if e["scenario"] == "idle":
+            continue
+        label = e["scenario"] + (" (logs)" if e["pass"] == "log" else "")
+        cost = [e["servers"].get(s, {}).get("cost_ratio") or 0 for s in servers]
+        tput = [e["servers"].get(s, {}).get("throughput_ratio") or 0 for s in servers]
+        rows.append((label, cost, tput))
+    for e in summary:
+        if e["scenario"] == "idle":
+            mem = [e["servers"].get(s, {}).get("mem_vs_nginx") for s in servers]
+            rows.append(("idle memory/conn", [1 / m if m else 0 for m in mem], None))
+    data = os.path.join(workdir, "chart.dat")
+    with open(data, "w") as f:
+        for label, cost, tput in rows:
+            tp = tput if tput else ["NaN"] * len(servers)
+            f.write('"%s" %s %s\n' % (label, " ".join(f"{c:.3f}" for c in cost),
+                                       " ".join(str(t) if t == "NaN" else f"{t:.3f}" for t in tp)))
+    n = len(servers)
+    cost_plots = ", ".join(
+        f"'{data}' using {2 + i}:xtic(1) title '{s}'" for i, s in enumerate(servers))
+    tput_plots = ", ".join(
+        f"'{data}' using {2 + n + i}:xtic(1) title '{s}'" for i, s in enumerate(servers))
+    script = f"""
+set terminal pngcairo size 1100,800 font 'sans,10'
+set output '{path}'
+set multiplot layout 2,1 title "eisd vs nginx vs lighttpd — {info['date']} — {info['cpu']}, server on 1 core" font 'sans,12'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set yrange [0:*]
+set key top left
+set xtics rotate by -15
+set ylabel "nginx CPU/req ÷ server CPU/req"
+set title "Server CPU efficiency relative to nginx (higher = cheaper per request; idle: nginx KiB/conn ÷ server KiB/conn)"
+plot {cost_plots}, 1 with lines lc rgb '#888888' dt 2 notitle
+set ylabel "throughput ÷ nginx's"
+set title "Throughput relative to nginx (req/s; MiB/s for large)"
+plot {tput_plots}, 1 with lines lc rgb '#888888' dt 2 notitle
+unset multiplot
+"""
+    gp = os.path.join(workdir, "chart.gp")
+    with open(gp, "w") as f:
+        f.write(script)
+    subprocess.run(["gnuplot", gp], check=True, timeout=60)
+
+
+def version_of(cmd):
+    try:
+        p = subprocess.run(cmd, capture_output=True, timeout=10)
+        return (p.stdout + p.stderr).decode("utf-8", "replace").splitlines()[0].strip()
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        return "?"
+
+
+def machine_info(args):
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) / (1 << 20)
+    distro = "?"
+    try:
+        with open("/etc/os-release") as f:
+            m = re.search(r'PRETTY_NAME="([^"]*)"', f.read())
+            distro = m.group(1) if m else "?"
+    except OSError:
+        pass
+    try:
+        rev = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
+                             capture_output=True, timeout=10).stdout.decode().strip()
+    except OSError:
+        rev = "?"
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "mem_gib": round(mem),
+        "kernel": platform.release(),
+        "distro": distro,
+        "eisd": rev,
+        "nginx": version_of([tool("nginx"), "-v"]).replace("nginx version: ", ""),
+        "lighttpd": version_of([tool("lighttpd"), "-v"]).split(" - ")[0],
+        "wrk": version_of(["wrk", "-v"]).split(" [")[0],
+        "duration": args.duration,
+        "rounds": args.rounds,
+        "load_start": " ".join(open("/proc/loadavg").read().split()[:3]),
+    }
+
+
+# --------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description="eisd vs nginx vs lighttpd")
+    ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds, servers interleaved (default 3)")
+    ap.add_argument("--servers", default="eisd,nginx,lighttpd")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--no-log-pass", action="store_true", help="skip the pass with access logs on")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--name", default="latest", help="output file stem (default latest)")
+    ap.add_argument("--eisd", default=os.path.join(REPO, "eisd"))
+    ap.add_argument("--no-install", action="store_true")
+    args = ap.parse_args()
+
+    servers = [s for s in args.servers.split(",") if s]
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    for s in servers:
+        if s not in SERVER_CLASSES:
+            raise BenchError(f"unknown server {s}")
+    for s in scenarios:
+        if s not in SCENARIOS:
+            raise BenchError(f"unknown scenario {s}")
+    if not os.path.exists(args.eisd):
+        raise BenchError(f"{args.eisd} not found (run make first)")
+    if not args.no_install:
+        ensure_tools()
+    own_limit = raise_own_nofile()
+    idle_conns = min(IDLE_CONNS, own_limit - 200)
+    if "idle" in scenarios and idle_conns < IDLE_CONNS:
+        log(f"RLIMIT_NOFILE hard limit {own_limit}: idle uses {idle_conns} connections")
+
+    exes = {"eisd": os.path.abspath(args.eisd), "nginx": tool("nginx"), "lighttpd": tool("lighttpd")}
+    info = machine_info(args)
+    passes = [("nolog", scenarios)]
+    if not args.no_log_pass:
+        lp = [s for s in LOG_PASS_SCENARIOS if s in scenarios]
+        if lp:
+            passes.append(("log", lp))
+
+    base = tempfile.mkdtemp(prefix="eisd-bench-")
+    runs = []
+    other_s = 0.0
+    wall_s = 0.0
+    t_start = time.monotonic()
+    try:
+        root, digests = make_docroot(base)
+        for pas, scens in passes:
+            for rnd in range(args.rounds):
+                for name in servers:
+                    wd = os.path.join(base, f"{name}-{pas}-{rnd}")
+                    os.mkdir(wd)
+                    os.chmod(wd, 0o755)
+                    access = os.path.join(wd, "access.log") if pas == "log" else None
+                    srv = SERVER_CLASSES[name](exes[name], root, wd, access)
+                    try:
+                        srv.start()
+                        check_bytes(srv, digests)
+                        # Warm up: caches, allocator, page cache.
+                        run_wrk(srv, "small-keepalive", 1)
+                        for scen in scens:
+                            if scen == "idle":
+                                res = idle_scenario(srv, idle_conns)
+                                log(f"{pas} r{rnd + 1} {scen:15} {name:8} "
+                                    f"{res['kib_per_conn']:.2f} KiB/conn fresh_ok={res['fresh_ok']}")
+                            else:
+                                res = run_wrk(srv, scen, args.duration)
+                                other_s += res["_other_s"]
+                                wall_s += res["_wall"]
+                                unit = SCENARIOS[scen][3]
+                                tp = res["mib_s"] if unit == "MiB/s" else res["req_s"]
+                                log(f"{pas} r{rnd + 1} {scen:15} {name:8} {tp:9.0f} {unit:5} "
+                                    f"{res['server_us_per_req']:8.1f} µs/req  "
+                                    f"server {res['server_util'] * 100:3.0f}%  "
+                                    f"p99 {res['p99_us'] / 1000:.2f} ms  "
+                                    f"err {res['errors']}/{res['non2xx']}")
+                            runs.append({"pass": pas, "scenario": scen, "server": name,
+                                         "round": rnd + 1, "result": res})
+                        if access and os.path.getsize(access) == 0 and name != "nginx":
+                            raise BenchError(f"{name}: access log stayed empty in the log pass")
+                    finally:
+                        srv.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    info["load_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
+    info["elapsed_s"] = round(time.monotonic() - t_start)
+    info["idle_conns"] = idle_conns
+    info["other_cpu_pct"] = 100 * other_s / wall_s if wall_s else 0.0
+    summary = summarise(runs, servers)
+    os.makedirs(args.out, exist_ok=True)
+    md = markdown(info, summary)
+    with open(os.path.join(args.out, f"{args.name}.md"), "w") as f:
+        f.write(md)
+    for r in runs:
+        for k in [k for k in r["result"] if k.startswith("_")]:
+            del r["result"][k]
+    with open(os.path.join(args.out, f"{args.name}.json"), "w") as f:
+        json.dump({"info": info, "summary": summary, "runs": runs}, f, indent=1)
+    with tempfile.TemporaryDirectory(prefix="eisd-chart-") as td:
+        chart(summary, servers, os.path.join(args.out, f"{args.name}.png"), td, info)
+    print(md)
+    failed = [(r["pass"], r["scenario"], r["server"], r["round"]) for r in runs
+              if r["result"].get("errors") or r["result"].get("non2xx")
+              or r["result"].get("fresh_ok") is False]
+    if failed:
+        log(f"runs with errors or non-2xx answers: {failed}")
+    # The bench is about eisd: its failures fail the run; the others'
+    # are reported (e.g. lighttpd at its descriptor limit in idle).
+    return 1 if any(f[2] == "eisd" for f in failed) else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        sys.exit(1)
