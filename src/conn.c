@@ -69,31 +69,168 @@ void conn_timer_set(struct conn *c, enum conn_timer t)
 	w->timer_tail[t] = c;
 }
 
+/* ---- buffers lent by the worker ---- */
+
+/* Lends the worker's scratch to c; only one connection holds it at a
+ * time, and conn_settle takes it back before the worker moves on. */
+static bool lend_ok(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (w->lent_to && w->lent_to != c)
+		return false;
+	w->lent_to = c;
+	return true;
+}
+
+static void in_drop(struct conn *c)
+{
+	if (!c->in_lent)
+		free(c->in.p);
+	c->in.p = NULL;
+	c->in.len = c->in.cap = 0;
+	c->in_lent = false;
+}
+
+static void out_drop(struct conn *c)
+{
+	if (!c->out_lent)
+		free(c->out.p);
+	c->out.p = NULL;
+	c->out.len = c->out.cap = 0;
+	c->out_lent = false;
+	if (!c->segs_lent)
+		free(c->segs);
+	c->segs = NULL;
+	c->nsegs = c->seg_cap = c->seg_next = 0;
+	c->segs_lent = false;
+}
+
+static void *dup_mem(const void *p, size_t len)
+{
+	void *n = malloc(len ? len : 1);
+	if (n)
+		memcpy(n, p, len);
+	return n;
+}
+
+/* The worker is done with c for now: whatever c still needs moves from
+ * the lent buffers into its own memory. Returns -1 when that memory could
+ * not be had (the connection is then closed). */
+static int conn_settle(struct worker *w)
+{
+	struct conn *c = w->lent_to;
+
+	if (!c)
+		return 0;
+	w->lent_to = NULL;
+	if (c->in_lent) {
+		c->in_lent = false;
+		if (c->in.len == 0) {
+			c->in.p = NULL;
+			c->in.cap = 0;
+		} else {
+			char *p = malloc(c->in.cap);
+			if (!p) {
+				c->in.p = NULL;
+				c->in.len = c->in.cap = 0;
+				goto fail;
+			}
+			memcpy(p, c->in.p, c->in.len);
+			c->in.p = p;
+		}
+	}
+	if (c->out_lent) {
+		c->out_lent = false;
+		if (c->seg_next == c->nsegs) {
+			c->out.p = NULL;
+			c->out.len = c->out.cap = 0;
+		} else {
+			char *p = dup_mem(c->out.p, c->out.len);
+			c->out.p = p;
+			c->out.cap = c->out.len;
+			if (!p) {
+				c->out.len = c->out.cap = 0;
+				goto fail;
+			}
+		}
+	}
+	if (c->segs_lent) {
+		c->segs_lent = false;
+		if (c->seg_next == c->nsegs) {
+			c->segs = NULL;
+			c->nsegs = c->seg_cap = c->seg_next = 0;
+		} else {
+			struct out_seg *p = dup_mem(c->segs, c->nsegs * sizeof(*p));
+			c->segs = p;
+			c->seg_cap = c->nsegs;
+			if (!p) {
+				c->nsegs = c->seg_cap = c->seg_next = 0;
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	conn_close(c);
+	return -1;
+}
+
 /* ---- output queue ---- */
 
-static int buf_reserve(struct buf *b, size_t more)
+static int out_reserve(struct conn *c, size_t more)
 {
+	struct buf *b = &c->out;
+	struct worker *w = c->w;
 	size_t cap;
 	char *p;
 
 	if (b->len + more <= b->cap)
 		return 0;
+	if (!b->p && more <= WORKER_OUT_SCRATCH && lend_ok(c)) {
+		b->p = w->out_scratch;
+		b->cap = WORKER_OUT_SCRATCH;
+		b->len = 0;
+		c->out_lent = true;
+		return 0;
+	}
 	cap = b->cap ? b->cap : 4096;
 	while (cap < b->len + more)
 		cap *= 2;
-	p = realloc(b->p, cap);
+	if (c->out_lent) {
+		p = malloc(cap);
+		if (p)
+			memcpy(p, b->p, b->len);
+	} else {
+		p = realloc(b->p, cap);
+	}
 	if (!p)
 		return -1;
 	b->p = p;
 	b->cap = cap;
+	c->out_lent = false;
 	return 0;
 }
 
 static int seg_push(struct conn *c, struct out_seg s)
 {
 	if (c->nsegs == c->seg_cap) {
+		struct worker *w = c->w;
 		unsigned cap = c->seg_cap ? c->seg_cap * 2 : 4;
-		struct out_seg *n = realloc(c->segs, cap * sizeof(*n));
+		struct out_seg *n;
+
+		if (!c->segs && lend_ok(c)) {
+			n = w->seg_scratch;
+			cap = WORKER_SEG_SCRATCH;
+			c->segs_lent = true;
+		} else if (c->segs_lent) {
+			n = malloc(cap * sizeof(*n));
+			if (n)
+				memcpy(n, c->segs, c->nsegs * sizeof(*n));
+			c->segs_lent = !n;
+		} else {
+			n = realloc(c->segs, cap * sizeof(*n));
+		}
 		if (!n)
 			return -1;
 		c->segs = n;
@@ -103,10 +240,10 @@ static int seg_push(struct conn *c, struct out_seg s)
 	return 0;
 }
 
-/* Bytes just appended to out join the last segment when it is memory. */
+/* Bytes just appended to out join the last segment when it is there. */
 static int seg_add_mem(struct conn *c, size_t off, size_t len)
 {
-	if (c->nsegs && c->segs[c->nsegs - 1].fd < 0) {
+	if (c->nsegs && c->segs[c->nsegs - 1].fd < 0 && !c->segs[c->nsegs - 1].ext) {
 		c->segs[c->nsegs - 1].len += len;
 		return 0;
 	}
@@ -119,7 +256,7 @@ int conn_out_bytes(struct conn *c, const void *p, size_t len)
 
 	if (len == 0)
 		return 0;
-	if (buf_reserve(&c->out, len))
+	if (out_reserve(c, len))
 		return -1;
 	memcpy(c->out.p + off, p, len);
 	c->out.len += len;
@@ -132,7 +269,7 @@ int conn_out_printf(struct conn *c, const char *fmt, ...)
 	size_t off = c->out.len;
 	int n;
 
-	if (buf_reserve(&c->out, 256))
+	if (out_reserve(c, 256))
 		return -1;
 	va_start(ap, fmt);
 	n = vsnprintf(c->out.p + off, c->out.cap - off, fmt, ap);
@@ -140,7 +277,7 @@ int conn_out_printf(struct conn *c, const char *fmt, ...)
 	if (n < 0)
 		return -1;
 	if ((size_t)n >= c->out.cap - off) {
-		if (buf_reserve(&c->out, (size_t)n + 1))
+		if (out_reserve(c, (size_t)n + 1))
 			return -1;
 		va_start(ap, fmt);
 		vsnprintf(c->out.p + off, c->out.cap - off, fmt, ap);
@@ -148,6 +285,13 @@ int conn_out_printf(struct conn *c, const char *fmt, ...)
 	}
 	c->out.len += (size_t)n;
 	return seg_add_mem(c, off, (size_t)n);
+}
+
+int conn_out_ref(struct conn *c, const void *p, size_t len)
+{
+	if (len == 0)
+		return 0;
+	return seg_push(c, (struct out_seg){ .fd = -1, .ext = p, .len = len });
 }
 
 int conn_out_file(struct conn *c, int fd, off_t off, uint64_t len)
@@ -160,24 +304,57 @@ int conn_out_file(struct conn *c, int fd, off_t off, uint64_t len)
 	return seg_push(c, (struct out_seg){ .fd = fd, .file_off = off, .len = len });
 }
 
+int conn_out_file_ref(struct conn *c, int fd, off_t off, uint64_t len)
+{
+	if (len == 0)
+		return 0;
+	return seg_push(c, (struct out_seg){ .fd = fd, .file_off = off, .len = len });
+}
+
+int conn_out_hold(struct conn *c, void (*release)(void *arg), void *arg)
+{
+	if (c->hold_release && (c->hold_release != release || c->hold_arg != arg))
+		return -1;
+	c->hold_release = release;
+	c->hold_arg = arg;
+	return 0;
+}
+
 bool conn_has_output(const struct conn *c)
 {
 	return c->seg_next < c->nsegs;
 }
 
+static void hold_drop(struct conn *c)
+{
+	if (c->hold_release) {
+		void (*release)(void *) = c->hold_release;
+		c->hold_release = NULL;
+		release(c->hold_arg);
+	}
+}
+
+/* The response is sent: owned buffers go (an idle connection keeps
+ * none), lent ones stay with c until conn_settle. */
 static void out_reset(struct conn *c)
 {
 	c->nsegs = c->seg_next = 0;
 	c->out.len = 0;
-	if (c->out.cap > OUT_KEEP_CAP || c->close_after) {
+	if (!c->out_lent) {
 		free(c->out.p);
 		c->out.p = NULL;
 		c->out.cap = 0;
+	}
+	if (!c->segs_lent) {
+		free(c->segs);
+		c->segs = NULL;
+		c->seg_cap = 0;
 	}
 	if (c->body_fd >= 0) {
 		close(c->body_fd);
 		c->body_fd = -1;
 	}
+	hold_drop(c);
 }
 
 /* ---- life cycle ---- */
@@ -231,9 +408,11 @@ void conn_close(struct conn *c)
 	close(c->fd); /* also removes it from epoll */
 	if (c->body_fd >= 0)
 		close(c->body_fd);
-	free(c->in.p);
-	free(c->out.p);
-	free(c->segs);
+	hold_drop(c);
+	in_drop(c);
+	out_drop(c);
+	if (w->lent_to == c)
+		w->lent_to = NULL;
 	free(c);
 	atomic_fetch_sub(&w->srv->nconns, 1);
 }
@@ -262,9 +441,7 @@ static void conn_finish(struct conn *c)
 		return;
 	}
 	shutdown(c->fd, SHUT_WR);
-	free(c->in.p);
-	c->in.p = NULL;
-	c->in.len = c->in.cap = 0;
+	in_drop(c);
 	c->state = CONN_LINGER;
 	loop_mod(c->w->loop, c->fd, LOOP_READ, c);
 	conn_timer_set(c, TIMER_LINGER);
@@ -293,6 +470,7 @@ static int conn_send(struct conn *c)
 {
 	struct worker *w = c->w;
 	bool progressed = false;
+	uint64_t sent = 0;
 
 	while (c->seg_next < c->nsegs) {
 		struct out_seg *s = &c->segs[c->seg_next];
@@ -305,8 +483,9 @@ static int conn_send(struct conn *c)
 			int flags = MSG_NOSIGNAL;
 
 			for (; i < c->nsegs && k < 16 && c->segs[i].fd < 0; i++, k++) {
-				iov[k].iov_base = c->out.p + c->segs[i].mem_off;
-				iov[k].iov_len = (size_t)c->segs[i].len;
+				const struct out_seg *m = &c->segs[i];
+				iov[k].iov_base = (char *)(m->ext ? m->ext : c->out.p) + m->mem_off;
+				iov[k].iov_len = (size_t)m->len;
 			}
 			/* More to follow from a file: let the kernel merge
 			 * the header with the first body bytes. */
@@ -317,7 +496,7 @@ static int conn_send(struct conn *c)
 			n = sendmsg(c->fd, &msg, flags);
 			if (n < 0)
 				goto fail;
-			atomic_fetch_add_explicit(&w->stats.bytes_sent, (uint64_t)n, memory_order_relaxed);
+			sent += (uint64_t)n;
 			progressed = true;
 			while (n > 0) {
 				s = &c->segs[c->seg_next];
@@ -336,8 +515,8 @@ static int conn_send(struct conn *c)
 			if (n < 0)
 				goto fail;
 			if (n == 0)
-				return -1; /* the file shrank under us */
-			atomic_fetch_add_explicit(&w->stats.bytes_sent, (uint64_t)n, memory_order_relaxed);
+				goto dead; /* the file shrank under us */
+			sent += (uint64_t)n;
 			progressed = true;
 			s->len -= (uint64_t)n;
 			if (s->len == 0)
@@ -348,6 +527,7 @@ fail:
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			stat_add(&w->stats.bytes_sent, sent);
 			if (c->state != CONN_WRITING) {
 				c->state = CONN_WRITING;
 				loop_mod(w->loop, c->fd, LOOP_WRITE, c);
@@ -357,8 +537,11 @@ fail:
 			}
 			return 0;
 		}
+dead:
+		stat_add(&w->stats.bytes_sent, sent);
 		return -1;
 	}
+	stat_add(&w->stats.bytes_sent, sent);
 	out_reset(c);
 	if (c->state == CONN_WRITING) {
 		c->state = CONN_READING;
@@ -417,18 +600,15 @@ static int conn_process(struct conn *c)
 		}
 		if (s == 0)
 			return 0;
-		if (c->close_after || atomic_load(&c->w->srv->stopping)) {
+		if (c->close_after || atomic_load_explicit(&c->w->srv->stopping, memory_order_relaxed)) {
 			conn_finish(c);
 			return -1;
 		}
 		conn_wait_next(c);
 	}
 	if (c->state == CONN_READING) {
-		if (c->in.len == 0 && c->in.p) {
-			free(c->in.p);
-			c->in.p = NULL;
-			c->in.cap = 0;
-		}
+		if (c->in.len == 0 && c->in.p)
+			in_drop(c);
 		if (c->read_eof) {
 			conn_close(c);
 			return -1;
@@ -437,18 +617,26 @@ static int conn_process(struct conn *c)
 	return 0;
 }
 
+/* Reads until the socket is drained (a short read says so without
+ * another call), handing each burst to the protocol. */
 static void conn_read(struct conn *c)
 {
-	size_t cap = c->w->srv->cfg->max_request_bytes;
+	struct worker *w = c->w;
+	size_t cap = w->srv->cfg->max_request_bytes;
 
 	for (;;) {
 		ssize_t n;
 
 		if (!c->in.p) {
-			c->in.p = malloc(cap);
-			if (!c->in.p) {
-				conn_close(c);
-				return;
+			if (lend_ok(c)) {
+				c->in.p = w->in_scratch;
+				c->in_lent = true;
+			} else {
+				c->in.p = malloc(cap);
+				if (!c->in.p) {
+					conn_close(c);
+					return;
+				}
 			}
 			c->in.cap = cap;
 			c->in.len = 0;
@@ -478,16 +666,13 @@ static void conn_read(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		if (c->in.len == 0) {
-			free(c->in.p);
-			c->in.p = NULL;
-			c->in.cap = 0;
-		}
+		if (c->in.len == 0)
+			in_drop(c);
 		return;
 	}
 }
 
-void conn_on_event(struct conn *c, int mask)
+static void conn_event(struct conn *c, int mask)
 {
 	switch (c->state) {
 	case CONN_WRITING:
@@ -517,7 +702,15 @@ void conn_on_event(struct conn *c, int mask)
 	}
 }
 
-void conn_on_timeout(struct conn *c)
+void conn_on_event(struct conn *c, int mask)
+{
+	struct worker *w = c->w;
+
+	conn_event(c, mask);
+	conn_settle(w);
+}
+
+static void conn_timeout(struct conn *c)
 {
 	enum conn_timer t = c->timer;
 
@@ -535,6 +728,14 @@ void conn_on_timeout(struct conn *c)
 		}
 	}
 	conn_close(c);
+}
+
+void conn_on_timeout(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	conn_timeout(c);
+	conn_settle(w);
 }
 
 void conn_format_addr(const struct sockaddr_storage *ss, char *out, size_t len)

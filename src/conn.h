@@ -28,9 +28,11 @@ enum conn_timer {
 	TIMER_COUNT,
 };
 
-/* A piece of output: bytes from conn.out, or a range of a file. */
+/* A piece of output: bytes from conn.out, bytes someone else holds, or a
+ * range of a file. */
 struct out_seg {
-	int fd;         /* -1: memory at out.p + mem_off */
+	int fd;         /* -1: memory: at ext + mem_off, or out.p + mem_off */
+	const char *ext; /* NULL: in conn.out (conn_out_ref sets it) */
 	size_t mem_off;
 	off_t file_off;
 	uint64_t len;
@@ -55,11 +57,21 @@ struct conn {
 	/* Client registry (worker.clients), guarded by worker.clients_lock. */
 	struct conn *cprev, *cnext;
 
-	struct buf in;  /* unconsumed input; owned, freed when empty */
-	struct buf out; /* header and memory-body bytes; owned */
-	struct out_seg *segs; /* owned */
+	/* Buffers exist only while bytes are in flight. While the worker
+	 * serves this connection they are lent from the worker (*_lent); what
+	 * is still pending when it moves on is copied into owned memory, so
+	 * an idle connection holds none and a request answered in one go
+	 * allocates nothing. */
+	struct buf in;  /* unconsumed input */
+	struct buf out; /* header and memory-body bytes */
+	struct out_seg *segs;
 	unsigned nsegs, seg_cap, seg_next;
 	int body_fd;    /* owned file the segments point at, -1 none */
+	bool in_lent, out_lent, segs_lent;
+	/* What shared output (conn_out_ref/conn_out_file_ref) points into
+	 * is kept alive by this hold until the response is done. */
+	void (*hold_release)(void *arg);
+	void *hold_arg;
 
 	bool close_after; /* close once the queued output is sent */
 	bool linger;      /* the peer may still be sending: drain before close */
@@ -85,6 +97,14 @@ int conn_out_bytes(struct conn *c, const void *p, size_t len);
 /* Queues len bytes of fd from off; the conn takes ownership of fd the
  * first time (further ranges of the same fd share it). */
 int conn_out_file(struct conn *c, int fd, off_t off, uint64_t len);
+/* Queues len bytes at p without copying them, and a range of an fd the
+ * conn does not own; both must stay valid until the hold is released. */
+int conn_out_ref(struct conn *c, const void *p, size_t len);
+int conn_out_file_ref(struct conn *c, int fd, off_t off, uint64_t len);
+/* Keeps what the response's shared output points at alive: release(arg)
+ * runs once the response is sent or dropped. One hold per response;
+ * returns -1 when another is set (release is not called then). */
+int conn_out_hold(struct conn *c, void (*release)(void *arg), void *arg);
 bool conn_has_output(const struct conn *c);
 
 #endif

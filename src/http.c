@@ -46,9 +46,9 @@ static void account(struct http_exchange *x)
 	const struct http_request *req = x->req;
 	int cls = x->status / 100;
 
-	atomic_fetch_add_explicit(&w->stats.requests, 1, memory_order_relaxed);
+	stat_add(&w->stats.requests, 1);
 	if (cls >= 1 && cls <= 5)
-		atomic_fetch_add_explicit(&w->stats.status_class[cls], 1, memory_order_relaxed);
+		stat_add(&w->stats.status_class[cls], 1);
 	if (w->log.fd < 0)
 		return;
 	if (req)

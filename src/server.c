@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conn_io.h"
+#include "fcache.h"
 #include "loop.h"
 #include "proto.h"
 
@@ -116,7 +117,7 @@ static void worker_accept(struct worker *w)
 		while (n > peak && !atomic_compare_exchange_weak(&srv->peak_conns, &peak, n))
 			;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		atomic_fetch_add_explicit(&w->stats.accepted, 1, memory_order_relaxed);
+		stat_add(&w->stats.accepted, 1);
 		if (!conn_new(w, fd, &ss)) {
 			atomic_fetch_sub(&srv->nconns, 1);
 			close(fd);
@@ -232,6 +233,14 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		log_buf_init(&w->log, srv->log_fd);
 		w->loop = loop_new(512);
 		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		w->in_scratch = malloc(srv->cfg->max_request_bytes);
+		w->out_scratch = malloc(WORKER_OUT_SCRATCH);
+		w->seg_scratch = malloc(WORKER_SEG_SCRATCH * sizeof(*w->seg_scratch));
+		w->fcache = fcache_new(srv->root_fd, srv->mime);
+		if (!w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->fcache) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		if (!w->loop || w->wake_fd < 0 ||
 		    loop_add(w->loop, w->wake_fd, LOOP_READ, &w->wake_fd) ||
 		    loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listening)) {
@@ -271,6 +280,10 @@ void server_join(struct server *srv)
 		loop_free(w->loop);
 		close(w->wake_fd);
 		pthread_mutex_destroy(&w->clients_lock);
+		fcache_free(w->fcache);
+		free(w->in_scratch);
+		free(w->out_scratch);
+		free(w->seg_scratch);
 	}
 	free(srv->workers);
 	srv->workers = NULL;

@@ -27,6 +27,20 @@ struct worker_stats {
 	atomic_uint_fast64_t accepted;
 };
 
+/* Only the owning worker writes its counters: a relaxed load and store
+ * is enough, and cheaper on the hot path than a locked add. */
+static inline void stat_add(atomic_uint_fast64_t *v, uint64_t n)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/* Sizes of the buffers a worker lends to the connection it is serving. */
+#define WORKER_OUT_SCRATCH 16384
+#define WORKER_SEG_SCRATCH 64
+
+struct fcache;
+
 struct worker {
 	struct server *srv;
 	int index;
@@ -51,6 +65,15 @@ struct worker {
 	pthread_mutex_t clients_lock;
 	struct conn *clients;
 	unsigned nclients;
+
+	/* Lent to one connection at a time (conn.c): input of
+	 * cfg->max_request_bytes, output, output segments. */
+	struct conn *lent_to;
+	char *in_scratch;
+	char *out_scratch;
+	struct out_seg *seg_scratch;
+
+	struct fcache *fcache; /* open files, this worker's own */
 
 	struct log_buf log;
 	struct worker_stats stats;

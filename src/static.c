@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "conn.h"
+#include "fcache.h"
 #include "mime.h"
 #include "path.h"
 #include "server.h"
@@ -34,34 +34,42 @@ static int redirect_to_slash(struct http_exchange *x)
 	return http_resp_error(x, 301, extra);
 }
 
-static int send_file(struct http_exchange *x, int fd, const struct stat *st,
-		     const char *name)
+/* The body comes from the open-file cache: from memory when the entry
+ * holds the content (one write with the header), else with sendfile from
+ * the cached descriptor. The entry stays referenced until it is sent. */
+static int send_file(struct http_exchange *x, struct fcache_entry *fe)
 {
-	const char *type = mime_type_for(x->srv->mime, name, strlen(name));
-	uint64_t size = (uint64_t)st->st_size;
+	uint64_t size = (uint64_t)fe->st.st_size;
 	int rc = http_resp_start(x, 200);
 
-	rc |= http_resp_end(x, type, size);
-	if (x->head || size == 0) {
-		close(fd);
+	rc |= http_resp_end(x, fe->type, size);
+	if (rc || x->head || size == 0) {
+		fcache_release(fe);
 		return rc;
 	}
-	if (conn_out_file(x->c, fd, 0, size)) {
-		close(fd);
+	if (conn_out_hold(x->c, fcache_release, fe)) {
+		fcache_release(fe);
 		return -1;
 	}
+	if (fe->data)
+		rc = conn_out_ref(x->c, fe->data, (size_t)size);
+	else
+		rc = conn_out_file_ref(x->c, fe->fd, 0, size);
+	if (rc)
+		return -1;
 	x->body_bytes = size;
-	return rc;
+	return 0;
 }
 
 int static_serve(struct http_exchange *x)
 {
 	const struct http_request *req = x->req;
+	struct worker *w = x->c->w;
+	struct fcache_entry *fe;
 	char path[PATH_MAX];
-	struct stat st;
 	int trailing = 0;
+	int status;
 	long n;
-	int fd;
 
 	n = path_decode(req->path.p, req->path.len, path, sizeof(path) - sizeof(INDEX_NAME) - 1);
 	if (n < 0)
@@ -70,26 +78,22 @@ int static_serve(struct http_exchange *x)
 	if (n < 0)
 		return http_resp_error(x, (int)-n, NULL);
 
-	fd = path_open(x->srv->root_fd, path, &st);
-	if (fd < 0)
-		return http_resp_error(x, -fd, NULL);
+	fe = fcache_get(w->fcache, path, w->now, &status);
+	if (fe)
+		return send_file(x, fe);
+	if (status < 0)
+		return http_resp_error(x, -status, NULL);
 
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		if (!trailing)
-			return redirect_to_slash(x);
-		if (n > 0)
-			path[n++] = '/';
-		memcpy(path + n, INDEX_NAME, sizeof(INDEX_NAME));
-		fd = path_open(x->srv->root_fd, path, &st);
-		if (fd == -404)
-			return http_resp_error(x, 403, NULL); /* no index, no listing */
-		if (fd < 0)
-			return http_resp_error(x, -fd, NULL);
-		if (!S_ISREG(st.st_mode)) {
-			close(fd);
-			return http_resp_error(x, 403, NULL);
-		}
-	}
-	return send_file(x, fd, &st, path);
+	/* A directory. */
+	if (!trailing)
+		return redirect_to_slash(x);
+	if (n > 0)
+		path[n++] = '/';
+	memcpy(path + n, INDEX_NAME, sizeof(INDEX_NAME));
+	fe = fcache_get(w->fcache, path, w->now, &status);
+	if (fe)
+		return send_file(x, fe);
+	if (status == -404 || status == 0)
+		return http_resp_error(x, 403, NULL); /* no index, no listing */
+	return http_resp_error(x, -status, NULL);
 }

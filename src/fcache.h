@@ -1,0 +1,67 @@
+/* The open-file cache: each worker keeps the files it served open, with
+ * their stat and Content-Type, and small settled files in memory, so a
+ * repeated request costs one stat by path instead of open + fstat +
+ * close, and a small file goes out with its header in one write.
+ *
+ * Never stale: every hit is checked with a stat of the same path under
+ * the root (a different inode, size, mtime, ctime or mode is a miss), so
+ * a file changed in place, replaced by rename or removed is seen by the
+ * very next request. A copy in memory is only made of a file whose ctime
+ * is a few seconds old, so a change that a coarse timestamp could hide
+ * (two writes within one clock tick) is always served from the file
+ * itself, never from an old copy.
+ *
+ * Bounded: at most FCACHE_MAX_ENTRIES files (descriptors) and
+ * FCACHE_MEM_TOTAL bytes of content per worker, least recently used out
+ * first. An entry evicted while a response still sends from it lives on
+ * until that response lets go. Single-threaded: one cache per worker. */
+#ifndef EISD_FCACHE_H
+#define EISD_FCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define FCACHE_MAX_ENTRIES 512
+#define FCACHE_MEM_FILE_MAX 16384      /* larger files go out with sendfile */
+#define FCACHE_MEM_TOTAL (8u << 20)    /* content kept in memory, per worker */
+#define FCACHE_SETTLE_SEC 2            /* ctime this old: content may be copied */
+
+struct mime_table;
+
+struct fcache_entry {
+	int fd;              /* O_RDONLY, opened with path_open */
+	struct stat st;      /* as of the last check */
+	const char *data;    /* the whole content (st.st_size bytes), or NULL */
+	const char *type;    /* Content-Type, from the mime table */
+
+	/* The cache's own bookkeeping. */
+	struct fcache *fc;
+	struct fcache_entry *hnext;
+	struct fcache_entry *lprev, *lnext;
+	uint64_t hash;
+	unsigned refs;       /* the cache's (while cached) + one per user */
+	bool cached;
+	size_t path_len;
+	char path[];
+};
+
+/* A cache for files under rootfd, typed by mime. NULL when out of memory. */
+struct fcache *fcache_new(int rootfd, const struct mime_table *mime);
+/* Drops every entry; entries still referenced are freed on release. */
+void fcache_free(struct fcache *fc);
+
+/* Opens rel (path_normalize's output) through the cache, as path_open
+ * would. A regular file gives an entry with a reference for the caller,
+ * to be given back with fcache_release; now (wall clock) decides whether
+ * the content may be kept in memory. Anything else gives NULL and
+ * *status: 0 when rel is not a regular file (a directory), or the
+ * negative HTTP status path_open gives (-404, -403, -500). */
+struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now,
+				int *status);
+/* Gives back a reference (a void * so it can be a conn_out_hold). */
+void fcache_release(void *entry);
+
+#endif
