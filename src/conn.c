@@ -359,6 +359,20 @@ static void out_reset(struct conn *c)
 
 /* ---- life cycle ---- */
 
+/* Tells the loop what c waits for; c joins the loop on its first wait,
+ * so a connection answered and closed right after accept never does. */
+static int conn_watch(struct conn *c, int mask)
+{
+	struct loop *l = c->w->loop;
+
+	if (c->in_loop)
+		return loop_mod(l, c->fd, mask, c);
+	if (loop_add(l, c->fd, mask, c))
+		return -1;
+	c->in_loop = true;
+	return 0;
+}
+
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -372,10 +386,6 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *p
 	c->peer = *peer;
 	c->connected_at = w->now;
 	conn_format_addr(peer, c->peer_addr, sizeof(c->peer_addr));
-	if (loop_add(w->loop, fd, LOOP_READ, c)) {
-		free(c);
-		return NULL;
-	}
 	conn_timer_set(c, TIMER_HEADER);
 
 	pthread_mutex_lock(&w->clients_lock);
@@ -425,6 +435,12 @@ static void conn_finish(struct conn *c)
 	char scratch[512];
 	ssize_t n;
 
+	/* The client said this request was its last: nothing more is on its
+	 * way, so skip the look for it. */
+	if (c->peer_done && c->in.len == 0 && !c->linger) {
+		conn_close(c);
+		return;
+	}
 	if (c->in.len == 0 && !c->read_eof && !c->linger) {
 		n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -443,7 +459,10 @@ static void conn_finish(struct conn *c)
 	shutdown(c->fd, SHUT_WR);
 	in_drop(c);
 	c->state = CONN_LINGER;
-	loop_mod(c->w->loop, c->fd, LOOP_READ, c);
+	if (conn_watch(c, LOOP_READ)) {
+		conn_close(c);
+		return;
+	}
 	conn_timer_set(c, TIMER_LINGER);
 }
 
@@ -530,7 +549,8 @@ fail:
 			stat_add(&w->stats.bytes_sent, sent);
 			if (c->state != CONN_WRITING) {
 				c->state = CONN_WRITING;
-				loop_mod(w->loop, c->fd, LOOP_WRITE, c);
+				if (conn_watch(c, LOOP_WRITE))
+					goto dead;
 				conn_timer_set(c, TIMER_SEND);
 			} else if (progressed) {
 				conn_timer_set(c, TIMER_SEND);
@@ -545,7 +565,8 @@ dead:
 	out_reset(c);
 	if (c->state == CONN_WRITING) {
 		c->state = CONN_READING;
-		loop_mod(w->loop, c->fd, LOOP_READ, c);
+		if (conn_watch(c, LOOP_READ))
+			return -1;
 	}
 	return 1;
 }
@@ -619,7 +640,7 @@ static int conn_process(struct conn *c)
 
 /* Reads until the socket is drained (a short read says so without
  * another call), handing each burst to the protocol. */
-static void conn_read(struct conn *c)
+static int conn_read(struct conn *c)
 {
 	struct worker *w = c->w;
 	size_t cap = w->srv->cfg->max_request_bytes;
@@ -635,7 +656,7 @@ static void conn_read(struct conn *c)
 				c->in.p = malloc(cap);
 				if (!c->in.p) {
 					conn_close(c);
-					return;
+					return -1;
 				}
 			}
 			c->in.cap = cap;
@@ -650,26 +671,27 @@ static void conn_read(struct conn *c)
 				conn_timer_set(c, TIMER_HEADER);
 			c->in.len += (size_t)n;
 			if (conn_process(c) < 0)
-				return;
+				return -1;
 			if (c->state != CONN_READING || (size_t)n < room)
-				return;
+				return 0;
 			continue;
 		}
 		if (n == 0) {
 			c->read_eof = true;
 			conn_close(c);
-			return;
+			return -1;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			conn_close(c);
-			return;
+			return -1;
 		}
 		if (c->in.len == 0)
 			in_drop(c);
-		return;
+		return 0;
 	}
+	return 0;
 }
 
 static void conn_event(struct conn *c, int mask)
@@ -700,6 +722,18 @@ static void conn_event(struct conn *c, int mask)
 		conn_linger_read(c);
 		return;
 	}
+}
+
+void conn_start(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	/* A client usually sends its request right after connecting: read
+	 * it now instead of after another trip through epoll. */
+	if (conn_read(c) == 0 && c->state == CONN_READING && !c->in_loop &&
+	    conn_watch(c, LOOP_READ))
+		conn_close(c);
+	conn_settle(w);
 }
 
 void conn_on_event(struct conn *c, int mask)

@@ -73,8 +73,10 @@ struct conn {
 	void (*hold_release)(void *arg);
 	void *hold_arg;
 
+	bool in_loop;     /* registered with the worker's loop */
 	bool close_after; /* close once the queued output is sent */
 	bool linger;      /* the peer may still be sending: drain before close */
+	bool peer_done;   /* the peer announced its last request (Connection: close) */
 	bool read_eof;
 
 	struct sockaddr_storage peer;

@@ -9,6 +9,8 @@
 #include "conn.h"
 
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer);
+/* Serves what the new connection already sent, then waits in the loop. */
+void conn_start(struct conn *c);
 void conn_close(struct conn *c);
 void conn_on_event(struct conn *c, int mask);
 void conn_on_timeout(struct conn *c);

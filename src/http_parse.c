@@ -46,19 +46,20 @@ static const struct {
 static const struct {
 	const char *name;
 	size_t offset;
+	size_t len;  /* of name */
 } known_fields[] = {
-	{ "Host", offsetof(struct http_request, host) },
-	{ "If-None-Match", offsetof(struct http_request, if_none_match) },
-	{ "If-Modified-Since", offsetof(struct http_request, if_modified_since) },
-	{ "If-Match", offsetof(struct http_request, if_match) },
+	{ "Host", offsetof(struct http_request, host), 4 },
+	{ "If-None-Match", offsetof(struct http_request, if_none_match), 13 },
+	{ "If-Modified-Since", offsetof(struct http_request, if_modified_since), 17 },
+	{ "If-Match", offsetof(struct http_request, if_match), 8 },
 	{ "If-Unmodified-Since",
-	  offsetof(struct http_request, if_unmodified_since) },
-	{ "If-Range", offsetof(struct http_request, if_range) },
-	{ "Range", offsetof(struct http_request, range) },
-	{ "Accept", offsetof(struct http_request, accept) },
-	{ "Accept-Encoding", offsetof(struct http_request, accept_encoding) },
-	{ "User-Agent", offsetof(struct http_request, user_agent) },
-	{ "Referer", offsetof(struct http_request, referer) },
+	  offsetof(struct http_request, if_unmodified_since), 19 },
+	{ "If-Range", offsetof(struct http_request, if_range), 8 },
+	{ "Range", offsetof(struct http_request, range), 5 },
+	{ "Accept", offsetof(struct http_request, accept), 6 },
+	{ "Accept-Encoding", offsetof(struct http_request, accept_encoding), 15 },
+	{ "User-Agent", offsetof(struct http_request, user_agent), 10 },
+	{ "Referer", offsetof(struct http_request, referer), 7 },
 };
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -104,7 +105,14 @@ static bool is_host_byte(unsigned char c)
 {
 	if (is_alpha(c) || is_digit(c))
 		return true;
-	return c != '\0' && strchr("-._~!$&'()*+,;=%", c) != NULL;
+	switch (c) {
+	case '-': case '.': case '_': case '~': case '!': case '$': case '&':
+	case '\'': case '(': case ')': case '*': case '+': case ',': case ';':
+	case '=': case '%':
+		return true;
+	default:
+		return false;
+	}
 }
 
 static unsigned char ascii_lower(unsigned char c)
@@ -112,10 +120,8 @@ static unsigned char ascii_lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 'a' - 'A') : c;
 }
 
-bool http_str_eq_nocase(struct http_str s, const char *lit)
+static bool eq_nocase_n(struct http_str s, const char *lit, size_t n)
 {
-	size_t n = strlen(lit);
-
 	if (s.len != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
@@ -123,6 +129,15 @@ bool http_str_eq_nocase(struct http_str s, const char *lit)
 		    ascii_lower((unsigned char)lit[i]))
 			return false;
 	return true;
+}
+
+/* For string literals: the length is known at compile time, so a name of
+ * the wrong length costs one comparison. */
+#define EQ_LIT(s, lit) eq_nocase_n((s), (lit), sizeof(lit) - 1)
+
+bool http_str_eq_nocase(struct http_str s, const char *lit)
+{
+	return eq_nocase_n(s, lit, strlen(lit));
 }
 
 static struct http_str str_make(const char *p, size_t len)
@@ -411,7 +426,7 @@ static int apply_field(const struct http_header *h, struct http_request *req,
 		       struct head_facts *f)
 {
 	for (size_t i = 0; i < N_ELEMS(known_fields); i++) {
-		if (http_str_eq_nocase(h->name, known_fields[i].name)) {
+		if (eq_nocase_n(h->name, known_fields[i].name, known_fields[i].len)) {
 			struct http_str *s = (struct http_str *)
 				((char *)req + known_fields[i].offset);
 			if (s->p == NULL)
@@ -419,23 +434,23 @@ static int apply_field(const struct http_header *h, struct http_request *req,
 			break;
 		}
 	}
-	if (http_str_eq_nocase(h->name, "Host")) {
+	if (EQ_LIT(h->name, "Host")) {
 		/* RFC 9112 §3.2: more than one Host, or a bad one, is 400. */
 		if (f->host_seen || !host_valid(h->value))
 			return -400;
 		f->host_seen = true;
-	} else if (http_str_eq_nocase(h->name, "Content-Length")) {
+	} else if (EQ_LIT(h->name, "Content-Length")) {
 		return apply_content_length(h->value, f);
-	} else if (http_str_eq_nocase(h->name, "Transfer-Encoding")) {
+	} else if (EQ_LIT(h->name, "Transfer-Encoding")) {
 		/* A 1.0 recipient may not understand it, so the framing
 		 * would be ambiguous (RFC 9112 §6.1). */
 		if (req->version_minor == 0)
 			return -400;
 		return apply_transfer_encoding(h->value, f);
-	} else if (http_str_eq_nocase(h->name, "Connection")) {
+	} else if (EQ_LIT(h->name, "Connection")) {
 		apply_connection(h->value, f);
-	} else if (http_str_eq_nocase(h->name, "Expect")) {
-		if (http_str_eq_nocase(h->value, "100-continue"))
+	} else if (EQ_LIT(h->name, "Expect")) {
+		if (EQ_LIT(h->value, "100-continue"))
 			f->expect_continue = true;
 	}
 	return 0;
@@ -479,7 +494,8 @@ long http_parse_request(const char *buf, size_t len, size_t max_head,
 	struct head_facts facts;
 	int rc;
 
-	memset(req, 0, sizeof(*req));
+	/* headers[] is valid up to header_count only: no need to clear it. */
+	memset(req, 0, offsetof(struct http_request, headers));
 	memset(&facts, 0, sizeof(facts));
 	while (pos < end) {
 		const char *lf = memchr(buf + pos, '\n', end - pos);

@@ -2,6 +2,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conn.h"
 #include "server.h"
@@ -44,6 +45,41 @@ static bool status_forces_close(int status)
 	}
 }
 
+/* Header lines are assembled with plain copies: printf was most of the
+ * user-space cost of a small response. */
+struct hdr_buf {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void hb_put(struct hdr_buf *b, const char *s, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void hb_str(struct hdr_buf *b, const char *s)
+{
+	hb_put(b, s, strlen(s));
+}
+
+static void hb_u64(struct hdr_buf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	hb_put(b, tmp + i, sizeof(tmp) - i);
+}
+
 int http_resp_start(struct http_exchange *x, int status)
 {
 	struct conn *c = x->c;
@@ -59,27 +95,55 @@ int http_resp_start(struct http_exchange *x, int status)
 	else if (x->req->version_minor == 0)
 		conn_hdr = "Connection: keep-alive\r\n";
 	c->close_after = c->close_after || x->close;
+	/* A bodiless request asking to close: nothing more will follow. */
+	if (x->req && !x->req->keep_alive && x->req->body == HTTP_BODY_NONE)
+		c->peer_done = true;
 	if (!x->req || status_forces_close(status))
 		c->linger = true; /* the client may be mid-request */
-	return conn_out_printf(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: eisd/%s\r\n%s",
-			       status, http_reason(status), w->date, EISD_VERSION, conn_hdr);
+	char line[256];
+	struct hdr_buf b = { line, 0, sizeof(line), false };
+	hb_str(&b, "HTTP/1.1 ");
+	hb_u64(&b, (uint64_t)status);
+	hb_put(&b, " ", 1);
+	hb_str(&b, http_reason(status));
+	hb_str(&b, "\r\nDate: ");
+	hb_str(&b, w->date);
+	hb_str(&b, "\r\nServer: eisd/" EISD_VERSION "\r\n");
+	hb_str(&b, conn_hdr);
+	if (b.overflow)
+		return -1;
+	return conn_out_bytes(c, line, b.len);
 }
 
 int http_resp_end(struct http_exchange *x, const char *content_type,
 		  uint64_t content_length)
 {
-	struct conn *c = x->c;
-	int rc = 0;
+	char line[512];
+	struct hdr_buf b = { line, 0, sizeof(line), false };
 
-	if (content_type)
-		rc |= conn_out_printf(c, "Content-Type: %s\r\n", content_type);
+	if (content_type) {
+		hb_str(&b, "Content-Type: ");
+		hb_str(&b, content_type);
+		hb_str(&b, "\r\n");
+	}
 	/* RFC 9110 §8.6: never on 204; on 304 it would have to be the
 	 * full representation's length, so leave it out. */
+	if (x->status != 204 && x->status != 304) {
+		hb_str(&b, "Content-Length: ");
+		hb_u64(&b, content_length);
+		hb_str(&b, "\r\n");
+	}
+	hb_str(&b, "\r\n");
+	if (!b.overflow)
+		return conn_out_bytes(x->c, line, b.len);
+	/* A media type too long for the line above (a --mime-type). */
+	int rc = 0;
+	if (content_type)
+		rc |= conn_out_printf(x->c, "Content-Type: %s\r\n", content_type);
 	if (x->status != 204 && x->status != 304)
-		rc |= conn_out_printf(c, "Content-Length: %llu\r\n",
+		rc |= conn_out_printf(x->c, "Content-Length: %llu\r\n",
 				      (unsigned long long)content_length);
-	rc |= conn_out_bytes(c, "\r\n", 2);
-	return rc;
+	return rc | conn_out_bytes(x->c, "\r\n", 2);
 }
 
 int http_resp_error(struct http_exchange *x, int status, const char *extra)

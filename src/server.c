@@ -47,6 +47,8 @@ int server_listen(struct server *srv, char *err, size_t errlen)
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Accepted sockets inherit it: one setsockopt, not one per client. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 4096))
 		goto fail;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
@@ -90,7 +92,6 @@ static void worker_accept(struct worker *w)
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		int one = 1;
 		int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &sl,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -116,12 +117,14 @@ static void worker_accept(struct worker *w)
 		long peak = atomic_load(&srv->peak_conns);
 		while (n > peak && !atomic_compare_exchange_weak(&srv->peak_conns, &peak, n))
 			;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		stat_add(&w->stats.accepted, 1);
-		if (!conn_new(w, fd, &ss)) {
+		struct conn *c = conn_new(w, fd, &ss);
+		if (!c) {
 			atomic_fetch_sub(&srv->nconns, 1);
 			close(fd);
+			continue;
 		}
+		conn_start(c);
 	}
 }
 
