@@ -67,12 +67,12 @@ struct conn {
 	struct out_seg *segs;
 	unsigned nsegs, seg_cap, seg_next;
 	int body_fd;    /* owned file the segments point at, -1 none */
-	bool in_lent, out_lent, segs_lent;
 	/* What shared output (conn_out_ref/conn_out_file_ref) points into
 	 * is kept alive by this hold until the response is done. */
 	void (*hold_release)(void *arg);
 	void *hold_arg;
 
+	bool in_lent, out_lent, segs_lent; /* the buffers above are the worker's */
 	bool in_loop;     /* registered with the worker's loop */
 	bool close_after; /* close once the queued output is sent */
 	bool linger;      /* the peer may still be sending: drain before close */
@@ -86,7 +86,7 @@ struct conn {
 
 	/* Per-connection state owned by the protocol handler. */
 	union {
-		uint64_t u64[10];
+		uint64_t u64[4];
 		void *ptr;
 	} proto;
 };

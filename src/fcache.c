@@ -17,7 +17,7 @@ struct fcache {
 	const struct mime_table *mime;
 	struct fcache_entry *buckets[FCACHE_BUCKETS];
 	struct fcache_entry *lru_head, *lru_tail; /* head: most recent */
-	unsigned count;
+	unsigned count, max_entries;
 	size_t mem_bytes;
 };
 
@@ -34,7 +34,7 @@ static uint64_t hash_path(const char *p, size_t len)
 	return h;
 }
 
-struct fcache *fcache_new(int rootfd, const struct mime_table *mime)
+struct fcache *fcache_new(int rootfd, const struct mime_table *mime, unsigned max_entries)
 {
 	struct fcache *fc = calloc(1, sizeof(*fc));
 
@@ -42,6 +42,8 @@ struct fcache *fcache_new(int rootfd, const struct mime_table *mime)
 		return NULL;
 	fc->rootfd = rootfd;
 	fc->mime = mime;
+	fc->max_entries = max_entries == 0 ? 1
+			  : max_entries > FCACHE_MAX_ENTRIES ? FCACHE_MAX_ENTRIES : max_entries;
 	return fc;
 }
 
@@ -214,7 +216,7 @@ struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now,
 	e->path_len = len;
 	memcpy(e->path, rel, len + 1);
 
-	while (fc->count >= FCACHE_MAX_ENTRIES)
+	while (fc->count >= fc->max_entries)
 		evict(fc, fc->lru_tail);
 	e->hnext = fc->buckets[h & (FCACHE_BUCKETS - 1)];
 	fc->buckets[h & (FCACHE_BUCKETS - 1)] = e;

@@ -48,8 +48,9 @@ struct fcache_entry {
 	char path[];
 };
 
-/* A cache for files under rootfd, typed by mime. NULL when out of memory. */
-struct fcache *fcache_new(int rootfd, const struct mime_table *mime);
+/* A cache of up to max_entries (at most FCACHE_MAX_ENTRIES) files under
+ * rootfd, typed by mime. NULL when out of memory. */
+struct fcache *fcache_new(int rootfd, const struct mime_table *mime, unsigned max_entries);
 /* Drops every entry; entries still referenced are freed on release. */
 void fcache_free(struct fcache *fc);
 

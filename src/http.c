@@ -19,16 +19,20 @@ enum body_mode {
 	SKIP_CHUNKED,
 };
 
+/* A request with a chunked body, held until the body ends: its length is
+ * unknown until then, so it is answered only then (413 if it grows too
+ * big). Allocated only meanwhile, so an idle connection does not carry it. */
+struct http_held {
+	struct http_chunked chunked;
+	size_t len;
+	char head[]; /* the request head, len bytes */
+};
+
 /* Lives in conn.proto. */
 struct http_state {
 	enum body_mode skip;
 	uint64_t skip_left;
-	struct http_chunked chunked;
-	/* A chunked body's length is unknown until it ends, so its request
-	 * is answered only then (413 if it grows too big); the head waits
-	 * here, owned, meanwhile. */
-	char *held_head;
-	size_t held_len;
+	struct http_held *held; /* owned; SKIP_CHUNKED only */
 };
 
 _Static_assert(sizeof(struct http_state) <= sizeof(((struct conn *)0)->proto),
@@ -87,9 +91,8 @@ static long answer(struct conn *c, const char *head, size_t len, bool body_done)
 
 static void drop_held(struct http_state *hs)
 {
-	free(hs->held_head);
-	hs->held_head = NULL;
-	hs->held_len = 0;
+	free(hs->held);
+	hs->held = NULL;
 }
 
 /* The chunked body went wrong: answer for the held request and close. */
@@ -98,7 +101,7 @@ static long fail_held(struct conn *c, struct http_state *hs, int status)
 	struct http_request req;
 	struct http_exchange x = { .c = c, .srv = c->w->srv, .close = true };
 
-	if (http_parse_request(hs->held_head, hs->held_len, hs->held_len, &req) > 0) {
+	if (http_parse_request(hs->held->head, hs->held->len, hs->held->len, &req) > 0) {
 		x.req = &req;
 		x.head = req.method == HTTP_METHOD_HEAD;
 	}
@@ -123,15 +126,15 @@ static long skip_body(struct conn *c, struct http_state *hs, const char *data, s
 	}
 	bool done = false;
 	uint64_t max = c->w->srv->cfg->max_body_bytes;
-	long n = http_chunked_feed(&hs->chunked, data, len, max, &done);
+	long n = http_chunked_feed(&hs->held->chunked, data, len, max, &done);
 	if (n < 0) {
-		if (fail_held(c, hs, hs->chunked.too_large ? 413 : 400) < 0)
+		if (fail_held(c, hs, hs->held->chunked.too_large ? 413 : 400) < 0)
 			return -1;
 		return (long)len;
 	}
 	if (done) {
 		hs->skip = SKIP_NONE;
-		if (answer(c, hs->held_head, hs->held_len, true) < 0) {
+		if (answer(c, hs->held->head, hs->held->len, true) < 0) {
 			drop_held(hs);
 			return -1;
 		}
@@ -175,13 +178,13 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 	if (req.body != HTTP_BODY_NONE && req.expect_continue)
 		x.close = true;
 	else if (req.body == HTTP_BODY_CHUNKED && !body_done) {
-		hs->held_head = malloc((size_t)head);
-		if (!hs->held_head)
+		hs->held = malloc(sizeof(*hs->held) + (size_t)head);
+		if (!hs->held)
 			return -1;
-		memcpy(hs->held_head, data, (size_t)head);
-		hs->held_len = (size_t)head;
+		memcpy(hs->held->head, data, (size_t)head);
+		hs->held->len = (size_t)head;
 		hs->skip = SKIP_CHUNKED;
-		http_chunked_init(&hs->chunked);
+		http_chunked_init(&hs->held->chunked);
 		return head;
 	}
 	c->requests++;

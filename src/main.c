@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fcache.h"
 #include "mime.h"
 #include "proto.h"
 #include "server.h"
@@ -29,8 +30,7 @@ static int die(int code, const char *fmt, ...)
 	return code;
 }
 
-/* Each connection may hold a socket and a file; keep some for logs and
- * the listener. */
+/* Raises the descriptor limit to its hard limit; returns the limit. */
 static long raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -42,8 +42,7 @@ static long raise_fd_limit(void)
 		setrlimit(RLIMIT_NOFILE, &rl);
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	long n = rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : (long)rl.rlim_cur;
-	return n > 128 ? (n - 64) / 2 : 32;
+	return rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : (long)rl.rlim_cur;
 }
 
 int main(int argc, char **argv)
@@ -94,7 +93,15 @@ int main(int argc, char **argv)
 		}
 	}
 
-	srv.max_connections = cfg.max_connections ? cfg.max_connections : raise_fd_limit();
+	/* Each connection holds its socket; files come from the workers'
+	 * caches (a quarter of the descriptors at most) or are held briefly.
+	 * Keep some for logs and the listener, and an eighth spare. */
+	long nofile = raise_fd_limit();
+	long per_worker = nofile / 4 / cfg.threads;
+	srv.fcache_entries = per_worker < FCACHE_MAX_ENTRIES ? (unsigned)per_worker : FCACHE_MAX_ENTRIES;
+	long spare = 64 + (long)cfg.threads * (long)srv.fcache_entries + nofile / 8;
+	srv.max_connections = cfg.max_connections ? cfg.max_connections
+			      : nofile > spare + 32 ? nofile - spare : 32;
 	srv.nworkers = cfg.threads;
 	if (server_listen(&srv, err, sizeof(err)))
 		return die(1, "%s", err);

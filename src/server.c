@@ -239,7 +239,8 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->in_scratch = malloc(srv->cfg->max_request_bytes);
 		w->out_scratch = malloc(WORKER_OUT_SCRATCH);
 		w->seg_scratch = malloc(WORKER_SEG_SCRATCH * sizeof(*w->seg_scratch));
-		w->fcache = fcache_new(srv->root_fd, srv->mime);
+		w->fcache = fcache_new(srv->root_fd, srv->mime,
+				       srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
 		if (!w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->fcache) {
 			snprintf(err, errlen, "out of memory");
 			return -1;

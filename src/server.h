@@ -89,6 +89,7 @@ struct server {
 	char url_host[64];    /* host part for URLs */
 	int port;             /* the real port, after bind */
 	long max_connections;
+	unsigned fcache_entries; /* open files each worker may cache */
 	atomic_long nconns;
 	atomic_long peak_conns;
 	atomic_bool stopping;
