@@ -507,8 +507,10 @@ static int conn_send(struct conn *c)
 				iov[k].iov_len = (size_t)m->len;
 			}
 			/* More to follow from a file: let the kernel merge
-			 * the header with the first body bytes. */
-			if (i < c->nsegs)
+			 * the header with the first body bytes. The last
+			 * bytes before a close wait for it too, so the FIN
+			 * rides in the same packet (close() pushes them). */
+			if (i < c->nsegs || c->close_after)
 				flags |= MSG_MORE;
 			msg.msg_iov = iov;
 			msg.msg_iovlen = k;
