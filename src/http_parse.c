@@ -79,7 +79,14 @@ static bool is_tchar(unsigned char c)
 {
 	if (is_alpha(c) || is_digit(c))
 		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+	case '+': case '-': case '.': case '^': case '_': case '`': case '|':
+	case '~':
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* A byte allowed in a field value (RFC 9110 §5.5): VCHAR, obs-text, SP,

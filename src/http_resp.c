@@ -107,7 +107,7 @@ int http_resp_start(struct http_exchange *x, int status)
 	hb_put(&b, " ", 1);
 	hb_str(&b, http_reason(status));
 	hb_str(&b, "\r\nDate: ");
-	hb_str(&b, w->date);
+	hb_put(&b, w->date, HTTPDATE_LEN);
 	hb_str(&b, "\r\nServer: eisd/" EISD_VERSION "\r\n");
 	hb_str(&b, conn_hdr);
 	if (b.overflow)
