@@ -641,11 +641,13 @@ static int conn_process(struct conn *c)
 }
 
 /* Reads until the socket is drained (a short read says so without
- * another call), handing each burst to the protocol. */
+ * another call), handing each burst to the protocol. Returns 1 when bytes
+ * came, 0 when none did, -1 when c is gone (or going). */
 static int conn_read(struct conn *c)
 {
 	struct worker *w = c->w;
 	size_t cap = w->srv->cfg->max_request_bytes;
+	int got = 0;
 
 	for (;;) {
 		ssize_t n;
@@ -675,7 +677,8 @@ static int conn_read(struct conn *c)
 			if (conn_process(c) < 0)
 				return -1;
 			if (c->state != CONN_READING || (size_t)n < room)
-				return 0;
+				return 1;
+			got = 1;
 			continue;
 		}
 		if (n == 0) {
@@ -691,9 +694,9 @@ static int conn_read(struct conn *c)
 		}
 		if (c->in.len == 0)
 			in_drop(c);
-		return 0;
+		return got;
 	}
-	return 0;
+	return got;
 }
 
 static void conn_event(struct conn *c, int mask)
@@ -726,14 +729,30 @@ static void conn_event(struct conn *c, int mask)
 	}
 }
 
+/* Whether to read a new connection at once: when the request is usually
+ * there already this saves a trip through epoll; when it usually is not,
+ * the read is a wasted call. So the worker keeps score, and still tries
+ * one connection in EARLY_READ_PROBE while the score is low. */
+#define EARLY_READ_MAX 16
+#define EARLY_READ_ON 8
+#define EARLY_READ_PROBE 16
+
 void conn_start(struct conn *c)
 {
 	struct worker *w = c->w;
+	int r = 0;
 
-	/* A client usually sends its request right after connecting: read
-	 * it now instead of after another trip through epoll. */
-	if (conn_read(c) == 0 && c->state == CONN_READING && !c->in_loop &&
-	    conn_watch(c, LOOP_READ))
+	if (w->early_read_score >= EARLY_READ_ON ||
+	    ++w->early_read_probe % EARLY_READ_PROBE == 0) {
+		r = conn_read(c);
+		if (r != 0) {
+			if (w->early_read_score < EARLY_READ_MAX)
+				w->early_read_score++;
+		} else {
+			w->early_read_score = w->early_read_score >= 2 ? w->early_read_score - 2 : 0;
+		}
+	}
+	if (r >= 0 && c->state == CONN_READING && !c->in_loop && conn_watch(c, LOOP_READ))
 		conn_close(c);
 	conn_settle(w);
 }

@@ -74,6 +74,7 @@ struct worker {
 	struct out_seg *seg_scratch;
 
 	struct fcache *fcache; /* open files, this worker's own */
+	unsigned early_read_score, early_read_probe; /* conn_start */
 
 	struct log_buf log;
 	struct worker_stats stats;
