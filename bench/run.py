@@ -631,8 +631,10 @@ def markdown(info, summary):
             ratio = f"{f['cost_ratio']:.2f}" if f.get("cost_ratio") else "–"
             target = TARGETS.get((e["pass"], scen))
             if name == "eisd" and target and f.get("cost_ratio"):
-                ok = f["cost_ratio"] >= target and f.get("throughput_ratio", 0) >= 1.0
-                ratio += f" (target ≥ {target}{' ✓' if ok else ' ✗'})"
+                cost_ok = f["cost_ratio"] >= target
+                tput_ok = f.get("throughput_ratio", 0) >= 1.0
+                ratio += f" (target ≥ {target}{' ✓' if cost_ok else ' ✗'}"
+                ratio += f"; {unit} {f.get('throughput_ratio', 0):.2f}× nginx{' ✓' if tput_ok else ' ✗'})"
             errs = f"{f['errors']['median']:.0f}/{f['non2xx']['median']:.0f}"
             if f["failures"]:
                 errs += " FAILED"
@@ -756,7 +758,20 @@ def main():
     ap.add_argument("--name", default="latest", help="output file stem (default latest)")
     ap.add_argument("--eisd", default=os.path.join(REPO, "eisd"))
     ap.add_argument("--no-install", action="store_true")
+    ap.add_argument("--render", metavar="JSON",
+                    help="only redraw the table and chart from a results JSON")
     args = ap.parse_args()
+
+    if args.render:
+        with open(args.render) as f:
+            saved = json.load(f)
+        servers = list(dict.fromkeys(r["server"] for r in saved["runs"]))
+        stem = os.path.splitext(args.render)[0]
+        with open(stem + ".md", "w") as f:
+            f.write(markdown(saved["info"], saved["summary"]))
+        with tempfile.TemporaryDirectory(prefix="eisd-chart-") as td:
+            chart(saved["summary"], servers, stem + ".png", td, saved["info"])
+        return 0
 
     servers = [s for s in args.servers.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
@@ -790,6 +805,9 @@ def main():
     t_start = time.monotonic()
     try:
         root, digests = make_docroot(base)
+        # eisd copies a small file into memory only once its ctime is two
+        # seconds old (src/fcache.h); let the fresh files settle first.
+        time.sleep(2.5)
         for pas, scens in passes:
             for rnd in range(args.rounds):
                 for name in servers:
