@@ -1,0 +1,224 @@
+/* Unit tests for src/fcache.c, on files in a temporary directory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fcache.h"
+#include "mime.h"
+
+struct fixture {
+	char dir[64];
+	int rootfd;
+	struct mime_table *mime;
+	struct fcache *fc;
+};
+
+static void put_file(struct fixture *f, const char *name, const char *data)
+{
+	int fd = openat(f->rootfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	close(fd);
+}
+
+static int setup_n(void **state, unsigned max_entries)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/eisd-fcache-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->rootfd = open(f->dir, O_RDONLY | O_DIRECTORY);
+	f->mime = mime_table_new();
+	f->fc = fcache_new(f->rootfd, f->mime, max_entries);
+	if (f->rootfd < 0 || !f->mime || !f->fc)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_n(state, FCACHE_MAX_ENTRIES);
+}
+
+static int setup_two(void **state)
+{
+	return setup_n(state, 2);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	fcache_free(f->fc);
+	mime_table_free(f->mime);
+	close(f->rootfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* A time long after any file here was changed: content may be copied. */
+static time_t later(void)
+{
+	return time(NULL) + 3600;
+}
+
+static void test_regular_file_entry(void **state)
+{
+	struct fixture *f = *state;
+	struct fcache_entry *e;
+	int status = 1;
+
+	put_file(f, "a.html", "<p>hello</p>\n");
+	e = fcache_get(f->fc, "a.html", later(), &status);
+	assert_non_null(e);
+	assert_int_equal(e->st.st_size, 13);
+	assert_string_equal(e->type, "text/html; charset=utf-8");
+	assert_non_null(e->data);
+	assert_memory_equal(e->data, "<p>hello</p>\n", 13);
+	/* A second look is the same entry, still fresh. */
+	struct fcache_entry *e2 = fcache_get(f->fc, "a.html", later(), &status);
+	assert_ptr_equal(e, e2);
+	fcache_release(e);
+	fcache_release(e2);
+}
+
+static void test_not_files(void **state)
+{
+	struct fixture *f = *state;
+	int status = 1;
+
+	assert_int_equal(mkdirat(f->rootfd, "sub", 0755), 0);
+	assert_null(fcache_get(f->fc, "sub", later(), &status));
+	assert_int_equal(status, 0); /* a directory */
+	status = 1;
+	assert_null(fcache_get(f->fc, "", later(), &status));
+	assert_int_equal(status, 0); /* the root */
+	assert_null(fcache_get(f->fc, "missing.txt", later(), &status));
+	assert_int_equal(status, -404);
+}
+
+static void test_change_is_a_miss(void **state)
+{
+	struct fixture *f = *state;
+	struct fcache_entry *e, *e2;
+	int status;
+
+	put_file(f, "b.txt", "one\n");
+	e = fcache_get(f->fc, "b.txt", later(), &status);
+	assert_non_null(e);
+	put_file(f, "b.txt", "second\n");
+	e2 = fcache_get(f->fc, "b.txt", later(), &status);
+	assert_non_null(e2);
+	assert_ptr_not_equal(e, e2);
+	assert_int_equal(e2->st.st_size, 7);
+	assert_memory_equal(e2->data, "second\n", 7);
+	/* The old entry, still held, is intact until released. */
+	assert_memory_equal(e->data, "one\n", 4);
+	fcache_release(e);
+	fcache_release(e2);
+
+	assert_int_equal(unlinkat(f->rootfd, "b.txt", 0), 0);
+	assert_null(fcache_get(f->fc, "b.txt", later(), &status));
+	assert_int_equal(status, -404);
+}
+
+static void test_fresh_files_stay_on_disk(void **state)
+{
+	struct fixture *f = *state;
+	struct fcache_entry *e;
+	int status;
+
+	put_file(f, "c.txt", "just written\n");
+	/* Its ctime is now: a copy could miss a second change within the
+	 * same clock tick, so the content is served from the descriptor. */
+	e = fcache_get(f->fc, "c.txt", time(NULL), &status);
+	assert_non_null(e);
+	assert_null(e->data);
+	assert_true(e->fd >= 0);
+	fcache_release(e);
+	/* Settled: the same entry gets its copy. */
+	e = fcache_get(f->fc, "c.txt", later(), &status);
+	assert_non_null(e->data);
+	assert_memory_equal(e->data, "just written\n", 13);
+	fcache_release(e);
+}
+
+static void test_large_files_stay_on_disk(void **state)
+{
+	struct fixture *f = *state;
+	struct fcache_entry *e;
+	char *big = malloc(FCACHE_MEM_FILE_MAX + 2);
+	int status;
+
+	assert_non_null(big);
+	memset(big, 'x', FCACHE_MEM_FILE_MAX + 1);
+	big[FCACHE_MEM_FILE_MAX + 1] = 0;
+	put_file(f, "big.bin", big);
+	free(big);
+	e = fcache_get(f->fc, "big.bin", later(), &status);
+	assert_non_null(e);
+	assert_null(e->data);
+	assert_int_equal(e->st.st_size, FCACHE_MEM_FILE_MAX + 1);
+	fcache_release(e);
+}
+
+static void test_bounded_lru(void **state)
+{
+	struct fixture *f = *state;
+	struct fcache_entry *a, *b, *c, *a2, *held;
+	int status;
+
+	put_file(f, "a", "A");
+	put_file(f, "b", "B");
+	put_file(f, "c", "C");
+	a = fcache_get(f->fc, "a", later(), &status);
+	b = fcache_get(f->fc, "b", later(), &status);
+	fcache_release(b);
+	held = a;
+	/* Touching "a" makes "b" the least recently used. */
+	a2 = fcache_get(f->fc, "a", later(), &status);
+	assert_ptr_equal(a2, a);
+	fcache_release(a2);
+	c = fcache_get(f->fc, "c", later(), &status); /* evicts "b" */
+	assert_non_null(c);
+	fcache_release(c);
+	b = fcache_get(f->fc, "b", later(), &status); /* reopened; evicts "a" */
+	assert_non_null(b);
+	assert_memory_equal(b->data, "B", 1);
+	fcache_release(b);
+	/* "a" was evicted while held: still whole until released. */
+	assert_memory_equal(held->data, "A", 1);
+	a2 = fcache_get(f->fc, "a", later(), &status);
+	assert_ptr_not_equal(a2, held);
+	fcache_release(held);
+	fcache_release(a2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_regular_file_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_is_a_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_files_stay_on_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_files_stay_on_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounded_lru, setup_two, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
