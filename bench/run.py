@@ -357,6 +357,21 @@ class Lighttpd(Server):
 SERVER_CLASSES = {"eisd": Eisd, "nginx": Nginx, "lighttpd": Lighttpd}
 
 
+def start_with_retry(srv, tries=3):
+    """nginx and lighttpd get a port picked just before they bind it;
+    another process may take it meanwhile: try again on a new one."""
+    for attempt in range(tries):
+        try:
+            srv.start()
+            return
+        except BenchError:
+            if attempt == tries - 1:
+                raise
+            srv.stop()
+            srv.port = None
+            log(f"{srv.name} did not start; trying another port")
+
+
 # --------------------------------------------------------------------------
 # Checks and scenarios
 
@@ -817,7 +832,7 @@ def main():
                     access = os.path.join(wd, "access.log") if pas == "log" else None
                     srv = SERVER_CLASSES[name](exes[name], root, wd, access)
                     try:
-                        srv.start()
+                        start_with_retry(srv)
                         check_bytes(srv, digests)
                         # Warm up: caches, allocator, page cache.
                         run_wrk(srv, "small-keepalive", 1)
