@@ -3,14 +3,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "mime.h"
 #include "path.h"
 
 #define FCACHE_BUCKETS 1024 /* a power of two, twice FCACHE_MAX_ENTRIES */
+/* inotify_add_watch calls before the instance is renewed (which drops
+ * every watch at once): watches of evicted files do not pile up. */
+#define FCACHE_MAX_WATCHES 4096
+
+#define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF)
+#define DIR_EVENTS (IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+		    IN_DELETE_SELF | IN_MOVE_SELF)
 
 struct fcache {
 	int rootfd;
@@ -19,6 +30,15 @@ struct fcache {
 	struct fcache_entry *lru_head, *lru_tail; /* head: most recent */
 	unsigned count, max_entries;
 	size_t mem_bytes;
+
+	/* Change notification (see fcache.h): any event at all moves gen,
+	 * and every entry checked under an older gen is stat-ed again. */
+	int ino_fd;           /* -1: none, every hit is stat-ed */
+	unsigned epoch;       /* which inotify instance the watches are in */
+	unsigned nwatches;    /* inotify_add_watch calls in this instance */
+	uint64_t gen;
+	char root_real[PATH_MAX];
+	size_t root_real_len;
 };
 
 _Static_assert(FCACHE_BUCKETS >= 2 * FCACHE_MAX_ENTRIES, "hash table too small");
@@ -42,6 +62,24 @@ struct fcache *fcache_new(int rootfd, const struct mime_table *mime, unsigned ma
 		return NULL;
 	fc->rootfd = rootfd;
 	fc->mime = mime;
+	fc->epoch = 1;
+	fc->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fc->ino_fd >= 0) {
+		char link[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", rootfd);
+		n = readlink(link, fc->root_real, sizeof(fc->root_real) - 1);
+		if (n <= 0 || fc->root_real[0] != '/') {
+			close(fc->ino_fd);
+			fc->ino_fd = -1;
+		} else {
+			if (n == 1) /* the root is "/" */
+				n = 0;
+			fc->root_real[n] = '\0';
+			fc->root_real_len = (size_t)n;
+		}
+	}
 	fc->max_entries = max_entries == 0 ? 1
 			  : max_entries > FCACHE_MAX_ENTRIES ? FCACHE_MAX_ENTRIES : max_entries;
 	return fc;
@@ -108,6 +146,8 @@ void fcache_free(struct fcache *fc)
 		return;
 	while (fc->lru_head)
 		evict(fc, fc->lru_head);
+	if (fc->ino_fd >= 0)
+		close(fc->ino_fd);
 	free(fc);
 }
 
@@ -153,6 +193,81 @@ static void maybe_copy(struct fcache *fc, struct fcache_entry *e, time_t now)
 	fc->mem_bytes += size;
 }
 
+/* Reads whatever events are queued; any at all (overflow included) moves
+ * gen. One ioctl when none are. */
+static void drain_events(struct fcache *fc)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int pending = 0;
+
+	if (fc->ino_fd < 0)
+		return;
+	if (ioctl(fc->ino_fd, FIONREAD, &pending) == 0 && pending == 0)
+		return;
+	while (read(fc->ino_fd, buf, sizeof(buf)) > 0)
+		;
+	fc->gen++;
+}
+
+/* A new instance, without the watches of files long gone. */
+static void renew_watches(struct fcache *fc)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	close(fc->ino_fd);
+	fc->ino_fd = fd;
+	fc->epoch++;
+	fc->nwatches = 0;
+	fc->gen++;
+}
+
+static bool add_watch(struct fcache *fc, const char *path, uint32_t mask)
+{
+	fc->nwatches++;
+	return inotify_add_watch(fc->ino_fd, path, mask) >= 0;
+}
+
+/* Watches the file and every directory from the root down to it, so any
+ * change that could alter what rel names queues an event before the
+ * change's system call returns. Only for a path without symlinks (the
+ * watched directories are then exactly the ones the lookup crosses); the
+ * caller stats the path after this, so a change made before the watches
+ * existed is seen too. Returns false when e cannot be watched. */
+static bool watch_entry(struct fcache *fc, struct fcache_entry *e)
+{
+	char path[PATH_MAX], got[PATH_MAX], link[64];
+	size_t rl = fc->root_real_len;
+	ssize_t n;
+
+	if (fc->ino_fd >= 0 && fc->nwatches + e->path_len + 2 > FCACHE_MAX_WATCHES)
+		renew_watches(fc);
+	if (fc->ino_fd < 0 || rl + 1 + e->path_len >= sizeof(path))
+		return false;
+	memcpy(path, fc->root_real, rl);
+	path[rl] = '/';
+	memcpy(path + rl + 1, e->path, e->path_len + 1);
+	if (!add_watch(fc, rl ? fc->root_real : "/", DIR_EVENTS))
+		return false;
+	for (size_t i = rl + 1; path[i]; i++) {
+		if (path[i] != '/')
+			continue;
+		path[i] = '\0';
+		bool ok = add_watch(fc, path, DIR_EVENTS);
+		path[i] = '/';
+		if (!ok)
+			return false;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", e->fd);
+	if (!add_watch(fc, link, FILE_EVENTS))
+		return false;
+	/* The file reached through no symlink: its own name is the path. */
+	n = readlink(link, got, sizeof(got) - 1);
+	if (n <= 0)
+		return false;
+	got[n] = '\0';
+	return strcmp(got, path) == 0;
+}
+
 static struct fcache_entry *lookup(struct fcache *fc, const char *rel, size_t len, uint64_t h)
 {
 	struct fcache_entry *e = fc->buckets[h & (FCACHE_BUCKETS - 1)];
@@ -173,21 +288,31 @@ struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now,
 	int fd;
 
 	if (e) {
+		/* Watched and nothing has changed since it was last checked,
+		 * this second: no stat needed. The events are read after the
+		 * request was, so a change finished before the client sent it
+		 * is always seen. */
+		drain_events(fc);
+		if (e->watch_epoch == fc->epoch && e->gen == fc->gen && e->checked == now)
+			goto hit;
+		if (e->watch_epoch != fc->epoch && !e->unwatchable) {
+			if (watch_entry(fc, e)) {
+				e->watch_epoch = fc->epoch;
+			} else {
+				e->unwatchable = true;
+			}
+			drain_events(fc);
+		}
+		e->gen = fc->gen;
 		/* By path, not by descriptor: a rename over the file, or of
 		 * a directory on the way, changes what the path means while
 		 * our descriptor still shows the old file unchanged. */
 		if (fstatat(fc->rootfd, rel, &st, 0) == 0 && same_file(&st, &e->st)) {
-			if (fc->lru_head != e) {
-				lru_unlink(fc, e);
-				lru_push_head(fc, e);
-			}
-			maybe_copy(fc, e, now);
-			e->refs++;
-			return e;
+			e->checked = now;
+			goto hit;
 		}
 		evict(fc, e);
 	}
-
 	if (len == 0) { /* the root: a directory */
 		*status = 0;
 		return NULL;
@@ -224,6 +349,16 @@ struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now,
 	fc->count++;
 	e->cached = true;
 	e->refs = 2; /* the cache's and the caller's */
+	e->gen = fc->gen - 1; /* the next hit checks (and starts watching) */
 	maybe_copy(fc, e, now);
+	return e;
+
+hit:
+	if (fc->lru_head != e) {
+		lru_unlink(fc, e);
+		lru_push_head(fc, e);
+	}
+	maybe_copy(fc, e, now);
+	e->refs++;
 	return e;
 }

@@ -3,13 +3,19 @@
  * repeated request costs one stat by path instead of open + fstat +
  * close, and a small file goes out with its header in one write.
  *
- * Never stale: every hit is checked with a stat of the same path under
- * the root (a different inode, size, mtime, ctime or mode is a miss), so
- * a file changed in place, replaced by rename or removed is seen by the
- * very next request. A copy in memory is only made of a file whose ctime
- * is a few seconds old, so a change that a coarse timestamp could hide
- * (two writes within one clock tick) is always served from the file
- * itself, never from an old copy.
+ * Never stale. A hit is served only when nothing that could have changed
+ * the file is known: the worker's inotify instance watches each cached
+ * file and every directory on its path, and its queue is read after the
+ * request (one ioctl), so a change whose system call returned before the
+ * client sent the request has always been seen; any event at all sends
+ * every entry back to a stat of its path (a different inode, size, mtime,
+ * ctime or mode is a miss). Paths through a symlink, files that get no
+ * watch, and every entry once a second are checked with that stat on
+ * every hit instead. So a file changed in place, replaced by rename,
+ * removed, or reached through a swapped directory is seen by the very next
+ * request. A copy in memory is only made of a file whose ctime is a few
+ * seconds old, so a change that a coarse timestamp could hide (two writes
+ * within one clock tick) is always served from the file itself.
  *
  * Bounded: at most FCACHE_MAX_ENTRIES files (descriptors) and
  * FCACHE_MEM_TOTAL bytes of content per worker, least recently used out
@@ -44,6 +50,10 @@ struct fcache_entry {
 	uint64_t hash;
 	unsigned refs;       /* the cache's (while cached) + one per user */
 	bool cached;
+	bool unwatchable;    /* reached through a symlink, or no watch could be had */
+	unsigned watch_epoch; /* watched in this inotify instance (0: never) */
+	uint64_t gen;        /* the cache's gen when last checked */
+	time_t checked;      /* the second of the last stat */
 	size_t path_len;
 	char path[];
 };

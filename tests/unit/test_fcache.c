@@ -138,6 +138,64 @@ static void test_change_is_a_miss(void **state)
 	assert_int_equal(status, -404);
 }
 
+/* Hits served without a stat (watched, nothing changed this second) still
+ * see every change: the change's event is read before the hit. */
+static void test_watched_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct fcache_entry *e;
+	time_t now = later();
+	int status;
+
+	assert_int_equal(mkdirat(f->rootfd, "d", 0755), 0);
+	assert_int_equal(symlinkat("d", f->rootfd, "via"), 0);
+	put_file(f, "d/w.txt", "first\n");
+	for (int round = 0; round < 2; round++) {
+		const char *name = round == 0 ? "d/w.txt" : "via/w.txt";
+		char data[32];
+
+		snprintf(data, sizeof(data), "round %d\n", round);
+		put_file(f, "d/w.txt", data);
+		/* Fill, check (and watch), then a hit on the fast path. */
+		for (int i = 0; i < 3; i++) {
+			e = fcache_get(f->fc, name, now, &status);
+			assert_non_null(e);
+			assert_memory_equal(e->data, data, strlen(data));
+			fcache_release(e);
+		}
+		/* Same size, in place. */
+		data[0] = 'R';
+		put_file(f, "d/w.txt", data);
+		e = fcache_get(f->fc, name, now, &status);
+		assert_memory_equal(e->data, data, strlen(data));
+		fcache_release(e);
+		/* Replaced by rename. */
+		put_file(f, "d/new.tmp", "renamed in\n");
+		assert_int_equal(renameat(f->rootfd, "d/new.tmp", f->rootfd, "d/w.txt"), 0);
+		e = fcache_get(f->fc, name, now, &status);
+		assert_non_null(e);
+		assert_memory_equal(e->data, "renamed in\n", 11);
+		fcache_release(e);
+		e = fcache_get(f->fc, name, now, &status);
+		fcache_release(e);
+		/* Its directory swapped for another. */
+		assert_int_equal(renameat(f->rootfd, "d", f->rootfd, "d.old"), 0);
+		assert_int_equal(mkdirat(f->rootfd, "d", 0755), 0);
+		put_file(f, "d/w.txt", "other dir\n");
+		e = fcache_get(f->fc, name, now, &status);
+		assert_non_null(e);
+		assert_memory_equal(e->data, "other dir\n", 10);
+		fcache_release(e);
+		/* Removed. */
+		assert_int_equal(unlinkat(f->rootfd, "d/w.txt", 0), 0);
+		assert_null(fcache_get(f->fc, name, now, &status));
+		assert_int_equal(status, -404);
+		char cmd[160];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s/d.old'", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 static void test_fresh_files_stay_on_disk(void **state)
 {
 	struct fixture *f = *state;
@@ -216,6 +274,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_regular_file_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_is_a_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watched_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_files_stay_on_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_files_stay_on_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded_lru, setup_two, teardown),
