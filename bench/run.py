@@ -698,7 +698,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
 set yrange [0:*]
-set key top left
+set key outside top center horizontal
 set xtics rotate by -15
 set ylabel "nginx CPU/req ÷ server CPU/req"
 set title "Server CPU efficiency relative to nginx (higher = cheaper per request; idle: nginx KiB/conn ÷ server KiB/conn)"
