@@ -17,7 +17,11 @@ import uuid
 
 import pytest
 
-EISD_BIN = os.environ.get("EISD_BIN", "/work/main/eisd")
+# `make e2e` passes EISD_BIN; by default the binary `make` builds at the
+# top of this checkout (tests/e2e/../../eisd).
+EISD_BIN = os.environ.get(
+    "EISD_BIN",
+    os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eisd")))
 
 # Every socket operation in the suite is bounded by this.
 SOCK_TIMEOUT = 10.0
@@ -80,6 +84,10 @@ class Server:
         self.signalled = False
         self.returncode = None
         cmd = [EISD_BIN] + self.args
+        if env is None:
+            # A local time zone far from UTC, so a Date or log stamp taken in
+            # local time but labelled GMT shows up as wrong.
+            env = dict(os.environ, TZ="XST-5:30")
         if not os.path.exists(EISD_BIN):
             raise ServerStartError(f"eisd binary not found at {EISD_BIN} (set EISD_BIN or run make)")
         self.proc = subprocess.Popen(
@@ -638,14 +646,21 @@ def start_server():
     try:
         yield start
     finally:
-        crashed = []
+        problems = []
         for s in servers:
             rc_before = s.proc.poll()
             if rc_before is not None and rc_before < 0 and not s.signalled:
-                crashed.append((s.args, rc_before, s.stderr_text()))
-            s.stop()
-        if crashed:
-            pytest.fail(f"eisd died on a signal during the test: {crashed}")
+                problems.append(f"eisd died on signal {-rc_before} during the test "
+                                f"(args {s.args}); stderr={s.stderr_text()!r}")
+            stopped_by_test = s._stopped or s.signalled
+            rc = s.stop()
+            # Every server that got to serve must also shut down cleanly on
+            # SIGTERM: exit 0 within the grace period.
+            if not stopped_by_test and rc_before is None and rc != 0:
+                problems.append(f"eisd did not exit 0 on SIGTERM at teardown (status {rc}; "
+                                f"-9 means it had to be killed); stderr={s.stderr_text()!r}")
+        if problems:
+            pytest.fail("\n".join(problems))
 
 
 @pytest.fixture

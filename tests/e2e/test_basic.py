@@ -1,5 +1,6 @@
 """GET and HEAD, response headers, content types, methods."""
 
+import os
 import re
 import time
 
@@ -137,6 +138,56 @@ def test_content_type_textual(server, site, name, types):
     if media.startswith("text/"):
         assert re.search(r";\s*charset=utf-8$", ct), ct
     assert r.body == site.read(name)
+
+
+# The issue's list of the web's common types: the media type must be one of
+# the registered spellings; text types carry charset=utf-8.
+COMMON_TYPES = [
+    ("mjs", {"text/javascript", "application/javascript"}),
+    ("xml", {"application/xml", "text/xml"}),
+    ("webp", {"image/webp"}),
+    ("avif", {"image/avif"}),
+    ("ico", {"image/x-icon", "image/vnd.microsoft.icon"}),
+    ("wasm", {"application/wasm"}),
+    ("woff", {"font/woff", "application/font-woff"}),
+    ("woff2", {"font/woff2"}),
+    ("mp4", {"video/mp4"}),
+    ("webm", {"video/webm"}),
+    ("mp3", {"audio/mpeg"}),
+    ("zip", {"application/zip"}),
+    ("jpeg", {"image/jpeg"}),
+    ("htm", {"text/html"}),
+]
+
+
+@pytest.mark.parametrize("ext,types", COMMON_TYPES, ids=[e for e, _ in COMMON_TYPES])
+def test_content_type_table(server, site, ext, types):
+    name = f"file.{ext}"
+    with open(os.path.join(site.root, name), "wb") as f:
+        f.write(b"data\n")
+    r = fetch(server, "/" + name)
+    assert r.status == 200
+    ct = r.headers["Content-Type"]
+    assert ct.split(";")[0].strip() in types, ct
+    if ct.startswith("text/"):
+        assert re.search(r";\s*charset=utf-8$", ct), ct
+
+
+def test_content_type_uses_last_extension(server, site):
+    with open(os.path.join(site.root, "archive.html.zip"), "wb") as f:
+        f.write(b"PK")
+    r = fetch(server, "/archive.html.zip")
+    assert r.headers["Content-Type"] == "application/zip"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_403(server, site):
+    p = os.path.join(site.root, "secret.txt")
+    with open(p, "wb") as f:
+        f.write(b"UNREADABLE")
+    os.chmod(p, 0)
+    r = fetch(server, "/secret.txt")
+    assert_error_page(r, 403)
 
 
 def test_percent_encoded_name(server):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import EISD_BIN, Server, ServerStartError, req, run_eisd
+from conftest import Conn, Server, req, run_eisd
 
 CLF_RE = re.compile(
     r'^(?P<addr>\S+) - - \[(?P<day>\d{2})/(?P<mon>[A-Z][a-z]{2})/(?P<year>\d{4}):'
@@ -155,16 +155,17 @@ def test_default_threads_is_online_cpus(site, start_server):
     assert s.threads == os.cpu_count()
 
 
-def test_ipv6_bind(site, start_server):
+@pytest.mark.parametrize("addr", ["::1", "::"])
+def test_ipv6_bind(site, start_server, addr):
     try:
         probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         probe.bind(("::1", 0))
         probe.close()
     except OSError:
         pytest.skip("no IPv6 loopback")
-    s = start_server(site.root, bind="::1")
-    assert s.host == "::1"
-    with s.connect() as c:
+    s = start_server(site.root, bind=addr)
+    assert s.host == addr
+    with Conn(s.port, host="::1") as c:
         c.send(req("/a.txt", host="[::1]"))
         assert c.read_response().body == b"AAAA file a\n"
 

@@ -125,7 +125,7 @@ def test_414_with_max_request_bytes(small_server):
 
 
 def _head_of_size(n):
-    base = f"GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Pad: \r\n\r\n"
+    base = "GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Pad: \r\n\r\n"
     pad = n - len(base)
     assert pad >= 0
     return f"GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Pad: {'p' * pad}\r\n\r\n"

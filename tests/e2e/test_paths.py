@@ -4,7 +4,6 @@ non-regular files, directories and the redirect."""
 
 import os
 import socket
-import threading
 import time
 
 import pytest
