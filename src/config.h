@@ -34,6 +34,10 @@ struct config {
 
 	const char *access_log;  /* NULL or "-": stdout */
 	bool quiet;              /* no access log */
+
+	/* The status report (HTTP only; SIGUSR1 works in every mode). */
+	const char *status_path; /* NULL: off; else "/_status"-like */
+	bool status_public;      /* non-loopback clients may see it too */
 };
 
 void config_defaults(struct config *cfg);
