@@ -300,6 +300,7 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 			  "table{border-collapse:collapse;margin:0 0 1.5em}\n"
 			  "th,td{border:1px solid #ccc;padding:.3em .8em;text-align:left}\n"
 			  "th{background:#e8eef7}\ntd.n{text-align:right}\n"
+			  "caption{text-align:left;font-weight:bold;padding:.3em 0}\n"
 			  ".up{color:#080;font-weight:bold}.down{color:#b00;font-weight:bold}\n"
 			  "</style></head><body>\n<h1>eisd status</h1>\n",
 			  HTML_REFRESH_SEC);
