@@ -663,7 +663,7 @@ int main(int argc, char **argv)
 	rc = client_connect(cl);
 	if (rc == EXIT_OK)
 		rc = session(cl);
-	if (rc == EXIT_INTERRUPTED && cl->interactive) {
+	if (rc == EXIT_INTERRUPTED && cl->interactive && cl->fd >= 0) {
 		note(cl, "Connection closed");
 		rc = EXIT_OK;
 	}

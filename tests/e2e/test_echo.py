@@ -1,15 +1,16 @@
 """eisd --protocol echo: every chunk read comes back as b"Echo: " + chunk,
 byte for byte, for many clients at once, on the same engine as HTTP."""
 
-import os
 import random
 import re
+import resource
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import Conn, ConnectionClosed, read_until, run_eisd
+from conftest import EISD_BIN, SERVICE_RE, Conn, run_eisd
 
 PREFIX = b"Echo: "
 
@@ -188,3 +189,41 @@ def test_bad_protocol_usage(args, word):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("eisd: "), lines
     assert word in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("protocol", ["echo", "file"])
+def test_over_capacity_closed_at_once_without_reply(site, protocol):
+    """With RLIMIT_NOFILE at 100, eisd allows 32 connections; the next is
+    closed at once, with no reply (these protocols have no "busy" word),
+    and the ones already open keep working."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100))
+
+    args = [EISD_BIN, "--protocol", protocol, "--port", "0", "--threads", "1", "--quiet"]
+    if protocol == "file":
+        args.append(site.root)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, preexec_fn=limit, start_new_session=True)
+    conns = []
+    try:
+        line = p.stdout.readline().decode().rstrip("\n")
+        m = SERVICE_RE.match(line)
+        assert m, (line, p.stderr.read1(4096) if p.poll() is not None else b"")
+        port = int(m.group("port"))
+        probe, want = (b"hi\n", b"Echo: hi\n") if protocol == "echo" else (b"c.txt\n", b"C\n")
+        for _ in range(32):
+            c = Conn(port)
+            conns.append(c)
+            c.send(probe)
+            assert c.read_exact(len(want)) == want
+        extra = Conn(port)
+        conns.append(extra)
+        assert extra.closed_by_server(timeout=5), "connection over the limit was kept"
+        assert extra.buf == b""
+        conns[0].send(probe)
+        assert conns[0].read_exact(len(want)) == want
+    finally:
+        for c in conns:
+            c.close()
+        p.kill()
+        p.wait(timeout=10)

@@ -7,7 +7,6 @@ import re
 import socket
 import struct
 import threading
-import time
 
 import pytest
 

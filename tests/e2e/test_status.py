@@ -16,7 +16,7 @@ import zlib
 
 import pytest
 
-from conftest import Conn, EISD_BIN, fetch, read_until, req, run_eisd
+from conftest import EISD_BIN, fetch, read_until, req, run_eisd
 
 STATUS = "/_status"
 
