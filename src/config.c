@@ -41,8 +41,8 @@ void config_usage(void)
 	       "      --max-request-bytes N largest request head accepted (default 8192)\n"
 	       "      --access-log FILE     access log in Common Log Format (default stdout; - for stdout)\n"
 	       "  -q, --quiet               no access log\n"
-	       "      --protocol NAME       http (default), echo, or file (the line-based file service)\n"
-	       "      --status PATH         serve the status report at PATH (http only), e.g. /_status\n"
+	       "      --protocol NAME       http (default), echo, or file (the file service)\n"
+	       "      --status PATH         status report at PATH, e.g. /_status (http only)\n"
 	       "      --status-public       let non-loopback clients see the status report too\n"
 	       "  -h, --help                show this help\n"
 	       "  -V, --version             show the version\n");

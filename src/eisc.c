@@ -79,7 +79,7 @@ static void help(void)
 {
 	usage(stdout);
 	printf("Talk to a line-based TCP service (eisd --protocol echo|file).\n\n"
-	       "  -H, --host HOST     server name or address (default %s; IPv6 such as ::1 works)\n"
+	       "  -H, --host HOST     server name or address (default %s; ::1 works)\n"
 	       "  -p, --port PORT     server port (default %s)\n"
 	       "  -t, --timeout SEC   connect timeout, and how long to wait for the first byte\n"
 	       "                      of a reply (default 5; fractions such as 0.5 work)\n"
