@@ -13,7 +13,7 @@
  * --gap milliseconds (default 200) or closes the connection.
  *
  * Plain blocking I/O would hang on a silent server, so every wait is a
- * poll() with a deadline; the socket itself is non-blocking. */
+ * ppoll() with a deadline; the socket itself is non-blocking. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -63,10 +63,28 @@ struct client {
 
 static volatile sig_atomic_t interrupted;
 
+/* The signal mask while waiting. SIGINT is blocked at all other times, so
+ * it can only arrive inside a wait, which it ends; a flag tested before a
+ * plain poll() could be set just after the test and then be missed. */
+static sigset_t wait_mask;
+
 static void on_sigint(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+/* poll() with SIGINT let through (see wait_mask); timeout_ms < 0: none. */
+static int wait_poll(struct pollfd *pfd, nfds_t n, int timeout_ms)
+{
+	struct timespec ts, *tsp = NULL;
+
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+		tsp = &ts;
+	}
+	return ppoll(pfd, n, tsp, &wait_mask);
 }
 
 static void usage(FILE *out)
@@ -244,7 +262,7 @@ static int connect_one(int fd, const struct addrinfo *ai, int64_t deadline)
 	if (errno != EINPROGRESS)
 		return errno;
 	for (;;) {
-		int n = poll(&pfd, 1, remaining(deadline));
+		int n = wait_poll(&pfd, 1, remaining(deadline));
 		if (n < 0 && errno == EINTR) {
 			if (interrupted)
 				return EINTR;
@@ -375,7 +393,7 @@ static enum reply read_reply(struct client *cl)
 	for (;;) {
 		struct pollfd pfd = { .fd = cl->fd, .events = POLLIN };
 		int wait = got ? cl->gap_ms : remaining(first_deadline);
-		int n = poll(&pfd, 1, wait);
+		int n = wait_poll(&pfd, 1, wait);
 		ssize_t r;
 
 		if (interrupted) {
@@ -424,7 +442,7 @@ static int send_all(struct client *cl, const char *p, size_t len)
 {
 	while (len) {
 		struct pollfd pfd = { .fd = cl->fd, .events = POLLOUT | POLLIN };
-		int n = poll(&pfd, 1, cl->timeout_ms);
+		int n = wait_poll(&pfd, 1, cl->timeout_ms);
 
 		if (interrupted)
 			return EXIT_INTERRUPTED;
@@ -471,7 +489,7 @@ static int wait_for_input(struct client *cl)
 			{ .fd = STDIN_FILENO, .events = POLLIN },
 			{ .fd = cl->fd, .events = POLLIN },
 		};
-		int n = poll(pfd, 2, -1);
+		int n = wait_poll(pfd, 2, -1);
 
 		if (interrupted)
 			return EXIT_INTERRUPTED;
@@ -633,6 +651,7 @@ int main(int argc, char **argv)
 {
 	struct client *cl = calloc(1, sizeof(*cl));
 	struct sigaction sa = { 0 };
+	sigset_t block;
 	int rc;
 
 	if (!cl) {
@@ -653,11 +672,20 @@ int main(int argc, char **argv)
 	snprintf(cl->where, sizeof(cl->where), strchr(cl->host, ':') ? "[%s]:%s" : "%s:%s",
 		 cl->host, cl->port);
 
-	/* No SA_RESTART: Ctrl-C must wake a waiting poll() so the session
-	 * can end cleanly instead of dying mid-line. */
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
+	/* Interactive: Ctrl-C ends whatever wait is under way and the session
+	 * closes cleanly (see wait_mask). In pipe mode it keeps its default
+	 * and ends eisc at once, even while it waits to write a reply to a
+	 * stalled reader; the kernel closes the connection. */
+	sigprocmask(SIG_SETMASK, NULL, &wait_mask);
+	if (cl->interactive) {
+		sa.sa_handler = on_sigint;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigprocmask(SIG_BLOCK, &block, &wait_mask);
+		sigdelset(&wait_mask, SIGINT);
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = client_connect(cl);

@@ -207,7 +207,8 @@ def test_interactive_file_service_multiline_and_long_reply(site, start_service, 
     with open(os.path.join(site.root, "long.txt"), "wb") as f:
         f.write(text)
     s = start_service("file", root=site.root)
-    c = tty_eisc("-p", str(s.port))
+    # A generous gap: a busy machine must not split the long reply.
+    c = tty_eisc("-p", str(s.port), "--gap", "1000")
     c.expect(PROMPT)
     c.type(b"index.html\n")
     index = site.read("index.html")
@@ -296,8 +297,9 @@ def test_interactive_server_closes_instead_of_answering(fake_server, tty_eisc):
 
 
 def test_interactive_reply_in_pieces_is_one_reply(fake_server, tty_eisc):
-    """The reply ends after a quiet --gap (200 ms); shorter pauses inside a
-    reply do not split it, longer ones do."""
+    """The reply ends after a quiet --gap; shorter pauses inside a reply do
+    not split it, longer ones do. (A wide margin on both sides, so a busy
+    machine cannot blur them.)"""
 
     def pieces(conn):
         f = conn.makefile("rb")
@@ -307,12 +309,12 @@ def test_interactive_reply_in_pieces_is_one_reply(fake_server, tty_eisc):
             time.sleep(0.05)
         f.readline()
         conn.sendall(b"first")
-        time.sleep(1.0)
+        time.sleep(2.5)
         conn.sendall(b"second\n")
         f.readline()
 
     srv = fake_server(pieces)
-    c = tty_eisc("-p", str(srv.port))
+    c = tty_eisc("-p", str(srv.port), "--gap", "800")
     c.expect(PROMPT)
     c.type(b"x\n")
     assert c.expect(PROMPT) == b"x\nServer: one two three\n" + PROMPT
@@ -346,7 +348,7 @@ def test_pipe_mode_fetches_binary_file_byte_exact(site, start_service, tmp_path)
     with open(os.path.join(site.root, "blob.bin"), "wb") as f:
         f.write(data)
     s = start_service("file", root=site.root)
-    rc, out, err = run_eisc(["-p", str(s.port)], stdin=b"blob.bin\n")
+    rc, out, err = run_eisc(["-p", str(s.port), "--gap", "1000"], stdin=b"blob.bin\n")
     assert rc == 0, err
     assert err == ""
     assert out == data
