@@ -37,7 +37,7 @@ void config_usage(void)
 	       "  -b, --bind ADDR           address to bind (default 127.0.0.1; IPv6 like ::1 works)\n"
 	       "  -r, --root DIR            document root (same as ROOT)\n"
 	       "  -t, --threads N           worker threads (default: online CPUs)\n"
-	       "      --timeout SEC         request-head and keep-alive timeout (default 10)\n"
+	       "      --timeout SEC         request-head and keep-alive timeout (default 10; echo/file 300)\n"
 	       "      --max-request-bytes N largest request head accepted (default 8192)\n"
 	       "      --access-log FILE     access log in Common Log Format (default stdout; - for stdout)\n"
 	       "  -q, --quiet               no access log\n"
@@ -95,8 +95,8 @@ static bool status_path_ok(const char *p)
 }
 
 /* Rules that span several options, checked once all are read. */
-static enum config_result config_check(const struct config *cfg, bool root_given,
-				       char *err, size_t errlen)
+static enum config_result config_check(struct config *cfg, bool root_given,
+				       bool timeout_given, char *err, size_t errlen)
 {
 	if (cfg->status_public && !cfg->status_path) {
 		set_err(err, errlen, "--status-public needs --status PATH");
@@ -110,6 +110,8 @@ static enum config_result config_check(const struct config *cfg, bool root_given
 		set_err(err, errlen, "--protocol echo serves no files: leave out ROOT and --root");
 		return CONFIG_USAGE;
 	}
+	if (cfg->protocol != PROTOCOL_HTTP && !timeout_given)
+		cfg->header_timeout = cfg->keepalive_timeout = CONFIG_SERVICE_IDLE_TIMEOUT;
 	return CONFIG_OK;
 }
 
@@ -134,7 +136,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 	};
 	long long v;
 	int c;
-	bool root_set = false;
+	bool root_set = false, timeout_set = false;
 
 	opterr = 0; /* we word the errors ourselves */
 	optind = 1;
@@ -168,6 +170,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			}
 			cfg->header_timeout = cfg->keepalive_timeout =
 				cfg->send_timeout = (int)v;
+			timeout_set = true;
 			break;
 		case OPT_MAX_REQUEST_BYTES:
 			if (parse_num(optarg, 256, 1 << 20, &v)) {
@@ -229,5 +232,5 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		cfg->root = argv[optind];
 		root_set = true;
 	}
-	return config_check(cfg, root_set, err, errlen);
+	return config_check(cfg, root_set, timeout_set, err, errlen);
 }

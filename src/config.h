@@ -12,6 +12,10 @@ enum protocol {
 	PROTOCOL_FILE,
 };
 
+/* Echo and file clients are often people typing: without --timeout, they
+ * may stay silent this long (HTTP keeps its short defaults). */
+#define CONFIG_SERVICE_IDLE_TIMEOUT 300
+
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
 

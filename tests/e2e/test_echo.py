@@ -157,6 +157,16 @@ def test_idle_client_is_closed_after_timeout(start_service):
         assert c.closed_by_server(timeout=8), "an idle echo client was never closed"
 
 
+def test_default_timeout_lets_people_type(start_service):
+    """Without --timeout, a silent client is kept well past HTTP's 10 s
+    (the default for echo and file is 300 s)."""
+    s = start_service("echo")
+    with s.connect() as c:
+        assert c.nothing_more(11.0), "the server said something unasked"
+        assert not c.eof, "closed a client that was silent for 11 s"
+        assert echo_once(c, b"still there\n") == b"Echo: still there\n"
+
+
 def test_access_log_line_per_chunk(start_service, tmp_path):
     log = tmp_path / "access.log"
     s = start_service("echo", "--access-log", str(log), quiet=False)
