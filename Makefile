@@ -18,10 +18,17 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
 .PHONY: all run test unit e2e clean install deps asan fuzz bench valgrind soak
 
-all: eisd
+all: eisd eisc
 
 eisd: $(BUILD)/eisd
 	cp $< $@
+
+eisc: $(BUILD)/eisc
+	cp $< $@
+
+# The client stands alone: it shares no code with the server.
+$(BUILD)/eisc: $(BUILD)/eisc.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm $(LDLIBS)
 
 $(BUILD)/eisd: $(LIB_OBJ) $(BUILD)/main.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -44,8 +51,8 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-e2e: eisd
-	EISD_BIN=$(CURDIR)/eisd /usr/bin/python3 -m pytest -q tests/e2e
+e2e: eisd eisc
+	EISD_BIN=$(CURDIR)/eisd EISC_BIN=$(CURDIR)/eisc /usr/bin/python3 -m pytest -q tests/e2e
 
 test: deps
 	$(MAKE) unit e2e
@@ -53,7 +60,9 @@ test: deps
 clean:
 	rm -rf build build-* eisd eisc
 
-install: eisd
+install: eisd eisc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 eisd $(DESTDIR)$(PREFIX)/bin/eisd
+	install -m 755 eisc $(DESTDIR)$(PREFIX)/bin/eisc
 	install -m 644 man/eisd.1 $(DESTDIR)$(PREFIX)/share/man/man1/eisd.1
+	install -m 644 man/eisc.1 $(DESTDIR)$(PREFIX)/share/man/man1/eisc.1

@@ -37,10 +37,13 @@ void config_usage(void)
 	       "  -b, --bind ADDR           address to bind (default 127.0.0.1; IPv6 like ::1 works)\n"
 	       "  -r, --root DIR            document root (same as ROOT)\n"
 	       "  -t, --threads N           worker threads (default: online CPUs)\n"
-	       "      --timeout SEC         request-head and keep-alive timeout (default 10)\n"
+	       "      --timeout SEC         request-head and keep-alive timeout (default 10; echo/file 300)\n"
 	       "      --max-request-bytes N largest request head accepted (default 8192)\n"
 	       "      --access-log FILE     access log in Common Log Format (default stdout; - for stdout)\n"
 	       "  -q, --quiet               no access log\n"
+	       "      --protocol NAME       http (default), echo, or file (the file service)\n"
+	       "      --status PATH         status report at PATH, e.g. /_status (http only)\n"
+	       "      --status-public       let non-loopback clients see the status report too\n"
 	       "  -h, --help                show this help\n"
 	       "  -V, --version             show the version\n");
 }
@@ -74,7 +77,43 @@ enum {
 	OPT_TIMEOUT = 256,
 	OPT_MAX_REQUEST_BYTES,
 	OPT_ACCESS_LOG,
+	OPT_PROTOCOL,
+	OPT_STATUS,
+	OPT_STATUS_PUBLIC,
 };
+
+/* A status path is matched byte for byte against the request path, so it
+ * must look like one: absolute, visible ASCII, no query or fragment. */
+static bool status_path_ok(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	for (; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' || *p == '%')
+			return false;
+	return true;
+}
+
+/* Rules that span several options, checked once all are read. */
+static enum config_result config_check(struct config *cfg, bool root_given,
+				       bool timeout_given, char *err, size_t errlen)
+{
+	if (cfg->status_public && !cfg->status_path) {
+		set_err(err, errlen, "--status-public needs --status PATH");
+		return CONFIG_USAGE;
+	}
+	if (cfg->status_path && cfg->protocol != PROTOCOL_HTTP) {
+		set_err(err, errlen, "--status needs --protocol http (SIGUSR1 prints the report in every mode)");
+		return CONFIG_USAGE;
+	}
+	if (cfg->protocol == PROTOCOL_ECHO && root_given) {
+		set_err(err, errlen, "--protocol echo serves no files: leave out ROOT and --root");
+		return CONFIG_USAGE;
+	}
+	if (cfg->protocol != PROTOCOL_HTTP && !timeout_given)
+		cfg->header_timeout = cfg->keepalive_timeout = CONFIG_SERVICE_IDLE_TIMEOUT;
+	return CONFIG_OK;
+}
 
 enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				char *err, size_t errlen)
@@ -88,13 +127,16 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST_BYTES },
 		{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "status-public", no_argument, NULL, OPT_STATUS_PUBLIC },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	long long v;
 	int c;
-	bool root_set = false;
+	bool root_set = false, timeout_set = false;
 
 	opterr = 0; /* we word the errors ourselves */
 	optind = 1;
@@ -128,6 +170,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			}
 			cfg->header_timeout = cfg->keepalive_timeout =
 				cfg->send_timeout = (int)v;
+			timeout_set = true;
 			break;
 		case OPT_MAX_REQUEST_BYTES:
 			if (parse_num(optarg, 256, 1 << 20, &v)) {
@@ -141,6 +184,28 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			break;
 		case 'q':
 			cfg->quiet = true;
+			break;
+		case OPT_PROTOCOL:
+			if (strcmp(optarg, "http") == 0)
+				cfg->protocol = PROTOCOL_HTTP;
+			else if (strcmp(optarg, "echo") == 0)
+				cfg->protocol = PROTOCOL_ECHO;
+			else if (strcmp(optarg, "file") == 0)
+				cfg->protocol = PROTOCOL_FILE;
+			else {
+				set_err(err, errlen, "invalid protocol '%s' (expected http, echo or file)", optarg);
+				return CONFIG_USAGE;
+			}
+			break;
+		case OPT_STATUS:
+			if (!status_path_ok(optarg)) {
+				set_err(err, errlen, "invalid --status path '%s' (expected an absolute path like /_status)", optarg);
+				return CONFIG_USAGE;
+			}
+			cfg->status_path = optarg;
+			break;
+		case OPT_STATUS_PUBLIC:
+			cfg->status_public = true;
 			break;
 		case 'h':
 			config_usage();
@@ -165,6 +230,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			return CONFIG_USAGE;
 		}
 		cfg->root = argv[optind];
+		root_set = true;
 	}
-	return CONFIG_OK;
+	return config_check(cfg, root_set, timeout_set, err, errlen);
 }

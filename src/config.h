@@ -12,6 +12,10 @@ enum protocol {
 	PROTOCOL_FILE,
 };
 
+/* Echo and file clients are often people typing: without --timeout, they
+ * may stay silent this long (HTTP keeps its short defaults). */
+#define CONFIG_SERVICE_IDLE_TIMEOUT 300
+
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
 
@@ -34,6 +38,10 @@ struct config {
 
 	const char *access_log;  /* NULL or "-": stdout */
 	bool quiet;              /* no access log */
+
+	/* The status report (HTTP only; SIGUSR1 works in every mode). */
+	const char *status_path; /* NULL: off; else "/_status"-like */
+	bool status_public;      /* non-loopback clients may see it too */
 };
 
 void config_defaults(struct config *cfg);

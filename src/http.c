@@ -12,6 +12,7 @@
 #include "proto.h"
 #include "server.h"
 #include "static.h"
+#include "status.h"
 
 enum body_mode {
 	SKIP_NONE,
@@ -65,6 +66,8 @@ static int route(struct http_exchange *x)
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:
+		if (status_is_request(x))
+			return status_serve(x);
 		return static_serve(x);
 	case HTTP_METHOD_OPTIONS: {
 		int rc = http_resp_start(x, 204);

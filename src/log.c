@@ -49,6 +49,54 @@ static size_t put_escaped(char *dst, size_t room, const char *s, size_t len)
 	return o;
 }
 
+/* The "[date] \"" part of a line, with the cached CLF timestamp. */
+static size_t log_start(struct log_buf *lb, time_t now, const char *client,
+			char *line, size_t size)
+{
+	int n;
+
+	if (now != lb->clf_time) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(lb->clf_date, sizeof(lb->clf_date), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+		lb->clf_time = now;
+	}
+	n = snprintf(line, size, "%s - - [%s] \"", client, lb->clf_date);
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+static void log_append(struct log_buf *lb, const char *line, size_t len)
+{
+	if (lb->len + len > sizeof(lb->data))
+		log_flush(lb);
+	memcpy(lb->data + lb->len, line, len);
+	lb->len += len;
+}
+
+void log_service(struct log_buf *lb, time_t now, const char *client,
+		 const char *verb, const char *name, size_t name_len,
+		 int status, uint64_t bytes)
+{
+	char line[64 + 48 + 32 + 4 * 2048 + 64];
+	size_t o;
+
+	if (lb->fd < 0)
+		return;
+	o = log_start(lb, now, client, line, sizeof(line));
+	o += (size_t)snprintf(line + o, sizeof(line) - o, "%s", verb);
+	if (name) {
+		if (name_len > 2048)
+			name_len = 2048;
+		line[o++] = ' ';
+		o += put_escaped(line + o, sizeof(line) - o, name, name_len);
+	}
+	o += (size_t)snprintf(line + o, sizeof(line) - o, "\" %d %llu\n", status,
+			      (unsigned long long)bytes);
+	if (o > sizeof(line))
+		o = sizeof(line);
+	log_append(lb, line, o);
+}
+
 void log_access(struct log_buf *lb, time_t now, const char *client,
 		const char *method, size_t method_len, const char *target,
 		size_t target_len, int version_minor, int status,

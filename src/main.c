@@ -15,6 +15,7 @@
 #include "mime.h"
 #include "proto.h"
 #include "server.h"
+#include "status.h"
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -27,6 +28,25 @@ static int die(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
+}
+
+/* SIGUSR1: the status report, as one line of JSON on stderr. */
+static void print_status(const struct server *srv)
+{
+	struct status_snapshot snap;
+	size_t len;
+	char *json = NULL;
+
+	if (status_gather(srv, time(NULL), &snap) == 0)
+		json = status_render_json(&snap, &len);
+	status_snapshot_free(&snap);
+	if (!json) {
+		fprintf(stderr, "eisd: status report: out of memory\n");
+		return;
+	}
+	fwrite(json, 1, len, stderr);
+	fflush(stderr);
+	free(json);
 }
 
 /* Each connection may hold a socket and a file; keep some for logs and
@@ -69,11 +89,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	srv.cfg = &cfg;
-	srv.proto = &proto_http;
+	srv.proto = cfg.protocol == PROTOCOL_ECHO ? &proto_echo
+		    : cfg.protocol == PROTOCOL_FILE ? &proto_file : &proto_http;
 	srv.listen_fd = -1;
 	srv.log_fd = -1;
-	srv.root_fd = open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (srv.root_fd < 0) {
+	srv.root_fd = cfg.protocol == PROTOCOL_ECHO ? -1
+		      : open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (srv.root_fd < 0 && cfg.protocol != PROTOCOL_ECHO) {
 		if (errno == ENOTDIR)
 			return die(1, "root '%s' is not a directory", cfg.root);
 		return die(1, "root '%s': %s", cfg.root, strerror(errno));
@@ -110,8 +132,15 @@ int main(int argc, char **argv)
 	if (server_start(&srv, err, sizeof(err)))
 		return die(1, "%s", err);
 
-	printf("eisd: serving %s on http://%s/ (%d thread%s)\n", cfg.root, srv.addr_text,
-	       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+	if (cfg.protocol == PROTOCOL_ECHO)
+		printf("eisd: echo service on %s (%d thread%s)\n", srv.addr_text, srv.nworkers,
+		       srv.nworkers == 1 ? "" : "s");
+	else if (cfg.protocol == PROTOCOL_FILE)
+		printf("eisd: file service for %s on %s (%d thread%s)\n", cfg.root, srv.addr_text,
+		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+	else
+		printf("eisd: serving %s on http://%s/ (%d thread%s)\n", cfg.root, srv.addr_text,
+		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	fflush(stdout);
 
 	for (;;) {
@@ -119,12 +148,15 @@ int main(int argc, char **argv)
 			continue;
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
+		if (sig == SIGUSR1)
+			print_status(&srv);
 	}
 	fprintf(stderr, "eisd: shutting down\n");
 	server_stop(&srv);
 	server_join(&srv);
 	close(srv.listen_fd);
-	close(srv.root_fd);
+	if (srv.root_fd >= 0)
+		close(srv.root_fd);
 	if (srv.log_fd > STDERR_FILENO)
 		close(srv.log_fd);
 	mime_table_free(mime);

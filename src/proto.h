@@ -29,5 +29,7 @@ struct proto {
 };
 
 extern const struct proto proto_http;
+extern const struct proto proto_echo; /* proto_echo.c */
+extern const struct proto proto_file; /* proto_file.c */
 
 #endif

@@ -5,6 +5,10 @@ need=""
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need="$need python3-pytest"
 command -v curl >/dev/null || need="$need curl"
 command -v wget >/dev/null || need="$need wget"
+# The status page is checked in a real browser; ip sets up the private
+# network namespace of the loopback-only test.
+command -v chromium >/dev/null || need="$need chromium"
+command -v ip >/dev/null || need="$need iproute2"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make test: missing packages:$need" >&2

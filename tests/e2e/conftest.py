@@ -667,3 +667,98 @@ def start_server():
 def server(site, start_server):
     """eisd serving the standard test site, 2 threads, quiet."""
     return start_server(site.root)
+
+
+# --------------------------------------------------------------------------
+# The echo and file services (eisd --protocol echo|file) and the eisc client
+
+
+EISC_BIN = os.environ.get(
+    "EISC_BIN", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eisc"))
+
+SERVICE_RE = re.compile(
+    r"^eisd: (?:echo service|file service for (?P<root>.+)) on "
+    r"(?P<host>\[[^\]]+\]|[^\s:/\[]+):(?P<port>\d+) \((?P<threads>\d+) threads?\)$"
+)
+
+
+def wait_service_started(s, timeout=START_TIMEOUT):
+    """Like Server.wait_started, for the startup line of the echo and file
+    services ("eisd: echo service on HOST:PORT (N threads)", "eisd: file
+    service for ROOT on HOST:PORT (N threads)"). Returns s."""
+    try:
+        line = s._first_line.get(timeout=timeout)
+    except queue.Empty:
+        raise ServerStartError(
+            f"no startup line within {timeout}s; stderr={s.stderr_text()!r}")
+    if line is None:
+        s.proc.wait(timeout=STOP_GRACE)
+        time.sleep(0.1)
+        raise ServerStartError(
+            f"eisd exited with {s.proc.returncode} before its startup line; "
+            f"stderr={s.stderr_text()!r}")
+    m = SERVICE_RE.match(line)
+    if not m:
+        raise ServerStartError(f"unexpected startup line {line!r}")
+    s.startup_line = line
+    s.port = int(m.group("port"))
+    s.host = m.group("host").strip("[]")
+    s.threads = int(m.group("threads"))
+    return s
+
+
+@pytest.fixture
+def start_service(start_server):
+    """Factory: start_service(protocol, *extra_args, root=None, **kw) starts
+    eisd --protocol PROTOCOL [extra_args] [ROOT] through start_server (same
+    keyword arguments; stopped by PID at teardown) and waits for its
+    startup line."""
+
+    def start(protocol, *extra, root=None, **kw):
+        s = start_server(root, "--protocol", protocol, *extra, wait=False, **kw)
+        return wait_service_started(s)
+
+    return start
+
+
+def read_until(conn, delim, limit=1 << 20):
+    """Reads from a Conn until delim arrives; returns everything up to and
+    including it (the rest stays buffered). ConnectionClosed if the server
+    closes first."""
+    while True:
+        idx = conn.buf.find(delim)
+        if idx >= 0:
+            out = bytes(conn.buf[:idx + len(delim)])
+            del conn.buf[:idx + len(delim)]
+            return out
+        assert len(conn.buf) < limit, f"no {delim!r} in {len(conn.buf)} bytes"
+        conn._fill()
+
+
+@pytest.fixture
+def eisc_bin():
+    """Path of the eisc binary (EISC_BIN, default <repo>/eisc)."""
+    assert os.path.exists(EISC_BIN), f"eisc binary not found at {EISC_BIN} (set EISC_BIN or run make)"
+    return EISC_BIN
+
+
+def run_eisc(args, stdin=b"", timeout=20):
+    """Runs eisc with stdin from a pipe (so in pipe mode) to completion.
+    Returns (exit status, stdout bytes, stderr text); the exit status is
+    None when it was still running after timeout (then killed by PID)."""
+    assert os.path.exists(EISC_BIN), f"eisc binary not found at {EISC_BIN}"
+    p = subprocess.Popen([EISC_BIN] + list(args), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    rc = None
+    try:
+        out, err = p.communicate(stdin, timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGKILL)
+        out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    return rc, out, err.decode("utf-8", "replace")
