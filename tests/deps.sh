@@ -5,6 +5,9 @@ need=""
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need="$need python3-pytest"
 command -v curl >/dev/null || need="$need curl"
 command -v wget >/dev/null || need="$need wget"
+[ -f /etc/mime.types ] || need="$need media-types"
+command -v chromium >/dev/null || need="$need chromium"
+command -v brotli >/dev/null || need="$need brotli"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make test: missing packages:$need" >&2
