@@ -67,21 +67,20 @@ def test_curl_continue_at(site, big, start_server, tmp_path):
     assert out.read_bytes() == big
 
 
-@pytest.mark.parametrize("rng,first,last", [
-    ("0-99", 0, 99),
-    ("100-", 100, BIG - 1),
-    ("-500", BIG - 500, BIG - 1),
-    (f"{BIG - 10}-{BIG + 1000}", BIG - 10, BIG - 1),
-    (f"{5 * MIB}-{5 * MIB + 65535}", 5 * MIB, 5 * MIB + 65535),
-])
-def test_curl_range(site, big, start_server, tmp_path, rng, first, last):
+def test_curl_range(site, big, start_server, tmp_path):
     s = start_server(site.root)
     out = tmp_path / "part"
-    rc, so, err = curl("-r", rng, "-o", str(out), "-w", "%{http_code} %{size_download}",
-                       s.url("/big.bin"))
-    assert rc == 0, err
-    assert so.decode() == f"206 {last - first + 1}"
-    assert out.read_bytes() == big[first:last + 1]
+    for rng, first, last in (
+            ("0-99", 0, 99),
+            ("100-", 100, BIG - 1),
+            ("-500", BIG - 500, BIG - 1),
+            (f"{BIG - 10}-{BIG + 1000}", BIG - 10, BIG - 1),
+            (f"{5 * MIB}-{5 * MIB + 65535}", 5 * MIB, 5 * MIB + 65535)):
+        rc, so, err = curl("-r", rng, "-o", str(out), "-w", "%{http_code} %{size_download}",
+                           s.url("/big.bin"))
+        assert rc == 0, err
+        assert so.decode() == f"206 {last - first + 1}", rng
+        assert out.read_bytes() == big[first:last + 1], rng
 
 
 def test_curl_multiple_ranges(site, big, start_server, tmp_path):
