@@ -30,6 +30,7 @@ void config_defaults(struct config *cfg)
 	cfg->max_connections = 0;
 	cfg->index = "index.html";
 	cfg->cache_max_age = -1;
+	cfg->precompressed = true;
 }
 
 void config_free(struct config *cfg)
@@ -55,6 +56,7 @@ void config_usage(void)
 	       "      --cache-max-age SEC   add Cache-Control: public, max-age=SEC to files\n"
 	       "      --mime-type EXT=TYPE  serve *.EXT as TYPE (repeatable)\n"
 	       "      --header 'Name: value' add a header to every response (repeatable)\n"
+	       "      --no-precompressed    never look for FILE.br / FILE.gz to send instead\n"
 	       "  -h, --help                show this help\n"
 	       "  -V, --version             show the version\n");
 }
@@ -93,6 +95,7 @@ enum {
 	OPT_CACHE_MAX_AGE,
 	OPT_MIME_TYPE,
 	OPT_HEADER,
+	OPT_NO_PRECOMPRESSED,
 };
 
 /* tchar, RFC 9110 §5.6.2. */
@@ -209,6 +212,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		{ "cache-max-age", required_argument, NULL, OPT_CACHE_MAX_AGE },
 		{ "mime-type", required_argument, NULL, OPT_MIME_TYPE },
 		{ "header", required_argument, NULL, OPT_HEADER },
+		{ "no-precompressed", no_argument, NULL, OPT_NO_PRECOMPRESSED },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -296,6 +300,9 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				return CONFIG_USAGE;
 			}
 			cfg->mime_types[cfg->nmime_types++] = optarg;
+			break;
+		case OPT_NO_PRECOMPRESSED:
+			cfg->precompressed = false;
 			break;
 		case OPT_HEADER:
 			if (++nheaders > CONFIG_MAX_HEADERS) {

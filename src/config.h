@@ -39,6 +39,7 @@ struct config {
 	const char *index;       /* file served for a directory (--index) */
 	bool listing;            /* list directories without an index */
 	long cache_max_age;      /* Cache-Control max-age; -1: none */
+	bool precompressed;      /* serve FILE.br / FILE.gz sidecars */
 	const char *mime_types[CONFIG_MAX_MIME]; /* --mime-type "EXT=TYPE" */
 	int nmime_types;
 	/* --header lines, each "Name: value\r\n", concatenated, validated;

@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 	case CONFIG_EXIT:
 		return 0;
 	case CONFIG_USAGE:
+		config_free(&cfg);
 		return die(2, "%s", err);
 	}
 
@@ -84,15 +85,21 @@ int main(int argc, char **argv)
 		const char *arg = cfg.mime_types[i], *ext = pair;
 		char *eq;
 
-		if (snprintf(pair, sizeof(pair), "%s", arg) >= (int)sizeof(pair))
+		if (snprintf(pair, sizeof(pair), "%s", arg) >= (int)sizeof(pair)) {
+			mime_table_free(mime);
+			config_free(&cfg);
 			return die(2, "invalid --mime-type '%.40s...' (too long)", arg);
+		}
 		eq = strchr(pair, '=');
 		*eq = '\0';
 		if (*ext == '.') /* "--mime-type .md=..." means the same as "md=..." */
 			ext++;
-		if (mime_table_set(mime, ext, eq + 1) < 0)
+		if (mime_table_set(mime, ext, eq + 1) < 0) {
+			mime_table_free(mime);
+			config_free(&cfg);
 			return die(2, "invalid --mime-type '%s' (expected EXT=TYPE: EXT without '.' or '/', TYPE like text/markdown)",
 				   arg);
+		}
 	}
 
 	srv.cfg = &cfg;

@@ -245,3 +245,9 @@ def test_curl_compressed_br(enc_site, start_server, tmp_path):
     assert rc == 0, err
     assert "content-encoding: br\r\n" in hdr.read_bytes().decode().lower()
     assert out.read_bytes() == TEXT
+
+
+def test_no_precompressed_option(enc_site, start_server):
+    s = start_server(enc_site.root, "--no-precompressed")
+    for ae in ("gzip", "br", None):
+        assert_identity(get(s, "/both.css", ae), enc_site, vary=False)
