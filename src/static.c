@@ -1,3 +1,6 @@
+/* Request path -> a file or directory under the root: decode, normalise,
+ * open beneath the root, then redirect a directory to its slash form, or
+ * serve its index (static_file.c) or its listing (listing.c). */
 #include "static.h"
 
 #include <fcntl.h>
