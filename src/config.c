@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 void config_defaults(struct config *cfg)
@@ -27,6 +28,15 @@ void config_defaults(struct config *cfg)
 	cfg->max_request_bytes = 8192;
 	cfg->max_body_bytes = 1024 * 1024;
 	cfg->max_connections = 0;
+	cfg->index = "index.html";
+	cfg->cache_max_age = -1;
+	cfg->precompressed = true;
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->extra_headers);
+	cfg->extra_headers = NULL;
 }
 
 void config_usage(void)
@@ -44,6 +54,12 @@ void config_usage(void)
 	       "      --protocol NAME       http (default), echo, or file (the file service)\n"
 	       "      --status PATH         status report at PATH, e.g. /_status (http only)\n"
 	       "      --status-public       let non-loopback clients see the status report too\n"
+	       "      --index NAME          file served for a directory (default index.html)\n"
+	       "      --listing             list directories that have no index file\n"
+	       "      --cache-max-age SEC   add Cache-Control: public, max-age=SEC to files\n"
+	       "      --mime-type EXT=TYPE  serve *.EXT as TYPE (repeatable)\n"
+	       "      --header 'Name: value' add a header to every response (repeatable)\n"
+	       "      --no-precompressed    never look for FILE.br / FILE.gz to send instead\n"
 	       "  -h, --help                show this help\n"
 	       "  -V, --version             show the version\n");
 }
@@ -80,6 +96,12 @@ enum {
 	OPT_PROTOCOL,
 	OPT_STATUS,
 	OPT_STATUS_PUBLIC,
+	OPT_INDEX,
+	OPT_LISTING,
+	OPT_CACHE_MAX_AGE,
+	OPT_MIME_TYPE,
+	OPT_HEADER,
+	OPT_NO_PRECOMPRESSED,
 };
 
 /* A status path is matched byte for byte against the request path, so it
@@ -115,6 +137,105 @@ static enum config_result config_check(struct config *cfg, bool root_given,
 	return CONFIG_OK;
 }
 
+
+/* tchar, RFC 9110 §5.6.2. */
+static bool is_tchar(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Headers eisd writes itself, or that frame the message: a second copy
+ * from --header would make the response ambiguous or break it. */
+static const char *const reserved_headers[] = {
+	"Accept-Ranges", "Connection", "Content-Encoding", "Content-Length",
+	"Content-Range", "Content-Type", "Date", "ETag", "Keep-Alive",
+	"Last-Modified", "Location", "Server", "TE", "Trailer",
+	"Transfer-Encoding", "Upgrade",
+};
+
+/* Checks one --header value "Name: value" and appends "Name: value\r\n"
+ * (value without surrounding whitespace) to *block. */
+static enum config_result add_header(char **block, const char *arg, char *err, size_t errlen)
+{
+	const char *colon = strchr(arg, ':');
+	const char *v, *end;
+	size_t name_len, old, n;
+	char *nb;
+
+	if (colon == NULL || colon == arg) {
+		set_err(err, errlen, "invalid --header (expected 'Name: value')");
+		return CONFIG_USAGE;
+	}
+	name_len = (size_t)(colon - arg);
+	for (size_t i = 0; i < name_len; i++) {
+		if (!is_tchar((unsigned char)arg[i])) {
+			set_err(err, errlen, "invalid --header name (must be a token: letters, digits, !#$%%&'*+-.^_`|~)");
+			return CONFIG_USAGE;
+		}
+	}
+	for (size_t i = 0; i < sizeof(reserved_headers) / sizeof(reserved_headers[0]); i++) {
+		if (strlen(reserved_headers[i]) == name_len &&
+		    strncasecmp(arg, reserved_headers[i], name_len) == 0) {
+			set_err(err, errlen, "--header '%s' is not allowed: eisd sets that header itself",
+				reserved_headers[i]);
+			return CONFIG_USAGE;
+		}
+	}
+	v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	end = v + strlen(v);
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	for (const char *p = v; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+		/* CR or LF would let the value start a header of its own. */
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			set_err(err, errlen, "invalid --header '%.*s': the value may not contain CR, LF or other control characters",
+				(int)name_len, arg);
+			return CONFIG_USAGE;
+		}
+	}
+	old = *block ? strlen(*block) : 0;
+	n = name_len + 2 + (size_t)(end - v) + 2;
+	nb = realloc(*block, old + n + 1);
+	if (nb == NULL) {
+		set_err(err, errlen, "out of memory");
+		return CONFIG_USAGE;
+	}
+	snprintf(nb + old, n + 1, "%.*s: %.*s\r\n", (int)name_len, arg, (int)(end - v), v);
+	*block = nb;
+	return CONFIG_OK;
+}
+
+static bool has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* "EXT=TYPE": the parts are checked by the mime table when it is built
+ * (main.c); here only the shape. */
+static bool valid_mime_arg(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	return eq != NULL && eq != arg && eq[1] != '\0';
+}
+
+static bool valid_index_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* One file name in the directory itself; a hidden one would be
+	 * refused on any other path, so it is refused here too. */
+	return n > 0 && n <= NAME_MAX && name[0] != '.' && strchr(name, '/') == NULL;
+}
+
 enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				char *err, size_t errlen)
 {
@@ -126,6 +247,12 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST_BYTES },
 		{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
+		{ "index", required_argument, NULL, OPT_INDEX },
+		{ "listing", no_argument, NULL, OPT_LISTING },
+		{ "cache-max-age", required_argument, NULL, OPT_CACHE_MAX_AGE },
+		{ "mime-type", required_argument, NULL, OPT_MIME_TYPE },
+		{ "header", required_argument, NULL, OPT_HEADER },
+		{ "no-precompressed", no_argument, NULL, OPT_NO_PRECOMPRESSED },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "status", required_argument, NULL, OPT_STATUS },
@@ -135,8 +262,9 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		{ 0, 0, 0, 0 },
 	};
 	long long v;
-	int c;
+	int c, nheaders = 0;
 	bool root_set = false, timeout_set = false;
+	enum config_result rc;
 
 	opterr = 0; /* we word the errors ourselves */
 	optind = 1;
@@ -206,6 +334,50 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_STATUS_PUBLIC:
 			cfg->status_public = true;
+			break;
+		case OPT_INDEX:
+			if (has_ctl(optarg) || !valid_index_name(optarg)) {
+				set_err(err, errlen, "invalid --index '%s' (expected a file name: no '/', not starting with '.')", optarg);
+				return CONFIG_USAGE;
+			}
+			cfg->index = optarg;
+			break;
+		case OPT_LISTING:
+			cfg->listing = true;
+			break;
+		case OPT_CACHE_MAX_AGE:
+			if (parse_num(optarg, 0, 2147483647, &v)) {
+				set_err(err, errlen, "invalid --cache-max-age '%s' (expected 0-2147483647 seconds)", optarg);
+				return CONFIG_USAGE;
+			}
+			cfg->cache_max_age = (long)v;
+			break;
+		case OPT_MIME_TYPE:
+			if (has_ctl(optarg)) {
+				set_err(err, errlen, "invalid --mime-type: control characters are not allowed");
+				return CONFIG_USAGE;
+			}
+			if (!valid_mime_arg(optarg)) {
+				set_err(err, errlen, "invalid --mime-type '%s' (expected EXT=TYPE, e.g. md=text/markdown)", optarg);
+				return CONFIG_USAGE;
+			}
+			if (cfg->nmime_types == CONFIG_MAX_MIME) {
+				set_err(err, errlen, "too many --mime-type options (at most %d)", CONFIG_MAX_MIME);
+				return CONFIG_USAGE;
+			}
+			cfg->mime_types[cfg->nmime_types++] = optarg;
+			break;
+		case OPT_NO_PRECOMPRESSED:
+			cfg->precompressed = false;
+			break;
+		case OPT_HEADER:
+			if (++nheaders > CONFIG_MAX_HEADERS) {
+				set_err(err, errlen, "too many --header options (at most %d)", CONFIG_MAX_HEADERS);
+				return CONFIG_USAGE;
+			}
+			rc = add_header(&cfg->extra_headers, optarg, err, errlen);
+			if (rc != CONFIG_OK)
+				return rc;
 			break;
 		case 'h':
 			config_usage();

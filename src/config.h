@@ -42,6 +42,16 @@ struct config {
 	/* The status report (HTTP only; SIGUSR1 works in every mode). */
 	const char *status_path; /* NULL: off; else "/_status"-like */
 	bool status_public;      /* non-loopback clients may see it too */
+	/* What a request maps to and how files are described. */
+	const char *index;       /* file served for a directory (--index) */
+	bool listing;            /* list directories without an index */
+	long cache_max_age;      /* Cache-Control max-age; -1: none */
+	bool precompressed;      /* serve FILE.br / FILE.gz sidecars */
+	const char *mime_types[CONFIG_MAX_MIME]; /* --mime-type "EXT=TYPE" */
+	int nmime_types;
+	/* --header lines, each "Name: value\r\n", concatenated, validated;
+	 * owned (config_free); NULL when none. */
+	char *extra_headers;
 };
 
 void config_defaults(struct config *cfg);
@@ -54,6 +64,9 @@ enum config_result {
 
 enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				char *err, size_t errlen);
+
+/* Frees what config_parse allocated. */
+void config_free(struct config *cfg);
 
 /* Prints the --help text to stdout. */
 void config_usage(void);

@@ -61,8 +61,12 @@ int http_resp_start(struct http_exchange *x, int status)
 	c->close_after = c->close_after || x->close;
 	if (!x->req || status_forces_close(status))
 		c->linger = true; /* the client may be mid-request */
-	return conn_out_printf(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: eisd/%s\r\n%s",
-			       status, http_reason(status), w->date, EISD_VERSION, conn_hdr);
+	/* --header lines go on every response, errors included; they were
+	 * validated at startup (config.c). */
+	const char *extra = x->srv->cfg->extra_headers;
+	return conn_out_printf(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: eisd/%s\r\n%s%s",
+			       status, http_reason(status), w->date, EISD_VERSION, conn_hdr,
+			       extra ? extra : "");
 }
 
 int http_resp_end(struct http_exchange *x, const char *content_type,

@@ -23,8 +23,8 @@ struct http_exchange {
 
 const char *http_reason(int status);
 
-/* Status line, Date, Server and Connection. Decides whether the
- * connection stays open (errors on broken requests close it). */
+/* Status line, Date, Server, Connection and the --header lines. Decides
+ * whether the connection stays open (errors on broken requests close it). */
 int http_resp_start(struct http_exchange *x, int status);
 /* Content-Type (when given), Content-Length, then the empty line. */
 int http_resp_end(struct http_exchange *x, const char *content_type,

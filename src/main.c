@@ -19,6 +19,8 @@
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+#define SYSTEM_MIME_TYPES "/etc/mime.types"
+
 static int die(int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -82,11 +84,43 @@ int main(int argc, char **argv)
 	case CONFIG_EXIT:
 		return 0;
 	case CONFIG_USAGE:
+		config_free(&cfg);
 		return die(2, "%s", err);
 	}
 
 	/* A client that hangs up must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
+
+	mime = mime_table_new();
+	if (!mime)
+		return die(1, "out of memory");
+	srv.mime = mime;
+	/* The system's types fill the gaps of the built-in table (mime.h);
+	 * without the file the built-in table serves alone. */
+	if (mime_table_load(mime, SYSTEM_MIME_TYPES) < 0 && access(SYSTEM_MIME_TYPES, F_OK) == 0)
+		fprintf(stderr, "eisd: warning: cannot read %s; using built-in media types only\n",
+			SYSTEM_MIME_TYPES);
+	for (int i = 0; i < cfg.nmime_types; i++) {
+		char pair[512];
+		const char *arg = cfg.mime_types[i], *ext = pair;
+		char *eq;
+
+		if (snprintf(pair, sizeof(pair), "%s", arg) >= (int)sizeof(pair)) {
+			mime_table_free(mime);
+			config_free(&cfg);
+			return die(2, "invalid --mime-type '%.40s...' (too long)", arg);
+		}
+		eq = strchr(pair, '=');
+		*eq = '\0';
+		if (*ext == '.') /* "--mime-type .md=..." means the same as "md=..." */
+			ext++;
+		if (mime_table_set(mime, ext, eq + 1) < 0) {
+			mime_table_free(mime);
+			config_free(&cfg);
+			return die(2, "invalid --mime-type '%s' (expected EXT=TYPE: EXT without '.' or '/', TYPE like text/markdown)",
+				   arg);
+		}
+	}
 
 	srv.cfg = &cfg;
 	srv.proto = cfg.protocol == PROTOCOL_ECHO ? &proto_echo
@@ -100,11 +134,6 @@ int main(int argc, char **argv)
 			return die(1, "root '%s' is not a directory", cfg.root);
 		return die(1, "root '%s': %s", cfg.root, strerror(errno));
 	}
-
-	mime = mime_table_new();
-	if (!mime)
-		return die(1, "out of memory");
-	srv.mime = mime;
 
 	if (!cfg.quiet) {
 		if (!cfg.access_log || strcmp(cfg.access_log, "-") == 0) {
@@ -160,5 +189,6 @@ int main(int argc, char **argv)
 	if (srv.log_fd > STDERR_FILENO)
 		close(srv.log_fd);
 	mime_table_free(mime);
+	config_free(&cfg);
 	return 0;
 }

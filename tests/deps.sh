@@ -9,6 +9,8 @@ command -v wget >/dev/null || need="$need wget"
 # network namespace of the loopback-only test.
 command -v chromium >/dev/null || need="$need chromium"
 command -v ip >/dev/null || need="$need iproute2"
+[ -f /etc/mime.types ] || need="$need media-types"
+command -v brotli >/dev/null || need="$need brotli"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make test: missing packages:$need" >&2

@@ -579,6 +579,7 @@ def make_site(base):
     w("doc.pdf", b"%PDF-1.4\n")
     w("icon.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>\n")
     w("blob.xyz", b"unknown type\n")
+    w("blob.unknownext", b"unknown type\n")
     w("noext", b"no extension\n")
     w("empty.txt", b"")
     w("sub/index.html", SUB_INDEX_HTML)

@@ -109,7 +109,8 @@ def test_head_on_404_has_no_body(server):
 @pytest.mark.parametrize("name,ctype", [
     ("index.html", "text/html; charset=utf-8"),
     ("pic.png", "image/png"),
-    ("blob.xyz", "application/octet-stream"),
+    ("blob.unknownext", "application/octet-stream"),
+    ("blob.xyz", "chemical/x-xyz"),  # only in /etc/mime.types
     ("noext", "application/octet-stream"),
     ("hello.txt", "text/plain; charset=utf-8"),
     ("style.css", "text/css; charset=utf-8"),
