@@ -34,6 +34,9 @@ struct config {
 
 	const char *access_log;  /* NULL or "-": stdout */
 	bool quiet;              /* no access log */
+
+	const char *user;        /* NULL: keep the starting user */
+	bool chroot;             /* chroot into root (needs user) */
 };
 
 void config_defaults(struct config *cfg);

@@ -367,12 +367,22 @@ fail:
 	return 1;
 }
 
+/* Between requests. An idle keep-alive connection keeps no buffers, so
+ * it costs only its struct conn however many requests it made; pipelined
+ * input (in.len) keeps them for the next response. */
 static void conn_wait_next(struct conn *c)
 {
-	if (c->in.len)
+	if (c->in.len) {
 		conn_timer_set(c, TIMER_HEADER);
-	else
-		conn_timer_set(c, TIMER_IDLE);
+		return;
+	}
+	free(c->out.p);
+	c->out.p = NULL;
+	c->out.cap = 0;
+	free(c->segs);
+	c->segs = NULL;
+	c->seg_cap = 0;
+	conn_timer_set(c, TIMER_IDLE);
 }
 
 /* Feeds buffered input to the protocol until it needs more bytes or a

@@ -82,6 +82,19 @@ static void worker_tick(struct worker *w)
 	}
 }
 
+/* A refused client's request may already wait in the receive queue, and
+ * close() with unread bytes answers with RST, which may destroy the short
+ * reply before the client reads it: take in what is there (bounded). */
+static void reject_close(int fd)
+{
+	char scratch[4096];
+
+	for (int i = 0; i < 4; i++)
+		if (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0)
+			break;
+	close(fd);
+}
+
 static void worker_accept(struct worker *w)
 {
 	struct server *srv = w->srv;
@@ -109,7 +122,7 @@ static void worker_accept(struct worker *w)
 			atomic_fetch_sub(&srv->nconns, 1);
 			if (srv->proto->on_reject)
 				srv->proto->on_reject(fd);
-			close(fd);
+			reject_close(fd);
 			continue;
 		}
 		long peak = atomic_load(&srv->peak_conns);
