@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -67,6 +69,24 @@ void conn_timer_set(struct conn *c, enum conn_timer t)
 	else
 		w->timer_head[t] = c;
 	w->timer_tail[t] = c;
+}
+
+/* Bytes in the socket's send queue, sent or not, that the peer has not
+ * acknowledged yet; -1 when unknown. */
+static int sock_outq(int fd)
+{
+	int q;
+
+	if (ioctl(fd, SIOCOUTQ, &q) < 0)
+		return -1;
+	return q;
+}
+
+/* Waiting to write: the send deadline runs from now. */
+static void send_timer_arm(struct conn *c)
+{
+	conn_timer_set(c, TIMER_SEND);
+	c->send_queued = sock_outq(c->fd);
 }
 
 /* ---- output queue ---- */
@@ -351,9 +371,9 @@ fail:
 			if (c->state != CONN_WRITING) {
 				c->state = CONN_WRITING;
 				loop_mod(w->loop, c->fd, LOOP_WRITE, c);
-				conn_timer_set(c, TIMER_SEND);
+				send_timer_arm(c);
 			} else if (progressed) {
-				conn_timer_set(c, TIMER_SEND);
+				send_timer_arm(c);
 			}
 			return 0;
 		}
@@ -532,6 +552,17 @@ void conn_on_timeout(struct conn *c)
 	enum conn_timer t = c->timer;
 
 	timer_unlink(c);
+	/* A client reading slowly may not free enough of a large socket
+	 * buffer to wake us within the deadline; it is progress all the
+	 * same when the peer has acknowledged bytes since. So a reader is
+	 * dropped once it took nothing for one to two send deadlines. */
+	if (t == TIMER_SEND && c->state == CONN_WRITING) {
+		int q = sock_outq(c->fd);
+		if (q >= 0 && q < c->send_queued) {
+			send_timer_arm(c);
+			return;
+		}
+	}
 	if (t == TIMER_HEADER && c->state == CONN_READING && c->w->srv->proto->on_header_timeout) {
 		c->close_after = true;
 		c->w->srv->proto->on_header_timeout(c);

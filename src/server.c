@@ -269,6 +269,10 @@ void server_stop(struct server *srv)
 	uint64_t one = 1;
 
 	atomic_store(&srv->stopping, true);
+	/* Refuse new clients from now on (they can go elsewhere at once)
+	 * rather than queue them in the backlog until exit. The fd itself
+	 * stays open: the workers still name it in loop_del. */
+	shutdown(srv->listen_fd, SHUT_RD);
 	for (int i = 0; i < srv->nworkers; i++)
 		if (write(srv->workers[i].wake_fd, &one, sizeof(one)) < 0) {
 			/* an eventfd write only fails when the counter would
