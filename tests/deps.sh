@@ -5,6 +5,8 @@ need=""
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need="$need python3-pytest"
 command -v curl >/dev/null || need="$need curl"
 command -v wget >/dev/null || need="$need wget"
+command -v wrk >/dev/null || need="$need wrk"
+command -v setpriv >/dev/null || need="$need util-linux"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make test: missing packages:$need" >&2
