@@ -111,8 +111,10 @@ int main(int argc, char **argv)
 	 * it up before a single request is read. A failed drop is fatal,
 	 * never a reason to go on as root. */
 	if (cfg.user) {
-		if (privs_drop(&user, cfg.chroot ? srv.root_fd : -1, err, sizeof(err)))
+		if (privs_drop(&user, cfg.chroot ? srv.root_fd : -1, err, sizeof(err))) {
+			mime_table_free(mime);
 			return die(1, "%s", err);
+		}
 	}
 	if (privs_running_as_root())
 		fprintf(stderr, "eisd: warning: running as root; use --user NAME to drop privileges\n");

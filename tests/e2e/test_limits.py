@@ -7,7 +7,7 @@ import re
 import resource
 import time
 
-from conftest import Conn, req
+from conftest import EISD_BIN, Conn, req
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -33,6 +33,13 @@ def cpu_seconds(pid):
 def rss_bytes(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1)) * 1024
+
+
+def sanitized_build():
+    """AddressSanitizer's allocator (redzones, quarantine, shadow memory)
+    makes RSS say nothing about eisd's own memory use."""
+    with open(EISD_BIN, "rb") as f:
+        return b"__asan_init" in f.read()
 
 
 def wait_for(cond, timeout, step=0.05):
@@ -191,17 +198,23 @@ def test_idle_keepalive_memory_per_connection(start_server, site):
         per_conn = (one - base) / n
         print(f"\nidle keep-alive connection: {per_conn:.0f} bytes of server RSS "
               f"({n} connections, RSS {base // 1024} -> {one // 1024} KiB)")
-        assert per_conn < 4096, f"{per_conn:.0f} bytes per idle connection"
+        # Under a sanitizer the same traffic still runs (and is checked
+        # for memory errors); only the RSS figures mean nothing there.
+        measured = not sanitized_build()
+        assert per_conn < 4096 or not measured, f"{per_conn:.0f} bytes per idle connection"
         # Many requests per connection: no growth.
         for c in conns[:500]:
             c.send(b"".join(req(p) for p in ["/a.txt", "/index.html", "/missing", "/sub"] * 5))
+        expect = [b"AAAA file a\n", site.read("index.html"), 404, 301] * 5
         for c in conns[:500]:
-            for _ in range(20):
-                c.read_response()
+            for e in expect:
+                r = c.read_response()
+                assert (r.status == e) if isinstance(e, int) else (r.status == 200 and r.body == e), r
         time.sleep(0.5)
         more = rss_bytes(s.pid)
         print(f"after 20 more requests on 500 of them: RSS {more // 1024} KiB")
-        assert more - one < 500 * 1024, f"RSS grew by {more - one} bytes for 500 x 20 requests"
+        assert more - one < 500 * 1024 or not measured, \
+            f"RSS grew by {more - one} bytes for 500 x 20 requests"
         # Still all open and usable.
         for c in conns[::97]:
             c.send(req("/c.txt"))
