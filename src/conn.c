@@ -463,6 +463,10 @@ static int conn_process(struct conn *c)
 			conn_close(c);
 			return -1;
 		}
+		/* A discarded request body has ended: between requests now. */
+		if (c->in.len == 0 && c->timer == TIMER_HEADER && p->mid_request &&
+		    !p->mid_request(c))
+			conn_wait_next(c);
 	}
 	return 0;
 }

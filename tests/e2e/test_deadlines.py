@@ -111,6 +111,22 @@ def test_header_deadline_starts_at_first_byte_of_next_request(start_server, site
         assert c.closed_by_server(timeout=5)
 
 
+def test_after_a_discarded_body_the_connection_is_idle_not_mid_head(start_server, site):
+    """Once a request body has been read and thrown away, the connection
+    is between requests: the keep-alive deadline applies (silent close),
+    not the header one (408)."""
+    s = start_server(site.root, "--header-timeout", "1", "--keepalive-timeout", "4")
+    with s.connect() as c:
+        c.send(req("/a.txt", method="POST", headers=[("Content-Length", "10")]))
+        assert c.read_response().status == 405
+        time.sleep(0.2)
+        c.send(b"0123456789")
+        assert c.nothing_more(timeout=2.0), f"idle connection got {bytes(c.buf[:60])!r}"
+        assert not c.eof, "closed before the keep-alive deadline"
+        assert c.closed_by_server(timeout=8), "idle connection not closed"
+        assert c.buf == b"", f"idle connection got {bytes(c.buf[:60])!r}"
+
+
 # ---------------------------------------------------------------- keep-alive
 
 def test_keepalive_deadline_closes_silently(start_server, site):
