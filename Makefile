@@ -56,6 +56,12 @@ e2e: eisd eisc
 
 test: deps
 	$(MAKE) unit e2e
+	$(MAKE) soak SOAK_SECONDS=15
+
+# The soak test: every kind of hostile client at once for SOAK_SECONDS.
+SOAK_SECONDS ?= 60
+soak: eisd
+	EISD_BIN=$(CURDIR)/eisd SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 tests/soak/soak.py
 
 clean:
 	rm -rf build build-* eisd eisc

@@ -47,10 +47,18 @@ void config_usage(void)
 	       "  -b, --bind ADDR           address to bind (default 127.0.0.1; IPv6 like ::1 works)\n"
 	       "  -r, --root DIR            document root (same as ROOT)\n"
 	       "  -t, --threads N           worker threads (default: online CPUs)\n"
-	       "      --timeout SEC         request-head and keep-alive timeout (default 10; echo/file 300)\n"
+	       "      --header-timeout SEC  time for a whole request head (default 10; then 408)\n"
+	       "      --keepalive-timeout SEC\n"
+	       "                            idle keep-alive connection lasts (default 15)\n"
+	       "      --send-timeout SEC    client not reading its response (default 30)\n"
+	       "      --timeout SEC         sets the three timeouts above at once (echo/file: 300)\n"
+	       "      --shutdown-grace SEC  on SIGTERM, time for responses in flight (default 5)\n"
+	       "      --max-connections N   open connections at most (default: from the fd limit)\n"
 	       "      --max-request-bytes N largest request head accepted (default 8192)\n"
 	       "      --access-log FILE     access log in Common Log Format (default stdout; - for stdout)\n"
 	       "  -q, --quiet               no access log\n"
+	       "      --user NAME           when started as root: run as NAME after binding\n"
+	       "      --chroot              with --user: chroot into ROOT before dropping root\n"
 	       "      --protocol NAME       http (default), echo, or file (the file service)\n"
 	       "      --status PATH         status report at PATH, e.g. /_status (http only)\n"
 	       "      --status-public       let non-loopback clients see the status report too\n"
@@ -102,7 +110,17 @@ enum {
 	OPT_MIME_TYPE,
 	OPT_HEADER,
 	OPT_NO_PRECOMPRESSED,
+	OPT_HEADER_TIMEOUT,
+	OPT_KEEPALIVE_TIMEOUT,
+	OPT_SEND_TIMEOUT,
+	OPT_SHUTDOWN_GRACE,
+	OPT_MAX_CONNECTIONS,
+	OPT_USER,
+	OPT_CHROOT,
 };
+
+/* A timeout value: whole seconds, 1 s to a day. */
+static int parse_timeout(const char *flag, const char *s, int *out, char *err, size_t errlen);
 
 /* A status path is matched byte for byte against the request path, so it
  * must look like one: absolute, visible ASCII, no query or fragment. */
@@ -253,6 +271,13 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		{ "mime-type", required_argument, NULL, OPT_MIME_TYPE },
 		{ "header", required_argument, NULL, OPT_HEADER },
 		{ "no-precompressed", no_argument, NULL, OPT_NO_PRECOMPRESSED },
+		{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+		{ "keepalive-timeout", required_argument, NULL, OPT_KEEPALIVE_TIMEOUT },
+		{ "send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT },
+		{ "shutdown-grace", required_argument, NULL, OPT_SHUTDOWN_GRACE },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "chroot", no_argument, NULL, OPT_CHROOT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "status", required_argument, NULL, OPT_STATUS },
@@ -263,8 +288,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 	};
 	long long v;
 	int c, nheaders = 0;
-	bool root_set = false, timeout_set = false;
+	bool root_set = false;
 	enum config_result rc;
+	/* A specific timeout wins over --timeout whatever their order. */
+	int all_timeout = 0, header_timeout = 0, keepalive_timeout = 0, send_timeout = 0;
 
 	opterr = 0; /* we word the errors ourselves */
 	optind = 1;
@@ -292,13 +319,44 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			cfg->threads = (int)v;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_num(optarg, 1, 86400, &v)) {
-				set_err(err, errlen, "invalid timeout '%s' (expected 1-86400 seconds)", optarg);
+			if (parse_timeout("timeout", optarg, &all_timeout, err, errlen))
+				return CONFIG_USAGE;
+			break;
+		case OPT_HEADER_TIMEOUT:
+			if (parse_timeout("--header-timeout", optarg, &header_timeout, err, errlen))
+				return CONFIG_USAGE;
+			break;
+		case OPT_KEEPALIVE_TIMEOUT:
+			if (parse_timeout("--keepalive-timeout", optarg, &keepalive_timeout, err, errlen))
+				return CONFIG_USAGE;
+			break;
+		case OPT_SEND_TIMEOUT:
+			if (parse_timeout("--send-timeout", optarg, &send_timeout, err, errlen))
+				return CONFIG_USAGE;
+			break;
+		case OPT_SHUTDOWN_GRACE:
+			if (parse_num(optarg, 0, 3600, &v)) {
+				set_err(err, errlen, "invalid --shutdown-grace '%s' (expected 0-3600 seconds)", optarg);
 				return CONFIG_USAGE;
 			}
-			cfg->header_timeout = cfg->keepalive_timeout =
-				cfg->send_timeout = (int)v;
-			timeout_set = true;
+			cfg->shutdown_grace = (int)v;
+			break;
+		case OPT_MAX_CONNECTIONS:
+			if (parse_num(optarg, 1, 10000000, &v)) {
+				set_err(err, errlen, "invalid --max-connections '%s' (expected 1-10000000)", optarg);
+				return CONFIG_USAGE;
+			}
+			cfg->max_connections = (long)v;
+			break;
+		case OPT_USER:
+			if (!*optarg) {
+				set_err(err, errlen, "--user needs a user name");
+				return CONFIG_USAGE;
+			}
+			cfg->user = optarg;
+			break;
+		case OPT_CHROOT:
+			cfg->chroot = true;
 			break;
 		case OPT_MAX_REQUEST_BYTES:
 			if (parse_num(optarg, 256, 1 << 20, &v)) {
@@ -404,5 +462,32 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		cfg->root = argv[optind];
 		root_set = true;
 	}
-	return config_check(cfg, root_set, timeout_set, err, errlen);
+	if (cfg->chroot && !cfg->user) {
+		/* root can leave a chroot at will: it only helps once root is
+		 * given up. */
+		set_err(err, errlen, "--chroot needs --user");
+		return CONFIG_USAGE;
+	}
+	if (all_timeout)
+		cfg->header_timeout = cfg->keepalive_timeout = cfg->send_timeout = all_timeout;
+	if (header_timeout)
+		cfg->header_timeout = header_timeout;
+	if (keepalive_timeout)
+		cfg->keepalive_timeout = keepalive_timeout;
+	if (send_timeout)
+		cfg->send_timeout = send_timeout;
+	return config_check(cfg, root_set, all_timeout || header_timeout || keepalive_timeout,
+			    err, errlen);
+}
+
+static int parse_timeout(const char *flag, const char *s, int *out, char *err, size_t errlen)
+{
+	long long v;
+
+	if (parse_num(s, 1, 86400, &v)) {
+		set_err(err, errlen, "invalid %s '%s' (expected 1-86400 seconds)", flag, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
 }

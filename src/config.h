@@ -52,6 +52,8 @@ struct config {
 	/* --header lines, each "Name: value\r\n", concatenated, validated;
 	 * owned (config_free); NULL when none. */
 	char *extra_headers;
+	const char *user;        /* NULL: keep the starting user */
+	bool chroot;             /* chroot into root (needs user) */
 };
 
 void config_defaults(struct config *cfg);

@@ -215,6 +215,13 @@ static void http_on_close(struct conn *c)
 	drop_held(state_of(c));
 }
 
+static bool http_mid_request(const struct conn *c)
+{
+	const struct http_state *hs = (const struct http_state *)(const void *)&c->proto;
+
+	return hs->skip != SKIP_NONE;
+}
+
 static void http_on_overflow(struct conn *c)
 {
 	struct http_exchange x = { .c = c, .srv = c->w->srv };
@@ -251,4 +258,5 @@ const struct proto proto_http = {
 	.on_header_timeout = http_on_header_timeout,
 	.on_reject = http_on_reject,
 	.on_close = http_on_close,
+	.mid_request = http_mid_request,
 };

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "mime.h"
+#include "privs.h"
 #include "proto.h"
 #include "server.h"
 #include "status.h"
@@ -51,8 +52,9 @@ static void print_status(const struct server *srv)
 	free(json);
 }
 
-/* Each connection may hold a socket and a file; keep some for logs and
- * the listener. */
+/* Raises the soft descriptor limit to the hard one and returns the
+ * connection count that fits: each connection may hold a socket and a
+ * file, and some are kept for logs, the listener and the loops. */
 static long raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct server srv = { 0 };
 	struct mime_table *mime;
+	struct privs user;
 	char err[512];
 	sigset_t sigs;
 	int sig;
@@ -90,6 +93,10 @@ int main(int argc, char **argv)
 
 	/* A client that hangs up must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
+
+	/* The user database is read now, before any chroot hides it. */
+	if (cfg.user && privs_lookup(cfg.user, &user, err, sizeof(err)))
+		return die(1, "%s", err);
 
 	mime = mime_table_new();
 	if (!mime)
@@ -145,10 +152,23 @@ int main(int argc, char **argv)
 		}
 	}
 
-	srv.max_connections = cfg.max_connections ? cfg.max_connections : raise_fd_limit();
+	long fit = raise_fd_limit();
+	srv.max_connections = cfg.max_connections ? cfg.max_connections : fit;
 	srv.nworkers = cfg.threads;
 	if (server_listen(&srv, err, sizeof(err)))
 		return die(1, "%s", err);
+
+	/* Everything that needs root is open (root dir, log, socket): give
+	 * it up before a single request is read. A failed drop is fatal,
+	 * never a reason to go on as root. */
+	if (cfg.user) {
+		if (privs_drop(&user, cfg.chroot ? srv.root_fd : -1, err, sizeof(err))) {
+			mime_table_free(mime);
+			return die(1, "%s", err);
+		}
+	}
+	if (privs_running_as_root())
+		fprintf(stderr, "eisd: warning: running as root; use --user NAME to drop privileges\n");
 
 	/* Signals are taken synchronously by this thread only; workers
 	 * inherit the blocked mask and never see them. */

@@ -51,6 +51,8 @@ struct worker {
 	pthread_mutex_t clients_lock;
 	struct conn *clients;
 	unsigned nclients;
+	unsigned trim_peak;    /* most clients since memory was last trimmed */
+	uint64_t trim_check_ms;
 
 	struct log_buf log;
 	struct worker_stats stats;

@@ -11,6 +11,8 @@ command -v chromium >/dev/null || need="$need chromium"
 command -v ip >/dev/null || need="$need iproute2"
 [ -f /etc/mime.types ] || need="$need media-types"
 command -v brotli >/dev/null || need="$need brotli"
+command -v wrk >/dev/null || need="$need wrk"
+command -v setpriv >/dev/null || need="$need util-linux"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make test: missing packages:$need" >&2

@@ -73,7 +73,7 @@ class Server:
     self.stdout_lines / self.stderr_lines so the server never blocks on a
     full pipe."""
 
-    def __init__(self, root, args, env=None):
+    def __init__(self, root, args, env=None, preexec_fn=None):
         self.root = str(root)
         self.args = list(args)
         self.stdout_lines = []
@@ -92,7 +92,8 @@ class Server:
             raise ServerStartError(f"eisd binary not found at {EISD_BIN} (set EISD_BIN or run make)")
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=env, start_new_session=True)
+            stderr=subprocess.PIPE, env=env, start_new_session=True,
+            preexec_fn=preexec_fn)
         self.pid = self.proc.pid
         self._threads = [
             threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout_lines, True), daemon=True),
@@ -625,11 +626,13 @@ def site(tmp_path):
 @pytest.fixture
 def start_server():
     """Factory: start_server(root, *extra_args, quiet=True, threads=2,
-    wait=True). Every server it starts is stopped by PID at teardown; a
-    server that crashed on a signal during the test fails the test."""
+    wait=True, preexec_fn=None). Every server it starts is stopped by PID at
+    teardown; a server that crashed on a signal during the test fails the
+    test. preexec_fn runs in the child before exec (e.g. to set rlimits)."""
     servers = []
 
-    def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True):
+    def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True,
+              preexec_fn=None):
         args = ["--port", str(port), "--bind", bind]
         if threads is not None:
             args += ["--threads", str(threads)]
@@ -638,7 +641,7 @@ def start_server():
         args += list(extra)
         if positional and root is not None:
             args.append(str(root))
-        s = Server(root, args)
+        s = Server(root, args, preexec_fn=preexec_fn)
         servers.append(s)
         if wait:
             s.wait_started()
