@@ -89,15 +89,19 @@ int main(int argc, char **argv)
 			srv.log_fd = STDOUT_FILENO;
 		} else {
 			srv.log_fd = open(cfg.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-			if (srv.log_fd < 0)
+			if (srv.log_fd < 0) {
+				mime_table_free(mime);
 				return die(1, "cannot open access log '%s': %s", cfg.access_log, strerror(errno));
+			}
 		}
 	}
 
 	srv.max_connections = cfg.max_connections ? cfg.max_connections : raise_fd_limit();
 	srv.nworkers = cfg.threads;
-	if (server_listen(&srv, err, sizeof(err)))
+	if (server_listen(&srv, err, sizeof(err))) {
+		mime_table_free(mime); /* nothing leaks, even on the way out */
 		return die(1, "%s", err);
+	}
 
 	/* Signals are taken synchronously by this thread only; workers
 	 * inherit the blocked mask and never see them. */
