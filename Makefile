@@ -70,7 +70,7 @@ SAN_ENV     := ASAN_OPTIONS=$(SAN_OPTS):detect_leaks=1:log_path=$(SAN_REPORTS)/a
 	       UBSAN_OPTIONS=$(SAN_OPTS):log_path=$(SAN_REPORTS)/ubsan \
 	       EISD_REPORT_DIR=$(SAN_REPORTS)
 
-asan:
+asan: deps
 	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	@rc=0; $(SAN_ENV) $(MAKE) BUILD=$(ASAN_BUILD) CC=clang CFLAGS='$(ASAN_CFLAGS)' \
 		unit e2e || rc=1; \
@@ -103,7 +103,8 @@ fuzz-build: $(FUZZ_BINS)
 
 # -error_exitcode and -detect_leaks: any crash, leak, sanitizer report or
 # hang (-timeout) ends the run non-zero; the log's tail says why.
-fuzz: fuzz-build
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
 	@set -e; for t in $(FUZZ_NAMES); do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t; \
 		log=$(FUZZ_BUILD)/fuzz_$$t.log; \
@@ -123,7 +124,7 @@ fuzz-short:
 
 # The e2e tests marked "smoke", each server run under valgrind memcheck:
 # no memory error and no definite or indirect leak at exit. Not part of
-# make test (a few minutes). Valgrind's notes ("--PID-- ...", such as the
+# make test (about a minute). Valgrind's notes ("--PID-- ...", such as the
 # openat2 it does not know, after which eisd falls back) are not errors.
 VG_REPORTS := $(CURDIR)/$(BUILD)/valgrind
 VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full \
