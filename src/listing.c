@@ -499,7 +499,8 @@ int listing_serve(struct http_exchange *x, int dirfd, const char *rel)
 		dir_list_free(&l);
 		return rc == -1 ? -1 : http_resp_error(x, -rc, NULL);
 	}
-	qsort(l.e, l.n, sizeof(l.e[0]), entry_cmp);
+	if (l.n > 1)
+		qsort(l.e, l.n, sizeof(l.e[0]), entry_cmp);
 
 	/* Heap, not stack: the staging buffer is 4 KiB. */
 	o = calloc(1, sizeof(*o));

@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 	struct privs user;
 	char err[512];
 	sigset_t sigs;
-	int sig;
+	int sig, rc = 0;
 
 	config_defaults(&cfg);
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
@@ -137,9 +137,12 @@ int main(int argc, char **argv)
 	srv.root_fd = cfg.protocol == PROTOCOL_ECHO ? -1
 		      : open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (srv.root_fd < 0 && cfg.protocol != PROTOCOL_ECHO) {
-		if (errno == ENOTDIR)
-			return die(1, "root '%s' is not a directory", cfg.root);
-		return die(1, "root '%s': %s", cfg.root, strerror(errno));
+		if (errno == ENOTDIR) {
+			rc = die(1, "root '%s' is not a directory", cfg.root);
+			goto out;
+		}
+		rc = die(1, "root '%s': %s", cfg.root, strerror(errno));
+		goto out;
 	}
 
 	if (!cfg.quiet) {
@@ -147,24 +150,28 @@ int main(int argc, char **argv)
 			srv.log_fd = STDOUT_FILENO;
 		} else {
 			srv.log_fd = open(cfg.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-			if (srv.log_fd < 0)
-				return die(1, "cannot open access log '%s': %s", cfg.access_log, strerror(errno));
+			if (srv.log_fd < 0) {
+				rc = die(1, "cannot open access log '%s': %s", cfg.access_log, strerror(errno));
+				goto out;
+			}
 		}
 	}
 
 	long fit = raise_fd_limit();
 	srv.max_connections = cfg.max_connections ? cfg.max_connections : fit;
 	srv.nworkers = cfg.threads;
-	if (server_listen(&srv, err, sizeof(err)))
-		return die(1, "%s", err);
+	if (server_listen(&srv, err, sizeof(err))) {
+		rc = die(1, "%s", err);
+		goto out;
+	}
 
 	/* Everything that needs root is open (root dir, log, socket): give
 	 * it up before a single request is read. A failed drop is fatal,
 	 * never a reason to go on as root. */
 	if (cfg.user) {
 		if (privs_drop(&user, cfg.chroot ? srv.root_fd : -1, err, sizeof(err))) {
-			mime_table_free(mime);
-			return die(1, "%s", err);
+			rc = die(1, "%s", err);
+			goto out;
 		}
 	}
 	if (privs_running_as_root())
@@ -178,8 +185,10 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	if (server_start(&srv, err, sizeof(err)))
-		return die(1, "%s", err);
+	if (server_start(&srv, err, sizeof(err))) {
+		rc = die(1, "%s", err);
+		goto out;
+	}
 
 	if (cfg.protocol == PROTOCOL_ECHO)
 		printf("eisd: echo service on %s (%d thread%s)\n", srv.addr_text, srv.nworkers,
@@ -203,12 +212,14 @@ int main(int argc, char **argv)
 	fprintf(stderr, "eisd: shutting down\n");
 	server_stop(&srv);
 	server_join(&srv);
-	close(srv.listen_fd);
+out:
+	if (srv.listen_fd >= 0)
+		close(srv.listen_fd);
 	if (srv.root_fd >= 0)
 		close(srv.root_fd);
 	if (srv.log_fd > STDERR_FILENO)
 		close(srv.log_fd);
 	mime_table_free(mime);
 	config_free(&cfg);
-	return 0;
+	return rc;
 }

@@ -8,6 +8,7 @@ import calendar
 import os
 import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -23,10 +24,21 @@ EISD_BIN = os.environ.get(
     "EISD_BIN",
     os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eisd")))
 
+# A command that runs eisd, e.g. "valgrind -q --error-exitcode=99 ..." (make
+# valgrind). It must exec eisd in the same process, so the PID is eisd's.
+EISD_WRAPPER = shlex.split(os.environ.get("EISD_WRAPPER", ""))
+
+# Where sanitizer (ASAN_OPTIONS/UBSAN_OPTIONS log_path) or valgrind
+# (--log-file) reports land. A report appearing during a test fails it:
+# a server's stderr alone would go unread. Lines valgrind writes as
+# "--PID-- ..." are its own notices (an unhandled syscall), not errors.
+EISD_REPORT_DIR = os.environ.get("EISD_REPORT_DIR", "")
+
 # Every socket operation in the suite is bounded by this.
 SOCK_TIMEOUT = 10.0
-START_TIMEOUT = 5.0
-STOP_GRACE = 5.0
+# Under a wrapper eisd starts, answers and exits (a leak check) slowly.
+START_TIMEOUT = 60.0 if EISD_WRAPPER else 5.0
+STOP_GRACE = 30.0 if EISD_WRAPPER else 5.0
 
 STARTUP_RE = re.compile(
     r"^eisd: serving (?P<root>.+) on http://(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+)/"
@@ -83,7 +95,7 @@ class Server:
         self._stopped = False
         self.signalled = False
         self.returncode = None
-        cmd = [EISD_BIN] + self.args
+        cmd = EISD_WRAPPER + [EISD_BIN] + self.args
         if env is None:
             # A local time zone far from UTC, so a Date or log stamp taken in
             # local time but labelled GMT shows up as wrong.
@@ -207,12 +219,14 @@ class Server:
         return self.returncode
 
 
-def run_eisd(args, timeout=5):
+def run_eisd(args, timeout=None):
     """Runs eisd to completion (for CLI errors, --help, --version).
     Returns (exit status, stdout, stderr); exit status None when it was
     still running after timeout (it is then killed by PID)."""
     assert os.path.exists(EISD_BIN), f"eisd binary not found at {EISD_BIN}"
-    p = subprocess.Popen([EISD_BIN] + list(args), stdin=subprocess.DEVNULL,
+    if timeout is None:
+        timeout = START_TIMEOUT
+    p = subprocess.Popen(EISD_WRAPPER + [EISD_BIN] + list(args), stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          start_new_session=True)
     rc = None
@@ -538,6 +552,44 @@ def assert_closed_after_error(r, conn):
 # Fixtures
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "smoke: a quick end-to-end check, also run under valgrind (make valgrind)")
+
+
+def _report_files():
+    if not EISD_REPORT_DIR or not os.path.isdir(EISD_REPORT_DIR):
+        return {}
+    out = {}
+    for name in sorted(os.listdir(EISD_REPORT_DIR)):
+        path = os.path.join(EISD_REPORT_DIR, name)
+        try:
+            with open(path, "rb") as f:
+                out[name] = f.read()
+        except OSError:
+            continue
+    return out
+
+
+def _is_report(text):
+    return any(line.strip() and not re.match(rb"^--\d+-- ", line)
+               for line in text.splitlines())
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports():
+    """Fails the test during which a sanitizer or valgrind report appeared
+    in EISD_REPORT_DIR (a leak report is written when a server stops, which
+    the fixtures below do before this one checks)."""
+    before = _report_files()
+    yield
+    after = _report_files()
+    new = {n: t for n, t in after.items() if t != before.get(n) and _is_report(t)}
+    if new:
+        text = "\n".join(f"== {n}\n{t.decode('utf-8', 'replace')[:6000]}" for n, t in new.items())
+        pytest.fail(f"sanitizer/valgrind report(s) in {EISD_REPORT_DIR}:\n{text}")
+
+
 INDEX_HTML = b"<!doctype html><title>eisd test</title><p>root index</p>\n"
 SUB_INDEX_HTML = b"<!doctype html><title>sub</title><p>sub index</p>\n"
 
@@ -632,7 +684,7 @@ def start_server():
     servers = []
 
     def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True,
-              preexec_fn=None):
+              preexec_fn=None, env=None):
         args = ["--port", str(port), "--bind", bind]
         if threads is not None:
             args += ["--threads", str(threads)]
@@ -641,7 +693,7 @@ def start_server():
         args += list(extra)
         if positional and root is not None:
             args.append(str(root))
-        s = Server(root, args, preexec_fn=preexec_fn)
+        s = Server(root, args, env=env, preexec_fn=preexec_fn)
         servers.append(s)
         if wait:
             s.wait_started()

@@ -10,6 +10,7 @@ from conftest import (INDEX_HTML, SUB_INDEX_HTML, assert_common_headers,
                       assert_error_page, fetch, parse_http_date, req, run_eisd)
 
 
+@pytest.mark.smoke
 def test_get_index_exact(server, site):
     r = fetch(server, "/index.html")
     assert r.status == 200
@@ -69,6 +70,7 @@ def test_date_on_error_response(server):
     assert_common_headers(r)
 
 
+@pytest.mark.smoke
 def test_head_same_headers_no_body(server):
     with server.connect() as c:
         c.send(req("/index.html"))
@@ -265,6 +267,7 @@ def test_error_page_does_not_echo_html(server):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"])
+@pytest.mark.smoke
 def test_405_with_allow(server, method):
     with server.connect() as c:
         c.send(req("/index.html", method=method))

@@ -66,6 +66,7 @@ def stream_body(conn, n, on_chunk, deadline=None):
     return got
 
 
+@pytest.mark.smoke
 def test_binary_1mib_byte_exact(start_server, big_site):
     s = start_server(big_site["root"])
     with s.connect() as c:
@@ -218,6 +219,7 @@ def _fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+@pytest.mark.smoke
 def test_clients_vanishing_mid_file(start_server, big_site):
     s = start_server(big_site["root"])
     # Warm up so lazily opened fds (log, etc.) exist before the baseline.
@@ -324,6 +326,7 @@ def test_sigterm_during_download_slow_reader(start_server, big_site):
     assert closed or pos == BIG_SIZE
 
 
+@pytest.mark.smoke
 def test_sigterm_during_download_fast_reader(start_server, big_site):
     closed, pos = _sigterm_during_download(start_server, big_site, slow_after=False)
     assert closed or pos == BIG_SIZE
