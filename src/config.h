@@ -12,6 +12,10 @@ enum protocol {
 	PROTOCOL_FILE,
 };
 
+/* Echo and file clients are often people typing: without --timeout, they
+ * may stay silent this long (HTTP keeps its short defaults). */
+#define CONFIG_SERVICE_IDLE_TIMEOUT 300
+
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
 
@@ -34,6 +38,22 @@ struct config {
 
 	const char *access_log;  /* NULL or "-": stdout */
 	bool quiet;              /* no access log */
+
+	/* The status report (HTTP only; SIGUSR1 works in every mode). */
+	const char *status_path; /* NULL: off; else "/_status"-like */
+	bool status_public;      /* non-loopback clients may see it too */
+	/* What a request maps to and how files are described. */
+	const char *index;       /* file served for a directory (--index) */
+	bool listing;            /* list directories without an index */
+	long cache_max_age;      /* Cache-Control max-age; -1: none */
+	bool precompressed;      /* serve FILE.br / FILE.gz sidecars */
+	const char *mime_types[CONFIG_MAX_MIME]; /* --mime-type "EXT=TYPE" */
+	int nmime_types;
+	/* --header lines, each "Name: value\r\n", concatenated, validated;
+	 * owned (config_free); NULL when none. */
+	char *extra_headers;
+	const char *user;        /* NULL: keep the starting user */
+	bool chroot;             /* chroot into root (needs user) */
 };
 
 void config_defaults(struct config *cfg);
@@ -46,6 +66,9 @@ enum config_result {
 
 enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				char *err, size_t errlen);
+
+/* Frees what config_parse allocated. */
+void config_free(struct config *cfg);
 
 /* Prints the --help text to stdout. */
 void config_usage(void);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -174,6 +176,24 @@ static int conn_settle(struct worker *w)
 fail:
 	conn_close(c);
 	return -1;
+}
+
+/* Bytes in the socket's send queue, sent or not, that the peer has not
+ * acknowledged yet; -1 when unknown. */
+static int sock_outq(int fd)
+{
+	int q;
+
+	if (ioctl(fd, SIOCOUTQ, &q) < 0)
+		return -1;
+	return q;
+}
+
+/* Waiting to write: the send deadline runs from now. */
+static void send_timer_arm(struct conn *c)
+{
+	conn_timer_set(c, TIMER_SEND);
+	c->send_queued = sock_outq(c->fd);
 }
 
 /* ---- output queue ---- */
@@ -553,9 +573,9 @@ fail:
 				c->state = CONN_WRITING;
 				if (conn_watch(c, LOOP_WRITE))
 					goto dead;
-				conn_timer_set(c, TIMER_SEND);
+				send_timer_arm(c);
 			} else if (progressed) {
-				conn_timer_set(c, TIMER_SEND);
+				send_timer_arm(c);
 			}
 			return 0;
 		}
@@ -573,12 +593,19 @@ dead:
 	return 1;
 }
 
+/* Between requests. An idle keep-alive connection keeps no buffers, so
+ * it costs only its struct conn however many requests it made; pipelined
+ * input (in.len) keeps them for the next response. */
 static void conn_wait_next(struct conn *c)
 {
-	if (c->in.len)
+	if (c->in.len) {
 		conn_timer_set(c, TIMER_HEADER);
-	else
-		conn_timer_set(c, TIMER_IDLE);
+		return;
+	}
+	/* out_reset already freed what c owned; lent buffers go back. */
+	if (!conn_has_output(c))
+		out_drop(c);
+	conn_timer_set(c, TIMER_IDLE);
 }
 
 /* Feeds buffered input to the protocol until it needs more bytes or a
@@ -636,6 +663,10 @@ static int conn_process(struct conn *c)
 			conn_close(c);
 			return -1;
 		}
+		/* A discarded request body has ended: between requests now. */
+		if (c->in.len == 0 && c->timer == TIMER_HEADER && p->mid_request &&
+		    !p->mid_request(c))
+			conn_wait_next(c);
 	}
 	return 0;
 }
@@ -770,6 +801,17 @@ static void conn_timeout(struct conn *c)
 	enum conn_timer t = c->timer;
 
 	timer_unlink(c);
+	/* A client reading slowly may not free enough of a large socket
+	 * buffer to wake us within the deadline; it is progress all the
+	 * same when the peer has acknowledged bytes since. So a reader is
+	 * dropped once it took nothing for one to two send deadlines. */
+	if (t == TIMER_SEND && c->state == CONN_WRITING) {
+		int q = sock_outq(c->fd);
+		if (q >= 0 && q < c->send_queued) {
+			send_timer_arm(c);
+			return;
+		}
+	}
 	if (t == TIMER_HEADER && c->state == CONN_READING && c->w->srv->proto->on_header_timeout) {
 		c->close_after = true;
 		c->w->srv->proto->on_header_timeout(c);

@@ -53,6 +53,7 @@ struct conn {
 	enum conn_timer timer;
 	uint64_t deadline_ms;
 	struct conn *tprev, *tnext;
+	int send_queued; /* kernel send queue when TIMER_SEND was armed */
 
 	/* Client registry (worker.clients), guarded by worker.clients_lock. */
 	struct conn *cprev, *cnext;

@@ -37,6 +37,7 @@ struct fcache {
 	unsigned epoch;       /* which inotify instance the watches are in */
 	unsigned nwatches;    /* inotify_add_watch calls in this instance */
 	uint64_t gen;
+	uint64_t swept_gen;   /* gen at the last fcache_sweep */
 	char root_real[PATH_MAX];
 	size_t root_real_len;
 };
@@ -278,12 +279,11 @@ static struct fcache_entry *lookup(struct fcache *fc, const char *rel, size_t le
 	return NULL;
 }
 
-struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now,
-				int *status)
+/* fcache_get for rel[0..len), whose hash is h and whose entry (if any)
+ * is e. */
+static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const char *rel,
+				size_t len, uint64_t h, time_t now, int *status)
 {
-	size_t len = strlen(rel);
-	uint64_t h = hash_path(rel, len);
-	struct fcache_entry *e = lookup(fc, rel, len, h);
 	struct stat st;
 	int fd;
 
@@ -336,6 +336,8 @@ struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now,
 	e->fd = fd;
 	e->st = st;
 	e->type = mime_type_for(fc->mime, rel, len);
+	e->etag_len = cond_etag_make(e->etag, &st, NULL);
+	httpdate_format(st.st_mtim.tv_sec, e->mtime_date);
 	e->fc = fc;
 	e->hash = h;
 	e->path_len = len;
@@ -361,4 +363,31 @@ hit:
 	maybe_copy(fc, e, now);
 	e->refs++;
 	return e;
+}
+
+struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now, int *status)
+{
+	size_t len = strlen(rel);
+	uint64_t h = hash_path(rel, len);
+
+	return get(fc, lookup(fc, rel, len, h), rel, len, h, now, status);
+}
+
+void fcache_sweep(struct fcache *fc)
+{
+	struct fcache_entry *e, *next;
+	struct stat st;
+
+	drain_events(fc);
+	/* Without events, only the entries no watch would report on. */
+	bool all = fc->ino_fd < 0 || fc->gen != fc->swept_gen;
+
+	fc->swept_gen = fc->gen;
+	for (e = fc->lru_head; e; e = next) {
+		next = e->lnext;
+		if (!all && e->watch_epoch == fc->epoch && !e->unwatchable)
+			continue;
+		if (fstat(e->fd, &st) != 0 || st.st_nlink == 0 || !same_file(&st, &e->st))
+			evict(fc, e);
+	}
 }

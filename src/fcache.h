@@ -30,6 +30,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cond.h"
+#include "httpdate.h"
+
 #define FCACHE_MAX_ENTRIES 512
 #define FCACHE_MEM_FILE_MAX 16384      /* larger files go out with sendfile */
 #define FCACHE_MEM_TOTAL (8u << 20)    /* content kept in memory, per worker */
@@ -42,6 +45,11 @@ struct fcache_entry {
 	struct stat st;      /* as of the last check */
 	const char *data;    /* the whole content (st.st_size bytes), or NULL */
 	const char *type;    /* Content-Type, from the mime table */
+	/* Validators of st, made once with the entry. */
+	char etag[COND_ETAG_MAX]; /* cond_etag_make(st, NULL) */
+	size_t etag_len;
+	char mtime_date[HTTPDATE_LEN + 1]; /* st's mtime as an HTTP date */
+
 
 	/* The cache's own bookkeeping. */
 	struct fcache *fc;
@@ -72,6 +80,14 @@ void fcache_free(struct fcache *fc);
  * negative HTTP status path_open gives (-404, -403, -500). */
 struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now,
 				int *status);
+/* Lets go of the entries whose file was removed or changed since it was
+ * cached, so no deleted file stays open for long (its disk space would
+ * stay in use): for the worker to call about once a second. It reads the
+ * change events, and checks with one fstat the descriptor of each entry
+ * that no watch reports on, or of every entry when there were events
+ * since the last sweep. An entry still sending a response is closed when
+ * that is done. */
+void fcache_sweep(struct fcache *fc);
 /* Gives back a reference (a void * so it can be a conn_out_hold). */
 void fcache_release(void *entry);
 

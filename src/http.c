@@ -12,6 +12,7 @@
 #include "proto.h"
 #include "server.h"
 #include "static.h"
+#include "status.h"
 
 enum body_mode {
 	SKIP_NONE,
@@ -69,6 +70,8 @@ static int route(struct http_exchange *x)
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:
+		if (status_is_request(x))
+			return status_serve(x);
 		return static_serve(x);
 	case HTTP_METHOD_OPTIONS: {
 		int rc = http_resp_start(x, 204);
@@ -215,6 +218,13 @@ static void http_on_close(struct conn *c)
 	drop_held(state_of(c));
 }
 
+static bool http_mid_request(const struct conn *c)
+{
+	const struct http_state *hs = (const struct http_state *)(const void *)&c->proto;
+
+	return hs->skip != SKIP_NONE;
+}
+
 static void http_on_overflow(struct conn *c)
 {
 	struct http_exchange x = { .c = c, .srv = c->w->srv };
@@ -251,4 +261,5 @@ const struct proto proto_http = {
 	.on_header_timeout = http_on_header_timeout,
 	.on_reject = http_on_reject,
 	.on_close = http_on_close,
+	.mid_request = http_mid_request,
 };

@@ -566,7 +566,8 @@ enum {
 	CH_DATA_CR,      /* the CRLF after the data */
 	CH_DATA_LF,
 	CH_TRAILER,      /* start of a trailer line or of the final CRLF */
-	CH_TRAILER_LINE, /* inside a trailer field line */
+	CH_TRAILER_NAME, /* a trailer field name, up to its ':' */
+	CH_TRAILER_VALUE, /* the rest of a trailer field line */
 	CH_TRAILER_LF,
 	CH_END_LF,       /* CR of the final CRLF seen */
 	CH_DONE,
@@ -667,13 +668,20 @@ static int chunk_step(struct http_chunked *ch, unsigned char c,
 		if (c == '\n')
 			return CH_DONE;
 		/* obs-fold is as unwelcome in trailers as in the head. */
-		return is_tchar(c) ? CH_TRAILER_LINE : CH_ERROR;
-	case CH_TRAILER_LINE:
+		return is_tchar(c) ? CH_TRAILER_NAME : CH_ERROR;
+	case CH_TRAILER_NAME:
+		/* A trailer line is a field line like any in the head: a line
+		 * without a colon, or with whitespace before it, is refused
+		 * there and so here. */
+		if (c == ':')
+			return CH_TRAILER_VALUE;
+		return is_tchar(c) ? CH_TRAILER_NAME : CH_ERROR;
+	case CH_TRAILER_VALUE:
 		if (c == '\r')
 			return CH_TRAILER_LF;
 		if (c == '\n')
 			return CH_TRAILER;
-		return is_field_byte(c) ? CH_TRAILER_LINE : CH_ERROR;
+		return is_field_byte(c) ? CH_TRAILER_VALUE : CH_ERROR;
 	case CH_TRAILER_LF:
 		return c == '\n' ? CH_TRAILER : CH_ERROR;
 	case CH_END_LF:

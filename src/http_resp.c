@@ -45,15 +45,7 @@ static bool status_forces_close(int status)
 	}
 }
 
-/* Header lines are assembled with plain copies: printf was most of the
- * user-space cost of a small response. */
-struct hdr_buf {
-	char *p;
-	size_t len, cap;
-	bool overflow;
-};
-
-static void hb_put(struct hdr_buf *b, const char *s, size_t n)
+void http_hdr_put(struct http_hdr *b, const char *s, size_t n)
 {
 	if (b->len + n > b->cap) {
 		b->overflow = true;
@@ -63,12 +55,12 @@ static void hb_put(struct hdr_buf *b, const char *s, size_t n)
 	b->len += n;
 }
 
-static void hb_str(struct hdr_buf *b, const char *s)
+void http_hdr_str(struct http_hdr *b, const char *s)
 {
-	hb_put(b, s, strlen(s));
+	http_hdr_put(b, s, strlen(s));
 }
 
-static void hb_u64(struct hdr_buf *b, uint64_t v)
+void http_hdr_u64(struct http_hdr *b, uint64_t v)
 {
 	char tmp[20];
 	size_t i = sizeof(tmp);
@@ -77,7 +69,7 @@ static void hb_u64(struct hdr_buf *b, uint64_t v)
 		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	hb_put(b, tmp + i, sizeof(tmp) - i);
+	http_hdr_put(b, tmp + i, sizeof(tmp) - i);
 }
 
 int http_resp_start(struct http_exchange *x, int status)
@@ -101,39 +93,45 @@ int http_resp_start(struct http_exchange *x, int status)
 	if (!x->req || status_forces_close(status))
 		c->linger = true; /* the client may be mid-request */
 	char line[256];
-	struct hdr_buf b = { line, 0, sizeof(line), false };
-	hb_str(&b, "HTTP/1.1 ");
-	hb_u64(&b, (uint64_t)status);
-	hb_put(&b, " ", 1);
-	hb_str(&b, http_reason(status));
-	hb_str(&b, "\r\nDate: ");
-	hb_put(&b, w->date, HTTPDATE_LEN);
-	hb_str(&b, "\r\nServer: eisd/" EISD_VERSION "\r\n");
-	hb_str(&b, conn_hdr);
+	struct http_hdr b = { line, 0, sizeof(line), false };
+	http_hdr_str(&b, "HTTP/1.1 ");
+	http_hdr_u64(&b, (uint64_t)status);
+	http_hdr_put(&b, " ", 1);
+	http_hdr_str(&b, http_reason(status));
+	http_hdr_str(&b, "\r\nDate: ");
+	http_hdr_put(&b, w->date, HTTPDATE_LEN);
+	http_hdr_str(&b, "\r\nServer: eisd/" EISD_VERSION "\r\n");
+	http_hdr_str(&b, conn_hdr);
 	if (b.overflow)
 		return -1;
-	return conn_out_bytes(c, line, b.len);
+	/* --header lines go on every response, errors included; they were
+	 * validated at startup (config.c). */
+	const char *extra = x->srv->cfg->extra_headers;
+	int rc = conn_out_bytes(c, line, b.len);
+	if (extra)
+		rc |= conn_out_bytes(c, extra, strlen(extra));
+	return rc;
 }
 
 int http_resp_end(struct http_exchange *x, const char *content_type,
 		  uint64_t content_length)
 {
 	char line[512];
-	struct hdr_buf b = { line, 0, sizeof(line), false };
+	struct http_hdr b = { line, 0, sizeof(line), false };
 
 	if (content_type) {
-		hb_str(&b, "Content-Type: ");
-		hb_str(&b, content_type);
-		hb_str(&b, "\r\n");
+		http_hdr_str(&b, "Content-Type: ");
+		http_hdr_str(&b, content_type);
+		http_hdr_str(&b, "\r\n");
 	}
 	/* RFC 9110 §8.6: never on 204; on 304 it would have to be the
 	 * full representation's length, so leave it out. */
 	if (x->status != 204 && x->status != 304) {
-		hb_str(&b, "Content-Length: ");
-		hb_u64(&b, content_length);
-		hb_str(&b, "\r\n");
+		http_hdr_str(&b, "Content-Length: ");
+		http_hdr_u64(&b, content_length);
+		http_hdr_str(&b, "\r\n");
 	}
-	hb_str(&b, "\r\n");
+	http_hdr_str(&b, "\r\n");
 	if (!b.overflow)
 		return conn_out_bytes(x->c, line, b.len);
 	/* A media type too long for the line above (a --mime-type). */

@@ -3,6 +3,7 @@
 #define EISD_HTTP_RESP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "http_parse.h"
@@ -23,8 +24,20 @@ struct http_exchange {
 
 const char *http_reason(int status);
 
-/* Status line, Date, Server and Connection. Decides whether the
- * connection stays open (errors on broken requests close it). */
+/* A block of header lines assembled with plain copies into p[0..cap):
+ * printf was most of the user-space cost of a small response. What does
+ * not fit sets overflow (sticky) and is dropped. */
+struct http_hdr {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
+void http_hdr_put(struct http_hdr *b, const char *s, size_t n);
+void http_hdr_str(struct http_hdr *b, const char *s);
+void http_hdr_u64(struct http_hdr *b, uint64_t v);
+
+/* Status line, Date, Server, Connection and the --header lines. Decides
+ * whether the connection stays open (errors on broken requests close it). */
 int http_resp_start(struct http_exchange *x, int status);
 /* Content-Type (when given), Content-Length, then the empty line. */
 int http_resp_end(struct http_exchange *x, const char *content_type,

@@ -72,17 +72,15 @@ static size_t put_u64(char *dst, uint64_t v)
 	return sizeof(tmp) - i;
 }
 
-void log_access(struct log_buf *lb, time_t now, const char *client,
-		const char *method, size_t method_len, const char *target,
-		size_t target_len, int version_minor, int status,
-		uint64_t bytes)
+/* Worst case of a line: every byte of the request escaped to 4. */
+#define LINE_MAX_BYTES (64 + 48 + 32 + 4 * 2048 + 64)
+
+/* The "client - - [date] \"" part of a line, with the cached CLF
+ * timestamp; at most 48 + 40 bytes. */
+static size_t log_start(struct log_buf *lb, time_t now, const char *client, char *line)
 {
-	/* Worst case: every byte escaped to 4. */
-	char line[64 + 48 + 32 + 4 * 2048 + 64];
 	size_t o = 0;
 
-	if (lb->fd < 0)
-		return;
 	if (now != lb->clf_time) {
 		struct tm tm;
 		gmtime_r(&now, &tm);
@@ -95,6 +93,63 @@ void log_access(struct log_buf *lb, time_t now, const char *client,
 	o += put_str(line + o, " - - [");
 	o += put_str(line + o, lb->clf_date);
 	o += put_str(line + o, "] \"");
+	return o;
+}
+
+/* The "\" status bytes" end of a line; at most 45 bytes. */
+static size_t log_end(char *line, int status, uint64_t bytes)
+{
+	size_t o = 0;
+
+	o += put_str(line + o, "\" ");
+	o += put_u64(line + o, status > 0 ? (uint64_t)status : 0);
+	line[o++] = ' ';
+	o += put_u64(line + o, bytes);
+	line[o++] = '\n';
+	return o;
+}
+
+static void log_append(struct log_buf *lb, const char *line, size_t len)
+{
+	if (lb->len + len > sizeof(lb->data))
+		log_flush(lb);
+	memcpy(lb->data + lb->len, line, len);
+	lb->len += len;
+}
+
+void log_service(struct log_buf *lb, time_t now, const char *client,
+		 const char *verb, const char *name, size_t name_len,
+		 int status, uint64_t bytes)
+{
+	char line[LINE_MAX_BYTES];
+	size_t o, vlen = strlen(verb);
+
+	if (lb->fd < 0)
+		return;
+	o = log_start(lb, now, client, line);
+	/* 64 bytes stay free for the fields after the name. */
+	o += put_escaped(line + o, 32, verb, vlen > 32 ? 32 : vlen);
+	if (name) {
+		if (name_len > 2048)
+			name_len = 2048;
+		line[o++] = ' ';
+		o += put_escaped(line + o, sizeof(line) - o - 64, name, name_len);
+	}
+	o += log_end(line + o, status, bytes);
+	log_append(lb, line, o);
+}
+
+void log_access(struct log_buf *lb, time_t now, const char *client,
+		const char *method, size_t method_len, const char *target,
+		size_t target_len, int version_minor, int status,
+		uint64_t bytes)
+{
+	char line[LINE_MAX_BYTES];
+	size_t o;
+
+	if (lb->fd < 0)
+		return;
+	o = log_start(lb, now, client, line);
 	if (method) {
 		if (method_len > 32)
 			method_len = 32;
@@ -109,15 +164,8 @@ void log_access(struct log_buf *lb, time_t now, const char *client,
 	} else {
 		line[o++] = '-';
 	}
-	o += put_str(line + o, "\" ");
-	o += put_u64(line + o, status > 0 ? (uint64_t)status : 0);
-	line[o++] = ' ';
-	o += put_u64(line + o, bytes);
-	line[o++] = '\n';
-	if (lb->len + o > sizeof(lb->data))
-		log_flush(lb);
-	memcpy(lb->data + lb->len, line, o);
-	lb->len += o;
+	o += log_end(line + o, status, bytes);
+	log_append(lb, line, o);
 }
 
 void log_error(const char *fmt, ...)

@@ -24,6 +24,11 @@ void log_access(struct log_buf *lb, time_t now, const char *client,
 		const char *method, size_t method_len, const char *target,
 		size_t target_len, int version_minor, int status,
 		uint64_t bytes);
+/* One access-log line for the echo and file services, in the same format
+ * with the request written as "VERB" or "VERB name" (no HTTP version). */
+void log_service(struct log_buf *lb, time_t now, const char *client,
+		 const char *verb, const char *name, size_t name_len,
+		 int status, uint64_t bytes);
 void log_flush(struct log_buf *lb);
 
 /* "eisd: " + message + newline on stderr, prefixed by a UTC timestamp

@@ -4,6 +4,7 @@
 #ifndef EISD_PROTO_H
 #define EISD_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conn;
@@ -26,8 +27,15 @@ struct proto {
 	void (*on_reject)(int fd);
 	/* The connection is going away: free what the protocol holds. */
 	void (*on_close)(struct conn *c);
+	/* Whether a request has begun and not ended although all input was
+	 * consumed (its body is still to come). When not, a connection with
+	 * no input left is idle: the keep-alive deadline applies, not the
+	 * header one. Optional; NULL keeps the header deadline running. */
+	bool (*mid_request)(const struct conn *c);
 };
 
 extern const struct proto proto_http;
+extern const struct proto proto_echo; /* proto_echo.c */
+extern const struct proto proto_file; /* proto_file.c */
 
 #endif

@@ -3,6 +3,9 @@
 #include "server.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +24,7 @@
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
 #define TICK_MS 1000        /* log flush and clock granularity */
+#define TRIM_MIN_PEAK 64    /* bursts smaller than this are not worth it */
 
 int server_listen(struct server *srv, char *err, size_t errlen)
 {
@@ -85,6 +89,19 @@ static void worker_tick(struct worker *w)
 	}
 }
 
+/* A refused client's request may already wait in the receive queue, and
+ * close() with unread bytes answers with RST, which may destroy the short
+ * reply before the client reads it: take in what is there (bounded). */
+static void reject_close(int fd)
+{
+	char scratch[4096];
+
+	for (int i = 0; i < 4; i++)
+		if (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0)
+			break;
+	close(fd);
+}
+
 static void worker_accept(struct worker *w)
 {
 	struct server *srv = w->srv;
@@ -111,7 +128,7 @@ static void worker_accept(struct worker *w)
 			atomic_fetch_sub(&srv->nconns, 1);
 			if (srv->proto->on_reject)
 				srv->proto->on_reject(fd);
-			close(fd);
+			reject_close(fd);
 			continue;
 		}
 		long peak = atomic_load(&srv->peak_conns);
@@ -124,8 +141,28 @@ static void worker_accept(struct worker *w)
 			close(fd);
 			continue;
 		}
+		if (w->nclients > w->trim_peak)
+			w->trim_peak = w->nclients;
 		conn_start(c);
 	}
+}
+
+/* After a burst, the buffers of the clients that left are free chunks
+ * wedged between live ones in this thread's malloc arena, and RSS would
+ * stay at the peak for good. Once the load has fallen to a quarter of its
+ * peak, hand whole free pages back to the kernel. Under steady load this
+ * never runs. */
+static void worker_trim_memory(struct worker *w)
+{
+	if (w->now_ms - w->trim_check_ms < TICK_MS)
+		return;
+	w->trim_check_ms = w->now_ms;
+	if (w->trim_peak < TRIM_MIN_PEAK || w->nclients > w->trim_peak / 4)
+		return;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	w->trim_peak = w->nclients;
 }
 
 static void worker_expire(struct worker *w)
@@ -171,7 +208,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
-	uint64_t stop_deadline = 0, last_flush = 0;
+	uint64_t stop_deadline = 0, last_flush = 0, last_sweep = 0;
 	bool stopping = false;
 
 	worker_tick(w);
@@ -205,6 +242,11 @@ static void *worker_main(void *arg)
 				w->listening = true;
 			else
 				w->accept_resume_ms = w->now_ms + ACCEPT_PAUSE_MS;
+		}
+		worker_trim_memory(w);
+		if (w->now_ms - last_sweep >= TICK_MS) {
+			fcache_sweep(w->fcache);
+			last_sweep = w->now_ms;
 		}
 		if (w->log.len && w->now_ms - last_flush >= TICK_MS) {
 			log_flush(&w->log);
@@ -269,6 +311,10 @@ void server_stop(struct server *srv)
 	uint64_t one = 1;
 
 	atomic_store(&srv->stopping, true);
+	/* Refuse new clients from now on (they can go elsewhere at once)
+	 * rather than queue them in the backlog until exit. The fd itself
+	 * stays open: the workers still name it in loop_del. */
+	shutdown(srv->listen_fd, SHUT_RD);
 	for (int i = 0; i < srv->nworkers; i++)
 		if (write(srv->workers[i].wake_fd, &one, sizeof(one)) < 0) {
 			/* an eventfd write only fails when the counter would

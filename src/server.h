@@ -65,6 +65,8 @@ struct worker {
 	pthread_mutex_t clients_lock;
 	struct conn *clients;
 	unsigned nclients;
+	unsigned trim_peak;    /* most clients since memory was last trimmed */
+	uint64_t trim_check_ms;
 
 	/* Lent to one connection at a time (conn.c): input of
 	 * cfg->max_request_bytes, output, output segments. */

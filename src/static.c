@@ -1,3 +1,7 @@
+/* Request path -> a file or directory under the root: decode, normalise,
+ * look it up through the worker's open-file cache (fcache.h), then
+ * redirect a directory to its slash form, or serve its index
+ * (static_file.c) or its listing (listing.c). */
 #include "static.h"
 
 #include <fcntl.h>
@@ -5,14 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "conn.h"
 #include "fcache.h"
-#include "mime.h"
+#include "listing.h"
 #include "path.h"
 #include "server.h"
-
-#define INDEX_NAME "index.html"
+#include "static_file.h"
 
 /* A directory asked for without its slash: send the client to the slash
  * form so relative links resolve. The target was checked by the parser
@@ -34,44 +37,58 @@ static int redirect_to_slash(struct http_exchange *x)
 	return http_resp_error(x, 301, extra);
 }
 
-/* The body comes from the open-file cache: from memory when the entry
- * holds the content (one write with the header), else with sendfile from
- * the cached descriptor. The entry stays referenced until it is sent. */
-static int send_file(struct http_exchange *x, struct fcache_entry *fe)
+/* A directory asked for with its slash: its index file, else a listing
+ * (--listing), else 403. path holds the directory's path under the root
+ * (length n) and has room for "/" and the index name. */
+static int serve_dir(struct http_exchange *x, char *path, size_t n)
 {
-	uint64_t size = (uint64_t)fe->st.st_size;
-	int rc = http_resp_start(x, 200);
+	const struct config *cfg = x->srv->cfg;
+	struct worker *w = x->c->w;
+	size_t len = n, ilen = strlen(cfg->index);
+	struct fcache_entry *fe;
+	struct stat st;
+	int status, dirfd, rc;
 
-	rc |= http_resp_end(x, fe->type, size);
-	if (rc || x->head || size == 0) {
-		fcache_release(fe);
-		return rc;
+	if (len > 0)
+		path[len++] = '/';
+	memcpy(path + len, cfg->index, ilen + 1);
+	fe = fcache_get(w->fcache, path, w->now, &status);
+	if (fe)
+		return static_file_serve(x, fe);
+	path[n] = '\0';
+	if (status == 0)
+		return http_resp_error(x, 403, NULL); /* an index that is not a file */
+	if (status != -404)
+		return http_resp_error(x, -status, NULL);
+	if (!cfg->listing)
+		return http_resp_error(x, 403, NULL); /* no index, no listing */
+	/* The cache keeps files only: the directory is opened for this
+	 * listing alone. */
+	dirfd = path_open(x->srv->root_fd, path, &st);
+	if (dirfd < 0)
+		return http_resp_error(x, -dirfd, NULL);
+	if (!S_ISDIR(st.st_mode)) { /* replaced meanwhile */
+		close(dirfd);
+		return http_resp_error(x, 404, NULL);
 	}
-	if (conn_out_hold(x->c, fcache_release, fe)) {
-		fcache_release(fe);
-		return -1;
-	}
-	if (fe->data)
-		rc = conn_out_ref(x->c, fe->data, (size_t)size);
-	else
-		rc = conn_out_file_ref(x->c, fe->fd, 0, size);
-	if (rc)
-		return -1;
-	x->body_bytes = size;
-	return 0;
+	rc = listing_serve(x, dirfd, path);
+	close(dirfd);
+	return rc;
 }
 
 int static_serve(struct http_exchange *x)
 {
 	const struct http_request *req = x->req;
 	struct worker *w = x->c->w;
+	/* Room past PATH_MAX for "/" + index name: the kernel judges the
+	 * full length (ENAMETOOLONG is a 404). */
+	char path[PATH_MAX + NAME_MAX + 2];
 	struct fcache_entry *fe;
-	char path[PATH_MAX];
 	int trailing = 0;
 	int status;
 	long n;
 
-	n = path_decode(req->path.p, req->path.len, path, sizeof(path) - sizeof(INDEX_NAME) - 1);
+	n = path_decode(req->path.p, req->path.len, path, PATH_MAX);
 	if (n < 0)
 		return http_resp_error(x, (int)-n, NULL);
 	n = path_normalize(path, &trailing);
@@ -80,20 +97,11 @@ int static_serve(struct http_exchange *x)
 
 	fe = fcache_get(w->fcache, path, w->now, &status);
 	if (fe)
-		return send_file(x, fe);
+		return static_file_serve(x, fe);
 	if (status < 0)
 		return http_resp_error(x, -status, NULL);
-
 	/* A directory. */
 	if (!trailing)
 		return redirect_to_slash(x);
-	if (n > 0)
-		path[n++] = '/';
-	memcpy(path + n, INDEX_NAME, sizeof(INDEX_NAME));
-	fe = fcache_get(w->fcache, path, w->now, &status);
-	if (fe)
-		return send_file(x, fe);
-	if (status == -404 || status == 0)
-		return http_resp_error(x, 403, NULL); /* no index, no listing */
-	return http_resp_error(x, -status, NULL);
+	return serve_dir(x, path, (size_t)n);
 }

@@ -5,6 +5,20 @@ need=""
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need="$need python3-pytest"
 command -v curl >/dev/null || need="$need curl"
 command -v wget >/dev/null || need="$need wget"
+# The status page is checked in a real browser; ip sets up the private
+# network namespace of the loopback-only test.
+command -v chromium >/dev/null || need="$need chromium"
+command -v ip >/dev/null || need="$need iproute2"
+[ -f /etc/mime.types ] || need="$need media-types"
+command -v brotli >/dev/null || need="$need brotli"
+command -v wrk >/dev/null || need="$need wrk"
+command -v setpriv >/dev/null || need="$need util-linux"
+# The sanitized build and the fuzz targets (libFuzzer ships in clang's
+# runtime package); valgrind for make valgrind.
+command -v clang >/dev/null || need="$need clang"
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
+	need="$need libclang-rt-14-dev"
+command -v valgrind >/dev/null || need="$need valgrind"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make test: missing packages:$need" >&2

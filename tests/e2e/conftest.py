@@ -8,6 +8,7 @@ import calendar
 import os
 import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -17,12 +18,27 @@ import uuid
 
 import pytest
 
-EISD_BIN = os.environ.get("EISD_BIN", "/work/main/eisd")
+# `make e2e` passes EISD_BIN; by default the binary `make` builds at the
+# top of this checkout (tests/e2e/../../eisd).
+EISD_BIN = os.environ.get(
+    "EISD_BIN",
+    os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eisd")))
+
+# A command that runs eisd, e.g. "valgrind -q --error-exitcode=99 ..." (make
+# valgrind). It must exec eisd in the same process, so the PID is eisd's.
+EISD_WRAPPER = shlex.split(os.environ.get("EISD_WRAPPER", ""))
+
+# Where sanitizer (ASAN_OPTIONS/UBSAN_OPTIONS log_path) or valgrind
+# (--log-file) reports land. A report appearing during a test fails it:
+# a server's stderr alone would go unread. Lines valgrind writes as
+# "--PID-- ..." are its own notices (an unhandled syscall), not errors.
+EISD_REPORT_DIR = os.environ.get("EISD_REPORT_DIR", "")
 
 # Every socket operation in the suite is bounded by this.
 SOCK_TIMEOUT = 10.0
-START_TIMEOUT = 5.0
-STOP_GRACE = 5.0
+# Under a wrapper eisd starts, answers and exits (a leak check) slowly.
+START_TIMEOUT = 60.0 if EISD_WRAPPER else 5.0
+STOP_GRACE = 30.0 if EISD_WRAPPER else 5.0
 
 STARTUP_RE = re.compile(
     r"^eisd: serving (?P<root>.+) on http://(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+)/"
@@ -69,7 +85,7 @@ class Server:
     self.stdout_lines / self.stderr_lines so the server never blocks on a
     full pipe."""
 
-    def __init__(self, root, args, env=None):
+    def __init__(self, root, args, env=None, preexec_fn=None):
         self.root = str(root)
         self.args = list(args)
         self.stdout_lines = []
@@ -79,12 +95,17 @@ class Server:
         self._stopped = False
         self.signalled = False
         self.returncode = None
-        cmd = [EISD_BIN] + self.args
+        cmd = EISD_WRAPPER + [EISD_BIN] + self.args
+        if env is None:
+            # A local time zone far from UTC, so a Date or log stamp taken in
+            # local time but labelled GMT shows up as wrong.
+            env = dict(os.environ, TZ="XST-5:30")
         if not os.path.exists(EISD_BIN):
             raise ServerStartError(f"eisd binary not found at {EISD_BIN} (set EISD_BIN or run make)")
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=env, start_new_session=True)
+            stderr=subprocess.PIPE, env=env, start_new_session=True,
+            preexec_fn=preexec_fn)
         self.pid = self.proc.pid
         self._threads = [
             threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout_lines, True), daemon=True),
@@ -198,12 +219,14 @@ class Server:
         return self.returncode
 
 
-def run_eisd(args, timeout=5):
+def run_eisd(args, timeout=None):
     """Runs eisd to completion (for CLI errors, --help, --version).
     Returns (exit status, stdout, stderr); exit status None when it was
     still running after timeout (it is then killed by PID)."""
     assert os.path.exists(EISD_BIN), f"eisd binary not found at {EISD_BIN}"
-    p = subprocess.Popen([EISD_BIN] + list(args), stdin=subprocess.DEVNULL,
+    if timeout is None:
+        timeout = START_TIMEOUT
+    p = subprocess.Popen(EISD_WRAPPER + [EISD_BIN] + list(args), stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          start_new_session=True)
     rc = None
@@ -529,6 +552,44 @@ def assert_closed_after_error(r, conn):
 # Fixtures
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "smoke: a quick end-to-end check, also run under valgrind (make valgrind)")
+
+
+def _report_files():
+    if not EISD_REPORT_DIR or not os.path.isdir(EISD_REPORT_DIR):
+        return {}
+    out = {}
+    for name in sorted(os.listdir(EISD_REPORT_DIR)):
+        path = os.path.join(EISD_REPORT_DIR, name)
+        try:
+            with open(path, "rb") as f:
+                out[name] = f.read()
+        except OSError:
+            continue
+    return out
+
+
+def _is_report(text):
+    return any(line.strip() and not re.match(rb"^--\d+-- ", line)
+               for line in text.splitlines())
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports():
+    """Fails the test during which a sanitizer or valgrind report appeared
+    in EISD_REPORT_DIR (a leak report is written when a server stops, which
+    the fixtures below do before this one checks)."""
+    before = _report_files()
+    yield
+    after = _report_files()
+    new = {n: t for n, t in after.items() if t != before.get(n) and _is_report(t)}
+    if new:
+        text = "\n".join(f"== {n}\n{t.decode('utf-8', 'replace')[:6000]}" for n, t in new.items())
+        pytest.fail(f"sanitizer/valgrind report(s) in {EISD_REPORT_DIR}:\n{text}")
+
+
 INDEX_HTML = b"<!doctype html><title>eisd test</title><p>root index</p>\n"
 SUB_INDEX_HTML = b"<!doctype html><title>sub</title><p>sub index</p>\n"
 
@@ -571,6 +632,7 @@ def make_site(base):
     w("doc.pdf", b"%PDF-1.4\n")
     w("icon.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>\n")
     w("blob.xyz", b"unknown type\n")
+    w("blob.unknownext", b"unknown type\n")
     w("noext", b"no extension\n")
     w("empty.txt", b"")
     w("sub/index.html", SUB_INDEX_HTML)
@@ -616,11 +678,13 @@ def site(tmp_path):
 @pytest.fixture
 def start_server():
     """Factory: start_server(root, *extra_args, quiet=True, threads=2,
-    wait=True). Every server it starts is stopped by PID at teardown; a
-    server that crashed on a signal during the test fails the test."""
+    wait=True, preexec_fn=None). Every server it starts is stopped by PID at
+    teardown; a server that crashed on a signal during the test fails the
+    test. preexec_fn runs in the child before exec (e.g. to set rlimits)."""
     servers = []
 
-    def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True):
+    def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True,
+              preexec_fn=None, env=None):
         args = ["--port", str(port), "--bind", bind]
         if threads is not None:
             args += ["--threads", str(threads)]
@@ -629,7 +693,7 @@ def start_server():
         args += list(extra)
         if positional and root is not None:
             args.append(str(root))
-        s = Server(root, args)
+        s = Server(root, args, env=env, preexec_fn=preexec_fn)
         servers.append(s)
         if wait:
             s.wait_started()
@@ -638,17 +702,119 @@ def start_server():
     try:
         yield start
     finally:
-        crashed = []
+        problems = []
         for s in servers:
             rc_before = s.proc.poll()
             if rc_before is not None and rc_before < 0 and not s.signalled:
-                crashed.append((s.args, rc_before, s.stderr_text()))
-            s.stop()
-        if crashed:
-            pytest.fail(f"eisd died on a signal during the test: {crashed}")
+                problems.append(f"eisd died on signal {-rc_before} during the test "
+                                f"(args {s.args}); stderr={s.stderr_text()!r}")
+            stopped_by_test = s._stopped or s.signalled
+            rc = s.stop()
+            # Every server that got to serve must also shut down cleanly on
+            # SIGTERM: exit 0 within the grace period.
+            if not stopped_by_test and rc_before is None and rc != 0:
+                problems.append(f"eisd did not exit 0 on SIGTERM at teardown (status {rc}; "
+                                f"-9 means it had to be killed); stderr={s.stderr_text()!r}")
+        if problems:
+            pytest.fail("\n".join(problems))
 
 
 @pytest.fixture
 def server(site, start_server):
     """eisd serving the standard test site, 2 threads, quiet."""
     return start_server(site.root)
+
+
+# --------------------------------------------------------------------------
+# The echo and file services (eisd --protocol echo|file) and the eisc client
+
+
+EISC_BIN = os.environ.get(
+    "EISC_BIN", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eisc"))
+
+SERVICE_RE = re.compile(
+    r"^eisd: (?:echo service|file service for (?P<root>.+)) on "
+    r"(?P<host>\[[^\]]+\]|[^\s:/\[]+):(?P<port>\d+) \((?P<threads>\d+) threads?\)$"
+)
+
+
+def wait_service_started(s, timeout=START_TIMEOUT):
+    """Like Server.wait_started, for the startup line of the echo and file
+    services ("eisd: echo service on HOST:PORT (N threads)", "eisd: file
+    service for ROOT on HOST:PORT (N threads)"). Returns s."""
+    try:
+        line = s._first_line.get(timeout=timeout)
+    except queue.Empty:
+        raise ServerStartError(
+            f"no startup line within {timeout}s; stderr={s.stderr_text()!r}")
+    if line is None:
+        s.proc.wait(timeout=STOP_GRACE)
+        time.sleep(0.1)
+        raise ServerStartError(
+            f"eisd exited with {s.proc.returncode} before its startup line; "
+            f"stderr={s.stderr_text()!r}")
+    m = SERVICE_RE.match(line)
+    if not m:
+        raise ServerStartError(f"unexpected startup line {line!r}")
+    s.startup_line = line
+    s.port = int(m.group("port"))
+    s.host = m.group("host").strip("[]")
+    s.threads = int(m.group("threads"))
+    return s
+
+
+@pytest.fixture
+def start_service(start_server):
+    """Factory: start_service(protocol, *extra_args, root=None, **kw) starts
+    eisd --protocol PROTOCOL [extra_args] [ROOT] through start_server (same
+    keyword arguments; stopped by PID at teardown) and waits for its
+    startup line."""
+
+    def start(protocol, *extra, root=None, **kw):
+        s = start_server(root, "--protocol", protocol, *extra, wait=False, **kw)
+        return wait_service_started(s)
+
+    return start
+
+
+def read_until(conn, delim, limit=1 << 20):
+    """Reads from a Conn until delim arrives; returns everything up to and
+    including it (the rest stays buffered). ConnectionClosed if the server
+    closes first."""
+    while True:
+        idx = conn.buf.find(delim)
+        if idx >= 0:
+            out = bytes(conn.buf[:idx + len(delim)])
+            del conn.buf[:idx + len(delim)]
+            return out
+        assert len(conn.buf) < limit, f"no {delim!r} in {len(conn.buf)} bytes"
+        conn._fill()
+
+
+@pytest.fixture
+def eisc_bin():
+    """Path of the eisc binary (EISC_BIN, default <repo>/eisc)."""
+    assert os.path.exists(EISC_BIN), f"eisc binary not found at {EISC_BIN} (set EISC_BIN or run make)"
+    return EISC_BIN
+
+
+def run_eisc(args, stdin=b"", timeout=20):
+    """Runs eisc with stdin from a pipe (so in pipe mode) to completion.
+    Returns (exit status, stdout bytes, stderr text); the exit status is
+    None when it was still running after timeout (then killed by PID)."""
+    assert os.path.exists(EISC_BIN), f"eisc binary not found at {EISC_BIN}"
+    p = subprocess.Popen([EISC_BIN] + list(args), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    rc = None
+    try:
+        out, err = p.communicate(stdin, timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGKILL)
+        out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    return rc, out, err.decode("utf-8", "replace")

@@ -1,5 +1,6 @@
 """GET and HEAD, response headers, content types, methods."""
 
+import os
 import re
 import time
 
@@ -9,6 +10,7 @@ from conftest import (INDEX_HTML, SUB_INDEX_HTML, assert_common_headers,
                       assert_error_page, fetch, parse_http_date, req, run_eisd)
 
 
+@pytest.mark.smoke
 def test_get_index_exact(server, site):
     r = fetch(server, "/index.html")
     assert r.status == 200
@@ -68,6 +70,7 @@ def test_date_on_error_response(server):
     assert_common_headers(r)
 
 
+@pytest.mark.smoke
 def test_head_same_headers_no_body(server):
     with server.connect() as c:
         c.send(req("/index.html"))
@@ -108,7 +111,8 @@ def test_head_on_404_has_no_body(server):
 @pytest.mark.parametrize("name,ctype", [
     ("index.html", "text/html; charset=utf-8"),
     ("pic.png", "image/png"),
-    ("blob.xyz", "application/octet-stream"),
+    ("blob.unknownext", "application/octet-stream"),
+    ("blob.xyz", "chemical/x-xyz"),  # only in /etc/mime.types
     ("noext", "application/octet-stream"),
     ("hello.txt", "text/plain; charset=utf-8"),
     ("style.css", "text/css; charset=utf-8"),
@@ -137,6 +141,63 @@ def test_content_type_textual(server, site, name, types):
     if media.startswith("text/"):
         assert re.search(r";\s*charset=utf-8$", ct), ct
     assert r.body == site.read(name)
+
+
+# The issue's list of the web's common types: the media type must be one of
+# the registered spellings; text types carry charset=utf-8.
+COMMON_TYPES = [
+    ("mjs", {"text/javascript", "application/javascript"}),
+    ("xml", {"application/xml", "text/xml"}),
+    ("webp", {"image/webp"}),
+    ("avif", {"image/avif"}),
+    ("ico", {"image/x-icon", "image/vnd.microsoft.icon"}),
+    ("wasm", {"application/wasm"}),
+    ("woff", {"font/woff", "application/font-woff"}),
+    ("woff2", {"font/woff2"}),
+    ("mp4", {"video/mp4"}),
+    ("webm", {"video/webm"}),
+    ("mp3", {"audio/mpeg"}),
+    ("zip", {"application/zip"}),
+    ("jpeg", {"image/jpeg"}),
+    ("htm", {"text/html"}),
+]
+
+
+@pytest.mark.parametrize("ext,types", COMMON_TYPES, ids=[e for e, _ in COMMON_TYPES])
+def test_content_type_table(server, site, ext, types):
+    name = f"file.{ext}"
+    with open(os.path.join(site.root, name), "wb") as f:
+        f.write(b"data\n")
+    r = fetch(server, "/" + name)
+    assert r.status == 200
+    ct = r.headers["Content-Type"]
+    assert ct.split(";")[0].strip() in types, ct
+    if ct.startswith("text/"):
+        assert re.search(r";\s*charset=utf-8$", ct), ct
+
+
+def test_content_type_uses_last_extension(server, site):
+    with open(os.path.join(site.root, "archive.html.zip"), "wb") as f:
+        f.write(b"PK")
+    r = fetch(server, "/archive.html.zip")
+    assert r.headers["Content-Type"] == "application/zip"
+
+
+def test_unreadable_file_403(start_server, site):
+    """A file the server may not read is 403. Root reads any file, so as
+    root the server runs as nobody (--user) to make the file unreadable."""
+    p = os.path.join(site.root, "secret.txt")
+    with open(p, "wb") as f:
+        f.write(b"UNREADABLE")
+    os.chmod(p, 0)
+    args = []
+    if os.geteuid() == 0:
+        os.chmod(site.root, 0o755)
+        args = ["--user", "nobody"]
+    s = start_server(site.root, *args)
+    r = fetch(s, "/secret.txt")
+    assert_error_page(r, 403)
+    assert b"UNREADABLE" not in r.body
 
 
 def test_percent_encoded_name(server):
@@ -206,6 +267,7 @@ def test_error_page_does_not_echo_html(server):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"])
+@pytest.mark.smoke
 def test_405_with_allow(server, method):
     with server.connect() as c:
         c.send(req("/index.html", method=method))

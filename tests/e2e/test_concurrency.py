@@ -59,6 +59,7 @@ def test_200_concurrent_clients(site, start_server, many_files):
     assert len(done) == n
 
 
+@pytest.mark.smoke
 def test_concurrent_mixed_good_and_bad_clients(site, start_server, many_files):
     """Broken requests and slow clients on the same workers do not disturb
     well-behaved ones."""

@@ -4,6 +4,8 @@ bodies (read and discarded), 413, timeouts."""
 import socket
 import time
 
+import pytest
+
 from conftest import assert_closed_after_error, assert_error_page, req
 
 MIB = 1024 * 1024
@@ -30,6 +32,7 @@ def test_pipelining_three_in_one_write(server, site):
         assert c.nothing_more(timeout=0.3)
 
 
+@pytest.mark.smoke
 def test_pipelining_mixed_in_order(server, site):
     data = (req("/a.txt", method="HEAD") + req("/missing") + req("/b.txt")
             + req("/x", method="DELETE") + req("/sub") + req("/c.txt"))
@@ -165,6 +168,7 @@ def test_post_body_chunked_discarded(server):
         assert c.nothing_more(timeout=0.5), f"extra response: {bytes(c.buf[:100])!r}"
 
 
+@pytest.mark.smoke
 def test_post_body_chunked_with_trailer_discarded(server):
     body = b"5\r\nhello\r\n0\r\nX-Trailer: GET /b.txt\r\n\r\n"
     data = req("/x", method="PUT", headers=[("Transfer-Encoding", "chunked")], body=body) + req("/a.txt")
@@ -234,6 +238,7 @@ def test_413_huge_content_length(server):
         assert c2.read_response().body == b"AAAA file a\n"
 
 
+@pytest.mark.smoke
 def test_413_chunked_over_limit(server):
     with server.connect() as c:
         c.send(req("/index.html", method="POST", headers=[("Transfer-Encoding", "chunked")]))
@@ -259,6 +264,7 @@ def test_idle_keep_alive_timeout(start_server, site):
         assert time.monotonic() - t0 < 4
 
 
+@pytest.mark.smoke
 def test_slow_head_timeout(start_server, site):
     """A client that never finishes its head is dropped after --timeout
     (possibly with a 408 first), and the server keeps serving others."""

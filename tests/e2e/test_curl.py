@@ -64,6 +64,7 @@ def test_curl_follows_redirect(server):
     assert so == SUB_INDEX_HTML
 
 
+@pytest.mark.smoke
 def test_curl_reuses_connection(server):
     rc, so, _ = curl("-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code}:%{num_connects}\n",
                      server.url("/a.txt"), server.url("/b.txt"))

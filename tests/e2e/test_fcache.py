@@ -125,3 +125,4 @@ def test_more_files_than_the_cache_holds(tmp_path, start_server):
         for i in range(0, n, 3):
             r = c.read_response()
             assert r.body == f"file number {i}\n".encode() * (1 + i % 7), i
+

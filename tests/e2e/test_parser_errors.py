@@ -90,11 +90,13 @@ def test_rejected(server, raw, statuses):
 
 
 @pytest.mark.parametrize("name", ["obs-fold-space", "two-hosts", "http-2.0", "nul-in-value", "cl-and-te"])
+@pytest.mark.smoke
 def test_rejected_byte_by_byte(server, name):
     raw, statuses = next(c[1:] for c in CASES if c[0] == name)
     check_rejected(server, raw, statuses, slowly=True)
 
 
+@pytest.mark.smoke
 def test_bad_request_after_good_one_on_same_connection(server):
     with server.connect() as c:
         c.send(req("/a.txt") + f"GET /b.txt HTTP/1.1\r\n{H}X-A : b\r\n\r\n".encode() + req("/c.txt"))
@@ -125,7 +127,7 @@ def test_414_with_max_request_bytes(small_server):
 
 
 def _head_of_size(n):
-    base = f"GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Pad: \r\n\r\n"
+    base = "GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Pad: \r\n\r\n"
     pad = n - len(base)
     assert pad >= 0
     return f"GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Pad: {'p' * pad}\r\n\r\n"

@@ -4,7 +4,6 @@ non-regular files, directories and the redirect."""
 
 import os
 import socket
-import threading
 import time
 
 import pytest
@@ -125,6 +124,7 @@ def test_traversal_byte_by_byte(server, site):
         check_no_canary(site, r, c)
 
 
+@pytest.mark.smoke
 def test_etc_passwd_unreachable(server):
     for target in ("/../../../../../../../../etc/passwd", "/%2e%2e/" * 12 + "etc/passwd",
                    "http://x/../../../../../../etc/passwd"):
@@ -165,6 +165,7 @@ def test_names_and_normalisation_inside_root(server, target, expected):
     "/dirlink_abs/canary2.txt",
     "/dirlink_out/",
 ])
+@pytest.mark.smoke
 def test_symlink_escape_forbidden(server, site, target):
     r, c = send_target(server, target)
     with c:
@@ -225,6 +226,7 @@ def test_hidden_is_404(server, target):
 
 # ---------------------------------------------------------------- special files
 
+@pytest.mark.smoke
 def test_fifo_is_403_at_once(server):
     t0 = time.monotonic()
     r, c = send_target(server, "/fifo")

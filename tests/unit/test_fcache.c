@@ -72,6 +72,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+static int truncate_at(struct fixture *f, const char *name)
+{
+	int fd = openat(f->rootfd, name, O_WRONLY | O_TRUNC);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 /* A time long after any file here was changed: content may be copied. */
 static time_t later(void)
 {
@@ -196,6 +206,51 @@ static void test_watched_changes(void **state)
 	}
 }
 
+/* Removed and changed files are let go by the sweep, whether their entry
+ * was watched yet or not; unchanged ones stay. */
+static void test_sweep(void **state)
+{
+	struct fixture *f = *state;
+	struct fcache_entry *e;
+	time_t now = later();
+	int status, fd_gone, fd_cut, fd_kept, fd_held;
+
+	put_file(f, "gone.txt", "gone\n");
+	put_file(f, "cut.txt", "will be cut\n");
+	put_file(f, "kept.txt", "kept\n");
+	put_file(f, "held.txt", "held\n");
+	/* gone: watched (two looks); cut, kept: one look, not watched yet. */
+	for (int i = 0; i < 2; i++) {
+		e = fcache_get(f->fc, "gone.txt", now, &status);
+		fd_gone = e->fd;
+		fcache_release(e);
+	}
+	e = fcache_get(f->fc, "cut.txt", now, &status);
+	fd_cut = e->fd;
+	fcache_release(e);
+	e = fcache_get(f->fc, "kept.txt", now, &status);
+	fd_kept = e->fd;
+	fcache_release(e);
+	struct fcache_entry *held = fcache_get(f->fc, "held.txt", now, &status);
+	fd_held = held->fd;
+
+	assert_int_equal(unlinkat(f->rootfd, "gone.txt", 0), 0);
+	assert_int_equal(truncate_at(f, "cut.txt"), 0);
+	assert_int_equal(unlinkat(f->rootfd, "held.txt", 0), 0);
+	fcache_sweep(f->fc);
+	assert_int_equal(fcntl(fd_gone, F_GETFD), -1);
+	assert_int_equal(fcntl(fd_cut, F_GETFD), -1);
+	assert_true(fcntl(fd_kept, F_GETFD) >= 0);
+	/* In use: out of the cache, closed when let go. */
+	assert_true(fcntl(fd_held, F_GETFD) >= 0);
+	assert_false(held->cached);
+	fcache_release(held);
+	assert_int_equal(fcntl(fd_held, F_GETFD), -1);
+	e = fcache_get(f->fc, "kept.txt", now, &status);
+	assert_int_equal(e->fd, fd_kept);
+	fcache_release(e);
+}
+
 static void test_fresh_files_stay_on_disk(void **state)
 {
 	struct fixture *f = *state;
@@ -275,6 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_is_a_miss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watched_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_files_stay_on_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_files_stay_on_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded_lru, setup_two, teardown),

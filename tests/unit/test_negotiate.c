@@ -1,0 +1,145 @@
+/* Unit tests for src/negotiate.c: q-values, Accept-Encoding choice of a
+ * precompressed copy, and Accept JSON-versus-HTML. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "negotiate.h"
+
+static int q(const char *list, const char *name)
+{
+	return negotiate_q(list, strlen(list), name);
+}
+
+static void test_q(void **state)
+{
+	assert_int_equal(q("gzip", "gzip"), 1000);
+	assert_int_equal(q("GZIP", "gzip"), 1000);
+	assert_int_equal(q("gzip", "gzi"), -1);
+	assert_int_equal(q("gzip", "gzipx"), -1);
+	assert_int_equal(q("br, gzip", "gzip"), 1000);
+	assert_int_equal(q("gzip;q=0.5", "gzip"), 500);
+	assert_int_equal(q("gzip; q=0.5", "gzip"), 500);
+	assert_int_equal(q("gzip ;Q=0.25", "gzip"), 250);
+	assert_int_equal(q("gzip;q=0.125", "gzip"), 125);
+	assert_int_equal(q("gzip;q=0", "gzip"), 0);
+	assert_int_equal(q("gzip;q=0.000", "gzip"), 0);
+	assert_int_equal(q("gzip;q=0.001", "gzip"), 1);
+	assert_int_equal(q("gzip;q=1", "gzip"), 1000);
+	assert_int_equal(q("gzip;q=1.000", "gzip"), 1000);
+	assert_int_equal(q("gzip;q=1.", "gzip"), 1000);
+	/* malformed q: the element counts as not listed */
+	assert_int_equal(q("gzip;q=1.5", "gzip"), -1);
+	assert_int_equal(q("gzip;q=2", "gzip"), -1);
+	assert_int_equal(q("gzip;q=0.1234", "gzip"), -1);
+	assert_int_equal(q("gzip;q=", "gzip"), -1);
+	assert_int_equal(q("gzip;q=x", "gzip"), -1);
+	assert_int_equal(q("gzip;q=-1", "gzip"), -1);
+	assert_int_equal(q("gzip;q = 0.5", "gzip"), -1);
+	/* first occurrence wins; a malformed one does not hide a later one */
+	assert_int_equal(q("gzip;q=0, gzip", "gzip"), 0);
+	assert_int_equal(q("gzip;q=9, gzip;q=0.3", "gzip"), 300);
+	/* other parameters, quoted strings with commas */
+	assert_int_equal(q("text/html;level=1;q=0.7", "text/html"), 700);
+	assert_int_equal(q("text/html;x=\"a,b;q=0\";q=0.2, a/b", "text/html"), 200);
+	assert_int_equal(q("text/html;x=\"a,b;q=0\";q=0.2, a/b", "a/b"), 1000);
+	/* whitespace and empty elements */
+	assert_int_equal(q(" ,\tgzip\t, ,br ", "br"), 1000);
+	assert_int_equal(q("", "gzip"), -1);
+	assert_int_equal(negotiate_q(NULL, 0, "gzip"), -1);
+}
+
+static unsigned enc(const char *ae, enum negotiate_coding order[2])
+{
+	return negotiate_encodings(ae, ae ? strlen(ae) : 0, order);
+}
+
+static void test_encodings(void **state)
+{
+	enum negotiate_coding o[2];
+
+	assert_int_equal(enc(NULL, o), 0);
+	assert_int_equal(enc("", o), 0);
+	assert_int_equal(enc("identity", o), 0);
+	assert_int_equal(enc("deflate, zstd", o), 0);
+
+	assert_int_equal(enc("gzip", o), 1);
+	assert_int_equal(o[0], NEGOTIATE_GZIP);
+	assert_int_equal(enc("x-gzip", o), 1);
+	assert_int_equal(o[0], NEGOTIATE_GZIP);
+	assert_int_equal(enc("br", o), 1);
+	assert_int_equal(o[0], NEGOTIATE_BR);
+
+	/* both: br preferred on a tie, in either order */
+	assert_int_equal(enc("gzip, deflate, br", o), 2);
+	assert_int_equal(o[0], NEGOTIATE_BR);
+	assert_int_equal(o[1], NEGOTIATE_GZIP);
+	assert_int_equal(enc("br, gzip", o), 2);
+	assert_int_equal(o[0], NEGOTIATE_BR);
+
+	/* the higher weight wins */
+	assert_int_equal(enc("br;q=0.5, gzip", o), 2);
+	assert_int_equal(o[0], NEGOTIATE_GZIP);
+	assert_int_equal(o[1], NEGOTIATE_BR);
+
+	/* q=0: not acceptable */
+	assert_int_equal(enc("gzip;q=0", o), 0);
+	assert_int_equal(enc("gzip;q=0, br", o), 1);
+	assert_int_equal(o[0], NEGOTIATE_BR);
+	assert_int_equal(enc("br;q=0, gzip", o), 1);
+	assert_int_equal(o[0], NEGOTIATE_GZIP);
+	assert_int_equal(enc("GZip;Q=0.000", o), 0);
+
+	/* "*": any coding not named */
+	assert_int_equal(enc("*", o), 2);
+	assert_int_equal(o[0], NEGOTIATE_BR);
+	assert_int_equal(enc("*;q=0", o), 0);
+	assert_int_equal(enc("gzip;q=0, *", o), 1);
+	assert_int_equal(o[0], NEGOTIATE_BR);
+	assert_int_equal(enc("gzip, *;q=0", o), 1);
+	assert_int_equal(o[0], NEGOTIATE_GZIP);
+	assert_int_equal(enc("*;q=0.1, gzip;q=0.2", o), 2);
+	assert_int_equal(o[0], NEGOTIATE_GZIP);
+	assert_int_equal(o[1], NEGOTIATE_BR);
+	assert_int_equal(enc("identity;q=0", o), 0);
+}
+
+static bool json(const char *accept)
+{
+	return negotiate_prefers_json(accept, accept ? strlen(accept) : 0);
+}
+
+static void test_json(void **state)
+{
+	assert_false(json(NULL));
+	assert_false(json(""));
+	assert_true(json("application/json"));
+	assert_true(json("Application/JSON"));
+	assert_true(json("application/json, text/plain;q=0.5"));
+	assert_true(json("application/*"));
+	assert_true(json("text/html;q=0.5, application/json"));
+	assert_false(json("*/*"));
+	assert_false(json("text/html, application/json"));
+	assert_false(json("application/json, text/html"));
+	assert_false(json("application/json;q=0"));
+	assert_false(json("application/json;q=0.5, */*"));
+	/* what browsers send */
+	assert_false(json("text/html,application/xhtml+xml,application/xml;q=0.9,"
+			  "image/avif,image/webp,*/*;q=0.8"));
+	assert_false(json("text/plain"));
+	assert_true(json("application/json, */*;q=0.1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_q),
+		cmocka_unit_test(test_encodings),
+		cmocka_unit_test(test_json),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
