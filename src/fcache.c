@@ -373,6 +373,48 @@ struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now, 
 	return get(fc, lookup(fc, rel, len, h), rel, len, h, now, status);
 }
 
+struct fcache_entry *fcache_sidecar(struct fcache *fc, struct fcache_entry *e, unsigned slot,
+				    const char *suffix, time_t now)
+{
+	struct fcache_absent *a = &e->side[slot];
+	size_t slen = strlen(suffix), len = e->path_len + slen;
+	char rel[PATH_MAX + NAME_MAX + 16];
+	struct fcache_entry *s;
+	struct stat st;
+	uint64_t h;
+	int status;
+
+	if (a->absent && a->watch_epoch == fc->epoch && a->gen == fc->gen && a->checked == now &&
+	    e->cached)
+		return NULL;
+	a->absent = false;
+	if (len >= sizeof(rel))
+		return NULL; /* longer than any name the kernel takes */
+	memcpy(rel, e->path, e->path_len);
+	memcpy(rel + e->path_len, suffix, slen + 1);
+	h = hash_path(rel, len);
+	s = lookup(fc, rel, len, h);
+	if (s)
+		return get(fc, s, rel, len, h, now, &status);
+	/* Remember "missing" only when the name is not there at all, not
+	 * even as a dangling symlink, in a directory already watched (e's
+	 * own): then anything that makes the name appear queues an event.
+	 * The watches must predate this look, so they count only when e's
+	 * were made in this instance before it. */
+	unsigned epoch = e->watch_epoch;
+	uint64_t gen = fc->gen;
+	if (fstatat(fc->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT) {
+			a->absent = true;
+			a->watch_epoch = epoch;
+			a->gen = gen;
+			a->checked = now;
+		}
+		return NULL;
+	}
+	return get(fc, NULL, rel, len, h, now, &status);
+}
+
 void fcache_sweep(struct fcache *fc)
 {
 	struct fcache_entry *e, *next;

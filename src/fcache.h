@@ -17,6 +17,13 @@
  * seconds old, so a change that a coarse timestamp could hide (two writes
  * within one clock tick) is always served from the file itself.
  *
+ * Precompressed copies (FILE.gz, FILE.br) are looked up through the
+ * cache too (fcache_sidecar): a copy that exists is an entry like any
+ * file, and a copy that does not is remembered on FILE's entry, trusted
+ * under the same rule as a hit: only while FILE's directories are watched
+ * (so creating or renaming in the copy queues an event), nothing has
+ * changed since the copy was found missing, and within that second.
+ *
  * Bounded: at most FCACHE_MAX_ENTRIES files (descriptors) and
  * FCACHE_MEM_TOTAL bytes of content per worker, least recently used out
  * first. An entry evicted while a response still sends from it lives on
@@ -34,6 +41,7 @@
 #include "httpdate.h"
 
 #define FCACHE_MAX_ENTRIES 512
+#define FCACHE_SIDECARS 2              /* precompressed copies per file */
 #define FCACHE_MEM_FILE_MAX 16384      /* larger files go out with sendfile */
 #define FCACHE_MEM_TOTAL (8u << 20)    /* content kept in memory, per worker */
 #define FCACHE_SETTLE_SEC 2            /* ctime this old: content may be copied */
@@ -50,6 +58,15 @@ struct fcache_entry {
 	size_t etag_len;
 	char mtime_date[HTTPDATE_LEN + 1]; /* st's mtime as an HTTP date */
 
+	/* Precompressed copies found missing (fcache_sidecar), by slot:
+	 * trusted while watch_epoch and gen are the cache's and within the
+	 * second checked. */
+	struct fcache_absent {
+		bool absent;
+		unsigned watch_epoch;
+		uint64_t gen;
+		time_t checked;
+	} side[FCACHE_SIDECARS];
 
 	/* The cache's own bookkeeping. */
 	struct fcache *fc;
@@ -80,6 +97,15 @@ void fcache_free(struct fcache *fc);
  * negative HTTP status path_open gives (-404, -403, -500). */
 struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now,
 				int *status);
+/* The precompressed copy of e (from this request's fcache_get, so that
+ * the change events were read after the request was) named e's path +
+ * suffix (".gz", ".br"); slot (< FCACHE_SIDECARS) tells the copies
+ * apart. An entry with a reference, as fcache_get gives, or NULL when
+ * there is no regular file of that name to serve. A name that does not
+ * exist at all is remembered (see above), so a file without copies costs
+ * no system call per request. */
+struct fcache_entry *fcache_sidecar(struct fcache *fc, struct fcache_entry *e, unsigned slot,
+				    const char *suffix, time_t now);
 /* Lets go of the entries whose file was removed or changed since it was
  * cached, so no deleted file stays open for long (its disk space would
  * stay in use): for the worker to call about once a second. It reads the

@@ -9,7 +9,6 @@
  * alive by a hold on the entry until the response is sent. */
 #include "static_file.h"
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,27 +48,15 @@ static const struct {
 	[NEGOTIATE_BR] = { "br", ".br", "br" },
 };
 
-/* The copy of file named its path + suffix, through the cache. */
-static struct fcache_entry *open_copy(struct fcache *fc, const struct fcache_entry *file,
-				      const char *suffix, time_t now)
-{
-	char rel[PATH_MAX + NAME_MAX + 16];
-	size_t slen = strlen(suffix);
-	int status;
-
-	if (file->path_len + slen >= sizeof(rel))
-		return NULL; /* longer than any name the kernel takes */
-	memcpy(rel, file->path, file->path_len);
-	memcpy(rel + file->path_len, suffix, slen + 1);
-	return fcache_get(fc, rel, now, &status);
-}
+_Static_assert(sizeof(codings) / sizeof(codings[0]) <= FCACHE_SIDECARS, "a cache slot per coding");
 
 /* Swaps in the precompressed copy the client wants most, if one exists,
  * and notes whether any copy exists at all: then every answer for this
  * file depends on Accept-Encoding and must say so, identity answers
  * included, or a shared cache could hand gzip to a client that cannot
  * read it. A Range request always gets the file itself, so byte offsets
- * mean the same thing whatever the client accepts. */
+ * mean the same thing whatever the client accepts. The cache remembers
+ * missing copies, so a file without any costs no system call here. */
 static void choose_representation(struct http_exchange *x, struct rep *rep)
 {
 	const struct http_request *req = x->req;
@@ -84,7 +71,7 @@ static void choose_representation(struct http_exchange *x, struct rep *rep)
 					order);
 	for (unsigned i = 0; i < n; i++) {
 		tried[order[i]] = true;
-		copy = open_copy(w->fcache, file, codings[order[i]].suffix, w->now);
+		copy = fcache_sidecar(w->fcache, file, order[i], codings[order[i]].suffix, w->now);
 		if (copy) {
 			fcache_release(file);
 			rep->e = copy;
@@ -98,7 +85,7 @@ static void choose_representation(struct http_exchange *x, struct rep *rep)
 	for (int k = NEGOTIATE_BR; k >= NEGOTIATE_GZIP; k--) {
 		if (tried[k])
 			continue;
-		copy = open_copy(w->fcache, file, codings[k].suffix, w->now);
+		copy = fcache_sidecar(w->fcache, file, (unsigned)k, codings[k].suffix, w->now);
 		if (copy) {
 			fcache_release(copy);
 			rep->vary = true;

@@ -126,3 +126,63 @@ def test_more_files_than_the_cache_holds(tmp_path, start_server):
             r = c.read_response()
             assert r.body == f"file number {i}\n".encode() * (1 + i % 7), i
 
+
+def test_precompressed_copy_appears_changes_and_goes(tmp_path, start_server):
+    """A missing FILE.gz / FILE.br is remembered by the cache, yet one
+    created, rewritten or removed later is seen by the very next request:
+    while the file is fresh, once it is settled in memory, and through a
+    symlinked directory (whose lookups are checked on every request)."""
+    root = tmp_path / "www"
+    os.mkdir(root)
+    os.mkdir(root / "d")
+    os.symlink("d", root / "link")
+    plain = b"p { margin: 0 }\n" * 20
+    write(root / "d" / "page.css", plain)
+    gz = root / "d" / "page.css.gz"
+    br = root / "d" / "page.css.br"
+    s = start_server(root, threads=1)
+
+    def expect(c, path, coding, body, accept="gzip, br"):
+        for conn in (c, None):
+            headers = [("Accept-Encoding", accept)] if accept else []
+            if conn is None:
+                with s.connect() as fresh:
+                    fresh.send(req(path, headers=headers))
+                    r = fresh.read_response()
+            else:
+                conn.send(req(path, headers=headers))
+                r = conn.read_response()
+            assert r.status == 200, (path, r)
+            assert r.headers.get("Content-Encoding") == coding, (path, r)
+            assert r.body == body, (path, coding, r.body[:40])
+            # Vary exactly when a copy exists, identity answers included.
+            copies = os.path.exists(gz) or os.path.exists(br)
+            assert r.headers.get("Vary") == ("Accept-Encoding" if copies else None), r
+
+    for path in ("/d/page.css", "/link/page.css"):
+        with s.connect() as c:
+            for settled in (False, True):
+                # Missing copies, asked for again and again (cached misses).
+                for _ in range(3):
+                    expect(c, path, None, plain)
+                    expect(c, path, None, plain, accept=None)
+                if settled:
+                    time.sleep(SETTLE)
+                    expect(c, path, None, plain)
+                write(gz, b"gzip one")
+                expect(c, path, "gzip", b"gzip one")
+                expect(c, path, None, plain, accept=None)
+                write(gz, b"gzip two")  # in place, same size
+                expect(c, path, "gzip", b"gzip two")
+                write(br, b"brotli")    # preferred on a tie
+                expect(c, path, "br", b"brotli")
+                os.unlink(br)
+                expect(c, path, "gzip", b"gzip two")
+                os.unlink(gz)
+                expect(c, path, None, plain)
+                expect(c, path, None, plain, accept=None)
+                write(root / "d" / "tmp", b"gzip by rename")
+                os.replace(root / "d" / "tmp", gz)
+                expect(c, path, "gzip", b"gzip by rename")
+                os.unlink(gz)
+                expect(c, path, None, plain)

@@ -206,6 +206,83 @@ static void test_watched_changes(void **state)
 	}
 }
 
+/* The sidecar of name (looked up right after name itself, as a request
+ * does), with its content checked; NULL expected when want is. */
+static void expect_sidecar(struct fixture *f, const char *name, time_t now, const char *want)
+{
+	struct fcache_entry *e, *s;
+	int status;
+
+	e = fcache_get(f->fc, name, now, &status);
+	assert_non_null(e);
+	s = fcache_sidecar(f->fc, e, 0, ".gz", now);
+	if (!want) {
+		assert_null(s);
+	} else {
+		assert_non_null(s);
+		assert_int_equal(s->st.st_size, (off_t)strlen(want));
+		assert_non_null(s->data);
+		assert_memory_equal(s->data, want, strlen(want));
+		fcache_release(s);
+	}
+	fcache_release(e);
+}
+
+static void test_sidecars(void **state)
+{
+	struct fixture *f = *state;
+	struct fcache_entry *e;
+	time_t now = later();
+	int status;
+
+	assert_int_equal(mkdirat(f->rootfd, "d", 0755), 0);
+	assert_int_equal(mkdirat(f->rootfd, "elsewhere", 0755), 0);
+	assert_int_equal(symlinkat("d", f->rootfd, "via"), 0);
+	put_file(f, "d/s.css", "p { }\n");
+	for (int round = 0; round < 2; round++) {
+		const char *name = round == 0 ? "d/s.css" : "via/s.css";
+
+		/* Fill, then check (and watch). */
+		for (int i = 0; i < 2; i++) {
+			e = fcache_get(f->fc, name, now, &status);
+			fcache_release(e);
+		}
+		/* A missing copy is remembered (trusted only when watched). */
+		expect_sidecar(f, name, now, NULL);
+		e = fcache_get(f->fc, name, now, &status);
+		assert_true(e->side[0].absent);
+		fcache_release(e);
+		expect_sidecar(f, name, now, NULL);
+		/* It appears, changes in place, goes, comes back by rename. */
+		put_file(f, "d/s.css.gz", "gz one\n");
+		expect_sidecar(f, name, now, "gz one\n");
+		expect_sidecar(f, name, now, "gz one\n");
+		put_file(f, "d/s.css.gz", "gz two\n");
+		expect_sidecar(f, name, now, "gz two\n");
+		assert_int_equal(unlinkat(f->rootfd, "d/s.css.gz", 0), 0);
+		expect_sidecar(f, name, now, NULL);
+		expect_sidecar(f, name, now, NULL);
+		put_file(f, "d/new.tmp", "gz three\n");
+		assert_int_equal(renameat(f->rootfd, "d/new.tmp", f->rootfd, "d/s.css.gz"), 0);
+		expect_sidecar(f, name, now, "gz three\n");
+		/* A symlink whose target is in a directory nobody watches: the
+		 * name exists, so "missing" is not remembered, and the target
+		 * appearing there is seen. */
+		assert_int_equal(unlinkat(f->rootfd, "d/s.css.gz", 0), 0);
+		assert_int_equal(symlinkat("../elsewhere/t.gz", f->rootfd, "d/s.css.gz"), 0);
+		expect_sidecar(f, name, now, NULL);
+		expect_sidecar(f, name, now, NULL);
+		e = fcache_get(f->fc, name, now, &status);
+		assert_false(e->side[0].absent);
+		fcache_release(e);
+		put_file(f, "elsewhere/t.gz", "via link\n");
+		expect_sidecar(f, name, now, "via link\n");
+		assert_int_equal(unlinkat(f->rootfd, "d/s.css.gz", 0), 0);
+		assert_int_equal(unlinkat(f->rootfd, "elsewhere/t.gz", 0), 0);
+		expect_sidecar(f, name, now, NULL);
+	}
+}
+
 /* Removed and changed files are let go by the sweep, whether their entry
  * was watched yet or not; unchanged ones stay. */
 static void test_sweep(void **state)
@@ -330,6 +407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_is_a_miss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watched_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sidecars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_files_stay_on_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_files_stay_on_disk, setup, teardown),
