@@ -94,13 +94,13 @@ int http_resp_start(struct http_exchange *x, int status)
 		c->linger = true; /* the client may be mid-request */
 	char line[256];
 	struct http_hdr b = { line, 0, sizeof(line), false };
-	http_hdr_str(&b, "HTTP/1.1 ");
+	HTTP_HDR_LIT(&b, "HTTP/1.1 ");
 	http_hdr_u64(&b, (uint64_t)status);
 	http_hdr_put(&b, " ", 1);
 	http_hdr_str(&b, http_reason(status));
-	http_hdr_str(&b, "\r\nDate: ");
+	HTTP_HDR_LIT(&b, "\r\nDate: ");
 	http_hdr_put(&b, w->date, HTTPDATE_LEN);
-	http_hdr_str(&b, "\r\nServer: eisd/" EISD_VERSION "\r\n");
+	HTTP_HDR_LIT(&b, "\r\nServer: eisd/" EISD_VERSION "\r\n");
 	http_hdr_str(&b, conn_hdr);
 	if (b.overflow)
 		return -1;
@@ -120,18 +120,18 @@ int http_resp_end(struct http_exchange *x, const char *content_type,
 	struct http_hdr b = { line, 0, sizeof(line), false };
 
 	if (content_type) {
-		http_hdr_str(&b, "Content-Type: ");
+		HTTP_HDR_LIT(&b, "Content-Type: ");
 		http_hdr_str(&b, content_type);
-		http_hdr_str(&b, "\r\n");
+		HTTP_HDR_LIT(&b, "\r\n");
 	}
 	/* RFC 9110 §8.6: never on 204; on 304 it would have to be the
 	 * full representation's length, so leave it out. */
 	if (x->status != 204 && x->status != 304) {
-		http_hdr_str(&b, "Content-Length: ");
+		HTTP_HDR_LIT(&b, "Content-Length: ");
 		http_hdr_u64(&b, content_length);
-		http_hdr_str(&b, "\r\n");
+		HTTP_HDR_LIT(&b, "\r\n");
 	}
-	http_hdr_str(&b, "\r\n");
+	HTTP_HDR_LIT(&b, "\r\n");
 	if (!b.overflow)
 		return conn_out_bytes(x->c, line, b.len);
 	/* A media type too long for the line above (a --mime-type). */

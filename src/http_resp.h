@@ -35,6 +35,8 @@ struct http_hdr {
 void http_hdr_put(struct http_hdr *b, const char *s, size_t n);
 void http_hdr_str(struct http_hdr *b, const char *s);
 void http_hdr_u64(struct http_hdr *b, uint64_t v);
+/* A string literal: its length is known at compile time. */
+#define HTTP_HDR_LIT(b, lit) http_hdr_put((b), (lit), sizeof(lit) - 1)
 
 /* Status line, Date, Server, Connection and the --header lines. Decides
  * whether the connection stays open (errors on broken requests close it). */

@@ -126,24 +126,24 @@ static int put_validators(struct http_exchange *x, const struct rep *rep, bool e
 	char buf[512];
 	struct http_hdr b = { buf, 0, sizeof(buf), false };
 
-	http_hdr_str(&b, "Last-Modified: ");
+	HTTP_HDR_LIT(&b, "Last-Modified: ");
 	http_hdr_put(&b, rep->last_modified, HTTPDATE_LEN);
-	http_hdr_str(&b, "\r\nETag: ");
+	HTTP_HDR_LIT(&b, "\r\nETag: ");
 	http_hdr_put(&b, rep->v.etag, rep->v.etag_len);
-	http_hdr_str(&b, "\r\n");
+	HTTP_HDR_LIT(&b, "\r\n");
 	if (rep->vary)
-		http_hdr_str(&b, "Vary: Accept-Encoding\r\n");
+		HTTP_HDR_LIT(&b, "Vary: Accept-Encoding\r\n");
 	if (max_age >= 0) {
-		http_hdr_str(&b, "Cache-Control: public, max-age=");
+		HTTP_HDR_LIT(&b, "Cache-Control: public, max-age=");
 		http_hdr_u64(&b, (uint64_t)max_age);
-		http_hdr_str(&b, "\r\n");
+		HTTP_HDR_LIT(&b, "\r\n");
 	}
 	if (entity) {
-		http_hdr_str(&b, "Accept-Ranges: bytes\r\n");
+		HTTP_HDR_LIT(&b, "Accept-Ranges: bytes\r\n");
 		if (rep->coding != NULL) {
-			http_hdr_str(&b, "Content-Encoding: ");
+			HTTP_HDR_LIT(&b, "Content-Encoding: ");
 			http_hdr_str(&b, rep->coding);
-			http_hdr_str(&b, "\r\n");
+			HTTP_HDR_LIT(&b, "\r\n");
 		}
 	}
 	if (b.overflow)
