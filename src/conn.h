@@ -51,9 +51,9 @@ struct conn {
 
 	/* Deadline list membership (worker.timers[timer]). */
 	enum conn_timer timer;
+	int send_queued; /* kernel send queue when TIMER_SEND was armed */
 	uint64_t deadline_ms;
 	struct conn *tprev, *tnext;
-	int send_queued; /* kernel send queue when TIMER_SEND was armed */
 
 	/* Client registry (worker.clients), guarded by worker.clients_lock. */
 	struct conn *cprev, *cnext;
