@@ -4,53 +4,19 @@ image decoded), and takes a screenshot of a --listing page, which must be
 a real PNG with real content."""
 
 import os
-import shutil
-import signal
-import struct
-import subprocess
 import time
-import zlib
 
-import pytest
-
+from browser import decode_png, run_chromium
 from semantics import poll_log_lines
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WWW = os.path.join(REPO, "www")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def chromium(tmp_path, *args, timeout=120):
-    """Runs headless Chromium with a fresh profile; returns (rc, stdout,
-    stderr). On a timeout its whole process group (started here) is
-    killed."""
-    assert os.path.exists(CHROMIUM), "chromium not installed (make deps)"
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    profile = tmp_path / "profile"
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-           "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--no-first-run", "--disable-quic", "--no-proxy-server",
-           "--disable-extensions", "--no-default-browser-check",
-           f"--user-data-dir={profile}"] + list(args)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
-           "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
-           "LANG": "C.UTF-8"}
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                         stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate(timeout=30)
-        pytest.fail(f"chromium did not finish within {timeout}s: {err[-2000:]!r}")
-    return p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
 def test_page_loads_with_css_and_image(start_server, tmp_path):
     log = str(tmp_path / "access.log")
     s = start_server(WWW, "--access-log", log, quiet=False)
-    rc, dom, err = chromium(tmp_path, "--dump-dom", s.url("/"))
+    rc, dom, err = run_chromium(tmp_path, "--dump-dom", s.url("/"))
     assert rc == 0, err[-2000:]
     assert "<title>eisd" in dom, dom[:500]
     assert '<p id="eisd-ready" data-css="ok" data-img="ok">assets loaded</p>' in dom, \
@@ -73,55 +39,6 @@ def test_page_loads_with_css_and_image(start_server, tmp_path):
     assert {p: got.get(p) for p in want} == want, got
 
 
-def png_pixels(data):
-    """Decodes an 8-bit RGB or RGBA, non-interlaced PNG: (width, height,
-    rows of pixel tuples). Enough to judge a Chromium screenshot."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, ihdr = 8, b"", None
-    while pos < len(data):
-        length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
-        crc = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]
-        assert zlib.crc32(ctype + chunk) == crc, f"bad CRC in {ctype}"
-        if ctype == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", chunk)
-        elif ctype == b"IDAT":
-            idat += chunk
-        elif ctype == b"IEND":
-            break
-        pos += 12 + length
-    width, height, depth, color, _, _, interlace = ihdr
-    assert depth == 8 and color in (2, 6) and interlace == 0, ihdr
-    bpp = 3 if color == 2 else 4
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    assert len(raw) == height * (stride + 1)
-    rows, prev = [], bytearray(stride)
-    for y in range(height):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[i] = (line[i] + pr) & 255
-            else:
-                assert f == 0, f"bad filter {f}"
-        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, bpp)])
-        prev = line
-    return width, height, rows
-
-
 def test_listing_screenshot(site, start_server, tmp_path):
     d = os.path.join(site.root, "files")
     os.mkdir(d)
@@ -132,12 +49,12 @@ def test_listing_screenshot(site, start_server, tmp_path):
             f.write(b"x" * (i * 1500 + 10))
     s = start_server(site.root, "--listing")
     shot = tmp_path / "listing.png"
-    rc, _, err = chromium(tmp_path, "--window-size=800,600", "--hide-scrollbars",
+    rc, _, err = run_chromium(tmp_path, "--window-size=800,600", "--hide-scrollbars",
                           f"--screenshot={shot}", s.url("/files/"))
     assert rc == 0, err[-2000:]
     data = shot.read_bytes()
     assert len(data) > 5000, "screenshot suspiciously small"
-    width, height, rows = png_pixels(data)
+    width, height, rows = decode_png(data)
     assert (width, height) == (800, 600)
     # Non-trivial: many colours (anti-aliased text, links, rules), and a
     # fair share of pixels that are not the background.

@@ -7,15 +7,14 @@ import json
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import textwrap
 import time
-import zlib
 
 import pytest
 
+from browser import decode_png, run_chromium
 from conftest import EISD_BIN, fetch, read_until, req, run_eisd
 
 STATUS = "/_status"
@@ -348,79 +347,6 @@ def test_loopback_only_unless_public(site):
 
 # ---------------------------------------------------------------- HTML in a browser
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic", "--no-proxy-server"]
-
-
-def run_chromium(tmp_path, name, extra, url, timeout=60):
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert exe, "chromium is not installed (make deps installs it)"
-    profile = tmp_path / f"profile-{name}"
-    env = dict(os.environ, HOME=str(tmp_path))
-    p = subprocess.Popen([exe] + CHROMIUM_FLAGS + [f"--user-data-dir={profile}"] + extra + [url],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                         start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=10)
-        else:
-            try:   # helpers it may have left behind, by its process group
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    assert p.returncode == 0, err.decode(errors="replace")[-2000:]
-    return out
-
-
-def decode_png(data):
-    """(width, height, list of pixel tuples) for an 8-bit, non-interlaced
-    RGB or RGBA PNG, which is what Chromium writes."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, ihdr = 8, b"", None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
-        assert zlib.crc32(kind + chunk) == struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]
-        if kind == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", chunk)
-        elif kind == b"IDAT":
-            idat += chunk
-        elif kind == b"IEND":
-            break
-        pos += 12 + length
-    w, h, depth, ctype, _, _, interlace = ihdr
-    assert depth == 8 and ctype in (2, 6) and interlace == 0, ihdr
-    bpp = 3 if ctype == 2 else 4
-    raw = zlib.decompress(idat)
-    stride = w * bpp
-    prev = bytearray(stride)
-    pixels = []
-    for y in range(h):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[i] = (line[i] + pred) & 255
-        pixels.extend(bytes(line[i:i + 3]) for i in range(0, stride, bpp))
-        prev = line
-    return w, h, pixels
-
-
 def test_html_page_in_headless_chromium(ssrv, tmp_path):
     idle = [ssrv.connect() for _ in range(2)]
     try:
@@ -429,7 +355,8 @@ def test_html_page_in_headless_chromium(ssrv, tmp_path):
             c.read_response()
         url = ssrv.url(STATUS)
 
-        dom = run_chromium(tmp_path, "dom", ["--dump-dom"], url).decode()
+        rc, dom, err = run_chromium(tmp_path, "--dump-dom", url, name="dom")
+        assert rc == 0, err[-2000:]
         assert '<meta http-equiv="refresh" content="5">' in dom
         assert '<table id="server">' in dom and '<table id="clients">' in dom
         assert f'<th scope="row">Port</th><td>{ssrv.port}</td>' in dom
@@ -440,9 +367,11 @@ def test_html_page_in_headless_chromium(ssrv, tmp_path):
             assert f'<td>127.0.0.1</td><td class="n">{c.sock.getsockname()[1]}</td>' in clients_table
 
         shot = tmp_path / "status.png"
-        run_chromium(tmp_path, "shot", [f"--screenshot={shot}", "--window-size=800,700"], url)
+        rc, _, err = run_chromium(tmp_path, f"--screenshot={shot}", "--window-size=800,700", url, name="shot")
+        assert rc == 0, err[-2000:]
         data = shot.read_bytes()
-        w, h, pixels = decode_png(data)
+        w, h, rows = decode_png(data)
+        pixels = [px for row in rows for px in row]
         assert (w, h) == (800, 700)
         counts = {}
         for p in pixels:
