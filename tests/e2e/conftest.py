@@ -431,57 +431,41 @@ class Conn:
         r.body_len = length if length is not None else 0
         return r
 
+    def _wait_end(self, timeout):
+        """Waits up to timeout for the stream's next event: "closed" (FIN
+        or RST), "data" (bytes arrived; kept in the buffer) or "quiet"."""
+        if self.buf:
+            return "data"
+        if self.eof:
+            return "closed"
+        self.sock.settimeout(timeout)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return "quiet"
+        except ConnectionResetError:
+            self.eof = True
+            return "closed"
+        finally:
+            try:
+                self.sock.settimeout(self.timeout)
+            except OSError:
+                pass
+        if not chunk:
+            self.eof = True
+            return "closed"
+        self.buf += chunk
+        return "data"
+
     def closed_by_server(self, timeout=3.0):
         """True when the server closes the connection (FIN or RST) within
         timeout with no further bytes; False when it stays open or sends
         more data (the data stays buffered)."""
-        if self.buf:
-            return False
-        if self.eof:
-            return True
-        self.sock.settimeout(timeout)
-        try:
-            chunk = self.sock.recv(65536)
-        except socket.timeout:
-            return False
-        except ConnectionResetError:
-            self.eof = True
-            return True
-        finally:
-            try:
-                self.sock.settimeout(self.timeout)
-            except OSError:
-                pass
-        if not chunk:
-            self.eof = True
-            return True
-        self.buf += chunk
-        return False
+        return self._wait_end(timeout) == "closed"
 
     def nothing_more(self, timeout=0.5):
         """True when no further bytes arrive within timeout (open or closed)."""
-        if self.buf:
-            return False
-        if self.eof:
-            return True
-        self.sock.settimeout(timeout)
-        try:
-            chunk = self.sock.recv(65536)
-        except socket.timeout:
-            return True
-        except ConnectionResetError:
-            self.eof = True
-            return True
-        finally:
-            try:
-                self.sock.settimeout(self.timeout)
-            except OSError:
-                pass
-        if not chunk:
-            self.eof = True
-            return True
-        self.buf += chunk
-        return False
+        return self._wait_end(timeout) != "data"
 
 
 def req(path="/", method="GET", version="1.1", host="localhost", headers=(), body=b""):
