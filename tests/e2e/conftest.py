@@ -128,7 +128,9 @@ class Server:
             if is_stdout and first:
                 self._first_line.put(None)
 
-    def wait_started(self, timeout=START_TIMEOUT):
+    def wait_started(self, timeout=START_TIMEOUT, pattern=None):
+        """Waits for the startup line (pattern: STARTUP_RE unless given)
+        and takes the port, host and thread count from it."""
         try:
             line = self._first_line.get(timeout=timeout)
         except queue.Empty:
@@ -140,7 +142,7 @@ class Server:
             raise ServerStartError(
                 f"eisd exited with {self.proc.returncode} before its startup line; "
                 f"stderr={self.stderr_text()!r}")
-        m = STARTUP_RE.match(line)
+        m = (pattern or STARTUP_RE).match(line)
         if not m:
             raise ServerStartError(f"unexpected startup line {line!r}")
         self.startup_line = line
@@ -726,25 +728,7 @@ def wait_service_started(s, timeout=START_TIMEOUT):
     """Like Server.wait_started, for the startup line of the echo and file
     services ("eisd: echo service on HOST:PORT (N threads)", "eisd: file
     service for ROOT on HOST:PORT (N threads)"). Returns s."""
-    try:
-        line = s._first_line.get(timeout=timeout)
-    except queue.Empty:
-        raise ServerStartError(
-            f"no startup line within {timeout}s; stderr={s.stderr_text()!r}")
-    if line is None:
-        s.proc.wait(timeout=STOP_GRACE)
-        time.sleep(0.1)
-        raise ServerStartError(
-            f"eisd exited with {s.proc.returncode} before its startup line; "
-            f"stderr={s.stderr_text()!r}")
-    m = SERVICE_RE.match(line)
-    if not m:
-        raise ServerStartError(f"unexpected startup line {line!r}")
-    s.startup_line = line
-    s.port = int(m.group("port"))
-    s.host = m.group("host").strip("[]")
-    s.threads = int(m.group("threads"))
-    return s
+    return s.wait_started(timeout, pattern=SERVICE_RE)
 
 
 @pytest.fixture
