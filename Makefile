@@ -10,7 +10,11 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
 LDLIBS    += -pthread
 
 # Every module but the program entry points is shared by eisd and the tests.
-LIB_SRC   := $(filter-out src/main.c src/eisc.c,$(wildcard src/*.c))
+# Sources live in one folder per layer (docs/architecture.md); includes are
+# qualified by folder ("core/conn.h"), so -Isrc is the only include path.
+LIB_SRC   := $(filter-out src/app/main.c src/client/%,$(wildcard src/*/*.c))
+HDRS      := $(wildcard src/*/*.h)
+CPPFLAGS  += -Isrc
 BUILD     ?= build
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -27,17 +31,18 @@ eisc: $(BUILD)/eisc
 	cp $< $@
 
 # The client stands alone: it shares no code with the server.
-$(BUILD)/eisc: $(BUILD)/eisc.o
+$(BUILD)/eisc: $(BUILD)/client/eisc.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm $(LDLIBS)
 
-$(BUILD)/eisd: $(LIB_OBJ) $(BUILD)/main.o
+$(BUILD)/eisd: $(LIB_OBJ) $(BUILD)/app/main.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/test_%: tests/unit/test_%.c $(LIB_OBJ) | $(BUILD)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(BUILD):
 	mkdir -p $@
@@ -92,16 +97,15 @@ asan: deps
 # libFuzzer targets (clang). Each runs FUZZ_SECONDS from its seed corpus in
 # tests/fuzz/corpus/NAME; what it discovers goes to build-fuzz/corpus/NAME
 # and crash/leak inputs to build-fuzz/artifacts/NAME, never into git. The
-# Range target joins once src/range.h exists.
 FUZZ_BUILD   := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_NAMES   := http_parse path $(if $(wildcard src/range.h),range)
+FUZZ_NAMES   := http_parse path range
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 
-$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -pthread -c -o $@ $<
 
@@ -110,7 +114,7 @@ $(FUZZ_BUILD)/libeisd.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libeisd.a
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc -pthread -o $@ $^
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -pthread -o $@ $^
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -821,7 +821,7 @@ def main():
     try:
         root, digests = make_docroot(base)
         # eisd copies a small file into memory only once its ctime is two
-        # seconds old (src/fcache.h); let the fresh files settle first.
+        # seconds old (src/files/fcache.h); let the fresh files settle first.
         time.sleep(2.5)
         for pas, scens in passes:
             for rnd in range(args.rounds):

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 #define CHECK(cond) \
 	do { \

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "path.h"
+#include "files/path.h"
 
 #define CHECK(cond) \
 	do { \

@@ -1,4 +1,4 @@
-/* libFuzzer target: the Range header parser (src/range.h), with the
+/* libFuzzer target: the Range header parser (src/http/range.h), with the
  * representation length derived from the input.
  *
  * Aborts when a promise of range.h breaks:
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "range.h"
+#include "http/range.h"
 
 #define CHECK(cond) \
 	do { \

@@ -1,4 +1,4 @@
-/* Unit tests for src/cond.c: ETag making, entity-tag lists (weak and
+/* Unit tests for src/http/cond.c: ETag making, entity-tag lists (weak and
  * strong comparison, "*"), the RFC 9110 §13.2.2 evaluation order, and
  * If-Range. */
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cond.h"
+#include "http/cond.h"
 
 #define ETAG "\"1a-2b-3c\""
 /* Last-Modified of the test representation, and dates around it. */

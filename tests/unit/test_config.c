@@ -1,4 +1,4 @@
-/* Unit tests for src/config.c: the deadlines, limits and privilege flags. */
+/* Unit tests for src/app/config.c: the deadlines, limits and privilege flags. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "config.h"
+#include "app/config.h"
 
 /* Parses a NULL-terminated list of arguments after "eisd". */
 static enum config_result parse(struct config *cfg, char *err, size_t errlen, ...)

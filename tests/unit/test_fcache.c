@@ -1,4 +1,4 @@
-/* Unit tests for src/fcache.c, on files in a temporary directory. */
+/* Unit tests for src/files/fcache.c, on files in a temporary directory. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fcache.h"
-#include "mime.h"
+#include "files/fcache.h"
+#include "files/mime.h"
 
 struct fixture {
 	char dir[64];

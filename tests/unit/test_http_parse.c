@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 #define MAX_HEAD 8192
 

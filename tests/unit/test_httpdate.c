@@ -1,4 +1,4 @@
-/* Unit tests for src/httpdate.c. Every parse reads its input from the end
+/* Unit tests for src/http/httpdate.c. Every parse reads its input from the end
  * of a page followed by an unmapped one, so an over-read crashes. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "httpdate.h"
+#include "http/httpdate.h"
 
 static char *guard_base;
 static size_t guard_page;

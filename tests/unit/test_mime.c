@@ -1,4 +1,4 @@
-/* Unit tests for src/mime.c. */
+/* Unit tests for src/files/mime.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mime.h"
+#include "files/mime.h"
 
 #define OCTET "application/octet-stream"
 

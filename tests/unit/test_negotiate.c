@@ -1,4 +1,4 @@
-/* Unit tests for src/negotiate.c: q-values, Accept-Encoding choice of a
+/* Unit tests for src/http/negotiate.c: q-values, Accept-Encoding choice of a
  * precompressed copy, and Accept JSON-versus-HTML. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "negotiate.h"
+#include "http/negotiate.h"
 
 static int q(const char *list, const char *name)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for src/path.c: decoding and normalising tables, then
+/* Unit tests for src/files/path.c: decoding and normalising tables, then
  * path_open and its fallback against a real directory tree. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "path.h"
+#include "files/path.h"
 
 /* ---- path_decode ---- */
 

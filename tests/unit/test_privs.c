@@ -1,4 +1,4 @@
-/* Unit tests for src/privs.c. The drop runs in a forked child, so the
+/* Unit tests for src/app/privs.c. The drop runs in a forked child, so the
  * test process keeps its ids. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "privs.h"
+#include "app/privs.h"
 
 static void test_lookup_root(void **state)
 {

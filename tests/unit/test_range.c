@@ -1,4 +1,4 @@
-/* Unit tests for src/range.c: a table of Range values against lengths.
+/* Unit tests for src/http/range.c: a table of Range values against lengths.
  * Each input is placed at the end of a page followed by an unmapped one,
  * so reading past len crashes the test. */
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "range.h"
+#include "http/range.h"
 
 static char *guard_base;
 static size_t guard_page;

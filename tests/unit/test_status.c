@@ -1,4 +1,4 @@
-/* Unit tests for src/status.c: who may see the report (the loopback
+/* Unit tests for src/services/status.c: who may see the report (the loopback
  * check), which form it takes (JSON or HTML), escaping, and rendering a
  * snapshot built by hand. */
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "status.h"
+#include "services/status.h"
 
 /* ---- status_addr_is_loopback ---- */
 

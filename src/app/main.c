@@ -1,0 +1,232 @@
+/* eisd: flags -> config, open the root and the log, bind, start the
+ * workers, wait for a signal, stop gracefully. */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/config.h"
+#include "files/fcache.h"
+#include "files/mime.h"
+#include "app/privs.h"
+#include "core/proto.h"
+#include "core/server.h"
+#include "services/status.h"
+
+static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define SYSTEM_MIME_TYPES "/etc/mime.types"
+
+static int die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("eisd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* SIGUSR1: the status report, as one line of JSON on stderr. */
+static void print_status(const struct server *srv)
+{
+	struct status_snapshot snap;
+	size_t len;
+	char *json = NULL;
+
+	if (status_gather(srv, time(NULL), &snap) == 0)
+		json = status_render_json(&snap, &len);
+	status_snapshot_free(&snap);
+	if (!json) {
+		fprintf(stderr, "eisd: status report: out of memory\n");
+		return;
+	}
+	fwrite(json, 1, len, stderr);
+	fflush(stderr);
+	free(json);
+}
+
+/* Raises the soft descriptor limit to the hard one; returns the limit. */
+static long raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : (long)rl.rlim_cur;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct server srv = { 0 };
+	struct mime_table *mime;
+	struct privs user;
+	char err[512];
+	sigset_t sigs;
+	int sig, rc = 0;
+
+	config_defaults(&cfg);
+	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
+	case CONFIG_OK:
+		break;
+	case CONFIG_EXIT:
+		return 0;
+	case CONFIG_USAGE:
+		config_free(&cfg);
+		return die(2, "%s", err);
+	}
+
+	/* A client that hangs up must cost an EPIPE, not the process. */
+	signal(SIGPIPE, SIG_IGN);
+
+	/* The user database is read now, before any chroot hides it. */
+	if (cfg.user && privs_lookup(cfg.user, &user, err, sizeof(err)))
+		return die(1, "%s", err);
+
+	mime = mime_table_new();
+	if (!mime)
+		return die(1, "out of memory");
+	srv.mime = mime;
+	/* The system's types fill the gaps of the built-in table (mime.h);
+	 * without the file the built-in table serves alone. */
+	if (mime_table_load(mime, SYSTEM_MIME_TYPES) < 0 && access(SYSTEM_MIME_TYPES, F_OK) == 0)
+		fprintf(stderr, "eisd: warning: cannot read %s; using built-in media types only\n",
+			SYSTEM_MIME_TYPES);
+	for (int i = 0; i < cfg.nmime_types; i++) {
+		char pair[512];
+		const char *arg = cfg.mime_types[i], *ext = pair;
+		char *eq;
+
+		if (snprintf(pair, sizeof(pair), "%s", arg) >= (int)sizeof(pair)) {
+			mime_table_free(mime);
+			config_free(&cfg);
+			return die(2, "invalid --mime-type '%.40s...' (too long)", arg);
+		}
+		eq = strchr(pair, '=');
+		*eq = '\0';
+		if (*ext == '.') /* "--mime-type .md=..." means the same as "md=..." */
+			ext++;
+		if (mime_table_set(mime, ext, eq + 1) < 0) {
+			mime_table_free(mime);
+			config_free(&cfg);
+			return die(2, "invalid --mime-type '%s' (expected EXT=TYPE: EXT without '.' or '/', TYPE like text/markdown)",
+				   arg);
+		}
+	}
+
+	srv.cfg = &cfg;
+	srv.proto = cfg.protocol == PROTOCOL_ECHO ? &proto_echo
+		    : cfg.protocol == PROTOCOL_FILE ? &proto_file : &proto_http;
+	srv.listen_fd = -1;
+	srv.log_fd = -1;
+	srv.root_fd = cfg.protocol == PROTOCOL_ECHO ? -1
+		      : open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (srv.root_fd < 0 && cfg.protocol != PROTOCOL_ECHO) {
+		if (errno == ENOTDIR) {
+			rc = die(1, "root '%s' is not a directory", cfg.root);
+			goto out;
+		}
+		rc = die(1, "root '%s': %s", cfg.root, strerror(errno));
+		goto out;
+	}
+
+	if (!cfg.quiet) {
+		if (!cfg.access_log || strcmp(cfg.access_log, "-") == 0) {
+			srv.log_fd = STDOUT_FILENO;
+		} else {
+			srv.log_fd = open(cfg.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+			if (srv.log_fd < 0) {
+				rc = die(1, "cannot open access log '%s': %s", cfg.access_log, strerror(errno));
+				goto out;
+			}
+		}
+	}
+
+	/* Each HTTP connection holds its socket; files come from the
+	 * workers' caches (a quarter of the descriptors at most) or are held
+	 * briefly. Keep some for logs, the listener and the loops, and an
+	 * eighth spare. A file-service connection holds the file it sends
+	 * besides its socket. */
+	long nofile = raise_fd_limit();
+	long per_worker = nofile / 4 / cfg.threads;
+	srv.fcache_entries = per_worker < FCACHE_MAX_ENTRIES ? (unsigned)per_worker : FCACHE_MAX_ENTRIES;
+	long spare = 64 + (long)cfg.threads * (long)srv.fcache_entries + nofile / 8;
+	long fit = (nofile - spare) / (cfg.protocol == PROTOCOL_FILE ? 2 : 1);
+	srv.max_connections = cfg.max_connections ? cfg.max_connections : fit > 32 ? fit : 32;
+	srv.nworkers = cfg.threads;
+	if (server_listen(&srv, err, sizeof(err))) {
+		rc = die(1, "%s", err);
+		goto out;
+	}
+
+	/* Everything that needs root is open (root dir, log, socket): give
+	 * it up before a single request is read. A failed drop is fatal,
+	 * never a reason to go on as root. */
+	if (cfg.user) {
+		if (privs_drop(&user, cfg.chroot ? srv.root_fd : -1, err, sizeof(err))) {
+			rc = die(1, "%s", err);
+			goto out;
+		}
+	}
+	if (privs_running_as_root())
+		fprintf(stderr, "eisd: warning: running as root; use --user NAME to drop privileges\n");
+
+	/* Signals are taken synchronously by this thread only; workers
+	 * inherit the blocked mask and never see them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if (server_start(&srv, err, sizeof(err))) {
+		rc = die(1, "%s", err);
+		goto out;
+	}
+
+	if (cfg.protocol == PROTOCOL_ECHO)
+		printf("eisd: echo service on %s (%d thread%s)\n", srv.addr_text, srv.nworkers,
+		       srv.nworkers == 1 ? "" : "s");
+	else if (cfg.protocol == PROTOCOL_FILE)
+		printf("eisd: file service for %s on %s (%d thread%s)\n", cfg.root, srv.addr_text,
+		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+	else
+		printf("eisd: serving %s on http://%s/ (%d thread%s)\n", cfg.root, srv.addr_text,
+		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+	fflush(stdout);
+
+	for (;;) {
+		if (sigwait(&sigs, &sig))
+			continue;
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (sig == SIGUSR1)
+			print_status(&srv);
+	}
+	fprintf(stderr, "eisd: shutting down\n");
+	server_stop(&srv);
+	server_join(&srv);
+out:
+	if (srv.listen_fd >= 0)
+		close(srv.listen_fd);
+	if (srv.root_fd >= 0)
+		close(srv.root_fd);
+	if (srv.log_fd > STDERR_FILENO)
+		close(srv.log_fd);
+	mime_table_free(mime);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,849 @@
+/* One connection's life: reading, handing bytes to the protocol, sending
+ * the queued output (writev + sendfile), deadlines, and closing. */
+#include "core/conn.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/conn_io.h"
+#include "core/loop.h"
+#include "core/proto.h"
+#include "core/server.h"
+
+/* Output buffers larger than this are freed after each response so a big
+ * listing does not pin memory on a keep-alive connection. */
+#define OUT_KEEP_CAP 16384
+#define LINGER_MS 2000
+
+/* ---- deadlines ---- */
+
+static int timer_duration_ms(const struct worker *w, enum conn_timer t)
+{
+	const struct config *cfg = w->srv->cfg;
+	switch (t) {
+	case TIMER_HEADER: return cfg->header_timeout * 1000;
+	case TIMER_IDLE:   return cfg->keepalive_timeout * 1000;
+	case TIMER_SEND:   return cfg->send_timeout * 1000;
+	case TIMER_LINGER: return LINGER_MS;
+	default:           return 0;
+	}
+}
+
+static void timer_unlink(struct conn *c)
+{
+	struct worker *w = c->w;
+	if (c->timer == TIMER_NONE)
+		return;
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		w->timer_head[c->timer] = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	else
+		w->timer_tail[c->timer] = c->tprev;
+	c->tprev = c->tnext = NULL;
+	c->timer = TIMER_NONE;
+}
+
+void conn_timer_set(struct conn *c, enum conn_timer t)
+{
+	struct worker *w = c->w;
+
+	timer_unlink(c);
+	c->timer = t;
+	c->deadline_ms = w->now_ms + (uint64_t)timer_duration_ms(w, t);
+	c->tprev = w->timer_tail[t];
+	c->tnext = NULL;
+	if (w->timer_tail[t])
+		w->timer_tail[t]->tnext = c;
+	else
+		w->timer_head[t] = c;
+	w->timer_tail[t] = c;
+}
+
+/* ---- buffers lent by the worker ---- */
+
+/* Lends the worker's scratch to c; only one connection holds it at a
+ * time, and conn_settle takes it back before the worker moves on. */
+static bool lend_ok(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (w->lent_to && w->lent_to != c)
+		return false;
+	w->lent_to = c;
+	return true;
+}
+
+static void in_drop(struct conn *c)
+{
+	if (!c->in_lent)
+		free(c->in.p);
+	c->in.p = NULL;
+	c->in.len = c->in.cap = 0;
+	c->in_lent = false;
+}
+
+static void out_drop(struct conn *c)
+{
+	if (!c->out_lent)
+		free(c->out.p);
+	c->out.p = NULL;
+	c->out.len = c->out.cap = 0;
+	c->out_lent = false;
+	if (!c->segs_lent)
+		free(c->segs);
+	c->segs = NULL;
+	c->nsegs = c->seg_cap = c->seg_next = 0;
+	c->segs_lent = false;
+}
+
+static void *dup_mem(const void *p, size_t len)
+{
+	void *n = malloc(len ? len : 1);
+	if (n)
+		memcpy(n, p, len);
+	return n;
+}
+
+/* The worker is done with c for now: whatever c still needs moves from
+ * the lent buffers into its own memory. Returns -1 when that memory could
+ * not be had (the connection is then closed). */
+static int conn_settle(struct worker *w)
+{
+	struct conn *c = w->lent_to;
+
+	if (!c)
+		return 0;
+	w->lent_to = NULL;
+	if (c->in_lent) {
+		c->in_lent = false;
+		if (c->in.len == 0) {
+			c->in.p = NULL;
+			c->in.cap = 0;
+		} else {
+			char *p = malloc(c->in.cap);
+			if (!p) {
+				c->in.p = NULL;
+				c->in.len = c->in.cap = 0;
+				goto fail;
+			}
+			memcpy(p, c->in.p, c->in.len);
+			c->in.p = p;
+		}
+	}
+	if (c->out_lent) {
+		c->out_lent = false;
+		if (c->seg_next == c->nsegs) {
+			c->out.p = NULL;
+			c->out.len = c->out.cap = 0;
+		} else {
+			char *p = dup_mem(c->out.p, c->out.len);
+			c->out.p = p;
+			c->out.cap = c->out.len;
+			if (!p) {
+				c->out.len = c->out.cap = 0;
+				goto fail;
+			}
+		}
+	}
+	if (c->segs_lent) {
+		c->segs_lent = false;
+		if (c->seg_next == c->nsegs) {
+			c->segs = NULL;
+			c->nsegs = c->seg_cap = c->seg_next = 0;
+		} else {
+			struct out_seg *p = dup_mem(c->segs, c->nsegs * sizeof(*p));
+			c->segs = p;
+			c->seg_cap = c->nsegs;
+			if (!p) {
+				c->nsegs = c->seg_cap = c->seg_next = 0;
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	conn_close(c);
+	return -1;
+}
+
+/* Bytes in the socket's send queue, sent or not, that the peer has not
+ * acknowledged yet; -1 when unknown. */
+static int sock_outq(int fd)
+{
+	int q;
+
+	if (ioctl(fd, SIOCOUTQ, &q) < 0)
+		return -1;
+	return q;
+}
+
+/* Waiting to write: the send deadline runs from now. */
+static void send_timer_arm(struct conn *c)
+{
+	conn_timer_set(c, TIMER_SEND);
+	c->send_queued = sock_outq(c->fd);
+}
+
+/* ---- output queue ---- */
+
+static int out_reserve(struct conn *c, size_t more)
+{
+	struct buf *b = &c->out;
+	struct worker *w = c->w;
+	size_t cap;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	if (!b->p && more <= WORKER_OUT_SCRATCH && lend_ok(c)) {
+		b->p = w->out_scratch;
+		b->cap = WORKER_OUT_SCRATCH;
+		b->len = 0;
+		c->out_lent = true;
+		return 0;
+	}
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more)
+		cap *= 2;
+	if (c->out_lent) {
+		p = malloc(cap);
+		if (p)
+			memcpy(p, b->p, b->len);
+	} else {
+		p = realloc(b->p, cap);
+	}
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	c->out_lent = false;
+	return 0;
+}
+
+static int seg_push(struct conn *c, struct out_seg s)
+{
+	if (c->nsegs == c->seg_cap) {
+		struct worker *w = c->w;
+		unsigned cap = c->seg_cap ? c->seg_cap * 2 : 4;
+		struct out_seg *n;
+
+		if (!c->segs && lend_ok(c)) {
+			n = w->seg_scratch;
+			cap = WORKER_SEG_SCRATCH;
+			c->segs_lent = true;
+		} else if (c->segs_lent) {
+			n = malloc(cap * sizeof(*n));
+			if (n)
+				memcpy(n, c->segs, c->nsegs * sizeof(*n));
+			c->segs_lent = !n;
+		} else {
+			n = realloc(c->segs, cap * sizeof(*n));
+		}
+		if (!n)
+			return -1;
+		c->segs = n;
+		c->seg_cap = cap;
+	}
+	c->segs[c->nsegs++] = s;
+	return 0;
+}
+
+/* Bytes just appended to out join the last segment when it is there. */
+static int seg_add_mem(struct conn *c, size_t off, size_t len)
+{
+	if (c->nsegs && c->segs[c->nsegs - 1].fd < 0 && !c->segs[c->nsegs - 1].ext) {
+		c->segs[c->nsegs - 1].len += len;
+		return 0;
+	}
+	return seg_push(c, (struct out_seg){ .fd = -1, .mem_off = off, .len = len });
+}
+
+int conn_out_bytes(struct conn *c, const void *p, size_t len)
+{
+	size_t off = c->out.len;
+
+	if (len == 0)
+		return 0;
+	if (out_reserve(c, len))
+		return -1;
+	memcpy(c->out.p + off, p, len);
+	c->out.len += len;
+	return seg_add_mem(c, off, len);
+}
+
+int conn_out_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	size_t off = c->out.len;
+	int n;
+
+	if (out_reserve(c, 256))
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(c->out.p + off, c->out.cap - off, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= c->out.cap - off) {
+		if (out_reserve(c, (size_t)n + 1))
+			return -1;
+		va_start(ap, fmt);
+		vsnprintf(c->out.p + off, c->out.cap - off, fmt, ap);
+		va_end(ap);
+	}
+	c->out.len += (size_t)n;
+	return seg_add_mem(c, off, (size_t)n);
+}
+
+int conn_out_ref(struct conn *c, const void *p, size_t len)
+{
+	if (len == 0)
+		return 0;
+	return seg_push(c, (struct out_seg){ .fd = -1, .ext = p, .len = len });
+}
+
+int conn_out_file(struct conn *c, int fd, off_t off, uint64_t len)
+{
+	if (c->body_fd >= 0 && c->body_fd != fd)
+		return -1; /* one body file per response */
+	c->body_fd = fd;
+	if (len == 0)
+		return 0;
+	return seg_push(c, (struct out_seg){ .fd = fd, .file_off = off, .len = len });
+}
+
+int conn_out_file_ref(struct conn *c, int fd, off_t off, uint64_t len)
+{
+	if (len == 0)
+		return 0;
+	return seg_push(c, (struct out_seg){ .fd = fd, .file_off = off, .len = len });
+}
+
+int conn_out_hold(struct conn *c, void (*release)(void *arg), void *arg)
+{
+	if (c->hold_release && (c->hold_release != release || c->hold_arg != arg))
+		return -1;
+	c->hold_release = release;
+	c->hold_arg = arg;
+	return 0;
+}
+
+bool conn_has_output(const struct conn *c)
+{
+	return c->seg_next < c->nsegs;
+}
+
+static void hold_drop(struct conn *c)
+{
+	if (c->hold_release) {
+		void (*release)(void *) = c->hold_release;
+		c->hold_release = NULL;
+		release(c->hold_arg);
+	}
+}
+
+/* The response is sent: owned buffers go (an idle connection keeps
+ * none), lent ones stay with c until conn_settle. */
+static void out_reset(struct conn *c)
+{
+	c->nsegs = c->seg_next = 0;
+	c->out.len = 0;
+	if (!c->out_lent) {
+		free(c->out.p);
+		c->out.p = NULL;
+		c->out.cap = 0;
+	}
+	if (!c->segs_lent) {
+		free(c->segs);
+		c->segs = NULL;
+		c->seg_cap = 0;
+	}
+	if (c->body_fd >= 0) {
+		close(c->body_fd);
+		c->body_fd = -1;
+	}
+	hold_drop(c);
+}
+
+/* ---- life cycle ---- */
+
+/* Tells the loop what c waits for; c joins the loop on its first wait,
+ * so a connection answered and closed right after accept never does. */
+static int conn_watch(struct conn *c, int mask)
+{
+	struct loop *l = c->w->loop;
+
+	if (c->in_loop)
+		return loop_mod(l, c->fd, mask, c);
+	if (loop_add(l, c->fd, mask, c))
+		return -1;
+	c->in_loop = true;
+	return 0;
+}
+
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->w = w;
+	c->state = CONN_READING;
+	c->timer = TIMER_NONE;
+	c->body_fd = -1;
+	c->peer = *peer;
+	c->connected_at = w->now;
+	conn_format_addr(peer, c->peer_addr, sizeof(c->peer_addr));
+	conn_timer_set(c, TIMER_HEADER);
+
+	pthread_mutex_lock(&w->clients_lock);
+	c->cnext = w->clients;
+	if (w->clients)
+		w->clients->cprev = c;
+	w->clients = c;
+	w->nclients++;
+	pthread_mutex_unlock(&w->clients_lock);
+	return c;
+}
+
+void conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (w->srv->proto->on_close)
+		w->srv->proto->on_close(c);
+	timer_unlink(c);
+	pthread_mutex_lock(&w->clients_lock);
+	if (c->cprev)
+		c->cprev->cnext = c->cnext;
+	else
+		w->clients = c->cnext;
+	if (c->cnext)
+		c->cnext->cprev = c->cprev;
+	w->nclients--;
+	pthread_mutex_unlock(&w->clients_lock);
+
+	close(c->fd); /* also removes it from epoll */
+	if (c->body_fd >= 0)
+		close(c->body_fd);
+	hold_drop(c);
+	in_drop(c);
+	out_drop(c);
+	if (w->lent_to == c)
+		w->lent_to = NULL;
+	free(c);
+	atomic_fetch_sub(&w->srv->nconns, 1);
+}
+
+/* Closes without cutting off the response: if the client may still be
+ * sending, a close() would answer with RST and could destroy the reply
+ * in flight, so shut down our side and drain for a while first. */
+static void conn_finish(struct conn *c)
+{
+	char scratch[512];
+	ssize_t n;
+
+	/* The client said this request was its last: nothing more is on its
+	 * way, so skip the look for it. */
+	if (c->peer_done && c->in.len == 0 && !c->linger) {
+		conn_close(c);
+		return;
+	}
+	if (c->in.len == 0 && !c->read_eof && !c->linger) {
+		n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			conn_close(c);
+			return;
+		}
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->read_eof) {
+		conn_close(c);
+		return;
+	}
+	shutdown(c->fd, SHUT_WR);
+	in_drop(c);
+	c->state = CONN_LINGER;
+	if (conn_watch(c, LOOP_READ)) {
+		conn_close(c);
+		return;
+	}
+	conn_timer_set(c, TIMER_LINGER);
+}
+
+static void conn_linger_read(struct conn *c)
+{
+	char scratch[4096];
+
+	for (;;) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		conn_close(c);
+		return;
+	}
+}
+
+/* Sends queued output. Returns 1 when all is sent, 0 when the socket is
+ * full (now waiting for LOOP_WRITE), -1 on a dead connection. */
+static int conn_send(struct conn *c)
+{
+	struct worker *w = c->w;
+	bool progressed = false;
+	uint64_t sent = 0;
+
+	while (c->seg_next < c->nsegs) {
+		struct out_seg *s = &c->segs[c->seg_next];
+		ssize_t n;
+
+		if (s->fd < 0) {
+			struct iovec iov[16];
+			unsigned k = 0, i = c->seg_next;
+			struct msghdr msg = { 0 };
+			int flags = MSG_NOSIGNAL;
+
+			for (; i < c->nsegs && k < 16 && c->segs[i].fd < 0; i++, k++) {
+				const struct out_seg *m = &c->segs[i];
+				iov[k].iov_base = (char *)(m->ext ? m->ext : c->out.p) + m->mem_off;
+				iov[k].iov_len = (size_t)m->len;
+			}
+			/* More to follow from a file: let the kernel merge
+			 * the header with the first body bytes. The last
+			 * bytes before a close wait for it too, so the FIN
+			 * rides in the same packet (close() pushes them). */
+			if (i < c->nsegs || c->close_after)
+				flags |= MSG_MORE;
+			msg.msg_iov = iov;
+			msg.msg_iovlen = k;
+			n = sendmsg(c->fd, &msg, flags);
+			if (n < 0)
+				goto fail;
+			sent += (uint64_t)n;
+			progressed = true;
+			while (n > 0) {
+				s = &c->segs[c->seg_next];
+				if ((uint64_t)n >= s->len) {
+					n -= (ssize_t)s->len;
+					c->seg_next++;
+				} else {
+					s->mem_off += (size_t)n;
+					s->len -= (uint64_t)n;
+					n = 0;
+				}
+			}
+		} else {
+			size_t chunk = s->len > 0x7ffff000 ? 0x7ffff000 : (size_t)s->len;
+			n = sendfile(c->fd, s->fd, &s->file_off, chunk);
+			if (n < 0)
+				goto fail;
+			if (n == 0)
+				goto dead; /* the file shrank under us */
+			sent += (uint64_t)n;
+			progressed = true;
+			s->len -= (uint64_t)n;
+			if (s->len == 0)
+				c->seg_next++;
+		}
+		continue;
+fail:
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			stat_add(&w->stats.bytes_sent, sent);
+			if (c->state != CONN_WRITING) {
+				c->state = CONN_WRITING;
+				if (conn_watch(c, LOOP_WRITE))
+					goto dead;
+				send_timer_arm(c);
+			} else if (progressed) {
+				send_timer_arm(c);
+			}
+			return 0;
+		}
+dead:
+		stat_add(&w->stats.bytes_sent, sent);
+		return -1;
+	}
+	stat_add(&w->stats.bytes_sent, sent);
+	out_reset(c);
+	if (c->state == CONN_WRITING) {
+		c->state = CONN_READING;
+		if (conn_watch(c, LOOP_READ))
+			return -1;
+	}
+	return 1;
+}
+
+/* Between requests. An idle keep-alive connection keeps no buffers, so
+ * it costs only its struct conn however many requests it made; pipelined
+ * input (in.len) keeps them for the next response. */
+static void conn_wait_next(struct conn *c)
+{
+	if (c->in.len) {
+		conn_timer_set(c, TIMER_HEADER);
+		return;
+	}
+	/* out_reset already freed what c owned; lent buffers go back. */
+	if (!conn_has_output(c))
+		out_drop(c);
+	conn_timer_set(c, TIMER_IDLE);
+}
+
+/* Feeds buffered input to the protocol until it needs more bytes or a
+ * response is waiting on the socket. Returns -1 when c was freed. */
+static int conn_process(struct conn *c)
+{
+	const struct proto *p = c->w->srv->proto;
+
+	while (c->state == CONN_READING) {
+		long r = 0;
+
+		if (c->in.len) {
+			r = p->on_input(c, c->in.p, c->in.len);
+			if (r < 0) {
+				conn_close(c);
+				return -1;
+			}
+			if (r > 0) {
+				c->in.len -= (size_t)r;
+				if (c->in.len)
+					memmove(c->in.p, c->in.p + r, c->in.len);
+			}
+		}
+		if (!conn_has_output(c)) {
+			if (r == 0 && c->in.len == c->in.cap && c->in.cap) {
+				p->on_overflow(c);
+				c->close_after = true;
+				if (!conn_has_output(c)) {
+					conn_close(c);
+					return -1;
+				}
+			} else if (r == 0 || c->in.len == 0) {
+				break;
+			} else {
+				continue;
+			}
+		}
+		int s = conn_send(c);
+		if (s < 0) {
+			conn_close(c);
+			return -1;
+		}
+		if (s == 0)
+			return 0;
+		if (c->close_after || atomic_load_explicit(&c->w->srv->stopping, memory_order_relaxed)) {
+			conn_finish(c);
+			return -1;
+		}
+		conn_wait_next(c);
+	}
+	if (c->state == CONN_READING) {
+		if (c->in.len == 0 && c->in.p)
+			in_drop(c);
+		if (c->read_eof) {
+			conn_close(c);
+			return -1;
+		}
+		/* A discarded request body has ended: between requests now. */
+		if (c->in.len == 0 && c->timer == TIMER_HEADER && p->mid_request &&
+		    !p->mid_request(c))
+			conn_wait_next(c);
+	}
+	return 0;
+}
+
+/* Reads until the socket is drained (a short read says so without
+ * another call), handing each burst to the protocol. Returns 1 when bytes
+ * came, 0 when none did, -1 when c is gone (or going). */
+static int conn_read(struct conn *c)
+{
+	struct worker *w = c->w;
+	size_t cap = w->srv->cfg->max_request_bytes;
+	int got = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (!c->in.p) {
+			if (lend_ok(c)) {
+				c->in.p = w->in_scratch;
+				c->in_lent = true;
+			} else {
+				c->in.p = malloc(cap);
+				if (!c->in.p) {
+					conn_close(c);
+					return -1;
+				}
+			}
+			c->in.cap = cap;
+			c->in.len = 0;
+		}
+		if (c->in.len == c->in.cap)
+			break; /* the protocol is consuming; wait */
+		n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
+		if (n > 0) {
+			size_t room = c->in.cap - c->in.len;
+			if (c->timer == TIMER_IDLE)
+				conn_timer_set(c, TIMER_HEADER);
+			c->in.len += (size_t)n;
+			if (conn_process(c) < 0)
+				return -1;
+			if (c->state != CONN_READING || (size_t)n < room)
+				return 1;
+			got = 1;
+			continue;
+		}
+		if (n == 0) {
+			c->read_eof = true;
+			conn_close(c);
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			conn_close(c);
+			return -1;
+		}
+		if (c->in.len == 0)
+			in_drop(c);
+		return got;
+	}
+	return got;
+}
+
+static void conn_event(struct conn *c, int mask)
+{
+	switch (c->state) {
+	case CONN_WRITING:
+		if (mask & LOOP_WRITE) {
+			int s = conn_send(c);
+			if (s < 0) {
+				conn_close(c);
+				return;
+			}
+			if (s == 0)
+				return;
+			if (c->close_after || atomic_load(&c->w->srv->stopping)) {
+				conn_finish(c);
+				return;
+			}
+			conn_wait_next(c);
+			conn_process(c);
+		}
+		return;
+	case CONN_READING:
+		if (mask & LOOP_READ)
+			conn_read(c);
+		return;
+	case CONN_LINGER:
+		conn_linger_read(c);
+		return;
+	}
+}
+
+/* Whether to read a new connection at once: when the request is usually
+ * there already this saves a trip through epoll; when it usually is not,
+ * the read is a wasted call. So the worker keeps score, and still tries
+ * one connection in EARLY_READ_PROBE while the score is low. */
+#define EARLY_READ_MAX 16
+#define EARLY_READ_ON 8
+#define EARLY_READ_PROBE 16
+
+void conn_start(struct conn *c)
+{
+	struct worker *w = c->w;
+	int r = 0;
+
+	if (w->early_read_score >= EARLY_READ_ON ||
+	    ++w->early_read_probe % EARLY_READ_PROBE == 0) {
+		r = conn_read(c);
+		if (r != 0) {
+			if (w->early_read_score < EARLY_READ_MAX)
+				w->early_read_score++;
+		} else {
+			w->early_read_score = w->early_read_score >= 2 ? w->early_read_score - 2 : 0;
+		}
+	}
+	if (r >= 0 && c->state == CONN_READING && !c->in_loop && conn_watch(c, LOOP_READ))
+		conn_close(c);
+	conn_settle(w);
+}
+
+void conn_on_event(struct conn *c, int mask)
+{
+	struct worker *w = c->w;
+
+	conn_event(c, mask);
+	conn_settle(w);
+}
+
+static void conn_timeout(struct conn *c)
+{
+	enum conn_timer t = c->timer;
+
+	timer_unlink(c);
+	/* A client reading slowly may not free enough of a large socket
+	 * buffer to wake us within the deadline; it is progress all the
+	 * same when the peer has acknowledged bytes since. So a reader is
+	 * dropped once it took nothing for one to two send deadlines. */
+	if (t == TIMER_SEND && c->state == CONN_WRITING) {
+		int q = sock_outq(c->fd);
+		if (q >= 0 && q < c->send_queued) {
+			send_timer_arm(c);
+			return;
+		}
+	}
+	if (t == TIMER_HEADER && c->state == CONN_READING && c->w->srv->proto->on_header_timeout) {
+		c->close_after = true;
+		c->w->srv->proto->on_header_timeout(c);
+		if (conn_has_output(c)) {
+			int s = conn_send(c);
+			if (s < 0)
+				conn_close(c);
+			else if (s > 0)
+				conn_finish(c);
+			return;
+		}
+	}
+	conn_close(c);
+}
+
+void conn_on_timeout(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	conn_timeout(c);
+	conn_settle(w);
+}
+
+void conn_format_addr(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	const void *a = NULL;
+	int fam = ss->ss_family;
+
+	if (fam == AF_INET)
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (fam == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (!a || !inet_ntop(fam, a, out, (socklen_t)len))
+		snprintf(out, len, "-");
+}

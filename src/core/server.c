@@ -1,0 +1,341 @@
+/* Listener, worker threads (one event loop each), accept, deadlines,
+ * graceful stop. */
+#include "core/server.h"
+
+#include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/conn_io.h"
+#include "files/fcache.h"
+#include "core/loop.h"
+#include "core/proto.h"
+
+#define ACCEPT_BATCH 64
+#define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
+#define TICK_MS 1000        /* log flush and clock granularity */
+#define TRIM_MIN_PEAK 64    /* bursts smaller than this are not worth it */
+
+int server_listen(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = srv->cfg;
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char port[8];
+	int fd = -1, one = 1, rc;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const char *bind_txt = cfg->bind;
+	bool v6 = strchr(bind_txt, ':') != NULL;
+
+	snprintf(port, sizeof(port), "%d", cfg->port);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(bind_txt, port, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "cannot bind %s%s%s:%d: %s", v6 ? "[" : "", bind_txt,
+			 v6 ? "]" : "", cfg->port, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Accepted sockets inherit it: one setsockopt, not one per client. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 4096))
+		goto fail;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		goto fail;
+	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						   : ((struct sockaddr_in *)&ss)->sin_port);
+	v6 = ss.ss_family == AF_INET6;
+	conn_format_addr(&ss, srv->url_host, sizeof(srv->url_host));
+	snprintf(srv->addr_text, sizeof(srv->addr_text), "%s%s%s:%d", v6 ? "[" : "",
+		 srv->url_host, v6 ? "]" : "", srv->port);
+	srv->listen_fd = fd;
+	freeaddrinfo(res);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot bind %s%s%s:%d: %s", v6 ? "[" : "", bind_txt, v6 ? "]" : "",
+		 cfg->port, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	return -1;
+}
+
+static void worker_tick(struct worker *w)
+{
+	struct timespec ts;
+	time_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	w->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	now = time(NULL);
+	if (now != w->now) {
+		w->now = now;
+		httpdate_format(now, w->date);
+	}
+}
+
+/* A refused client's request may already wait in the receive queue, and
+ * close() with unread bytes answers with RST, which may destroy the short
+ * reply before the client reads it: take in what is there (bounded). */
+static void reject_close(int fd)
+{
+	char scratch[4096];
+
+	for (int i = 0; i < 4; i++)
+		if (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0)
+			break;
+	close(fd);
+}
+
+static void worker_accept(struct worker *w)
+{
+	struct server *srv = w->srv;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &sl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: stop listening for a moment
+				 * instead of waking up for the same error forever. */
+				loop_del(w->loop, srv->listen_fd);
+				w->listening = false;
+				w->accept_resume_ms = w->now_ms + ACCEPT_PAUSE_MS;
+			}
+			return;
+		}
+		long n = atomic_fetch_add(&srv->nconns, 1) + 1;
+		if (n > srv->max_connections) {
+			atomic_fetch_sub(&srv->nconns, 1);
+			if (srv->proto->on_reject)
+				srv->proto->on_reject(fd);
+			reject_close(fd);
+			continue;
+		}
+		long peak = atomic_load(&srv->peak_conns);
+		while (n > peak && !atomic_compare_exchange_weak(&srv->peak_conns, &peak, n))
+			;
+		stat_add(&w->stats.accepted, 1);
+		struct conn *c = conn_new(w, fd, &ss);
+		if (!c) {
+			atomic_fetch_sub(&srv->nconns, 1);
+			close(fd);
+			continue;
+		}
+		if (w->nclients > w->trim_peak)
+			w->trim_peak = w->nclients;
+		conn_start(c);
+	}
+}
+
+/* After a burst, the buffers of the clients that left are free chunks
+ * wedged between live ones in this thread's malloc arena, and RSS would
+ * stay at the peak for good. Once the load has fallen to a quarter of its
+ * peak, hand whole free pages back to the kernel. Under steady load this
+ * never runs. */
+static void worker_trim_memory(struct worker *w)
+{
+	if (w->now_ms - w->trim_check_ms < TICK_MS)
+		return;
+	w->trim_check_ms = w->now_ms;
+	if (w->trim_peak < TRIM_MIN_PEAK || w->nclients > w->trim_peak / 4)
+		return;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	w->trim_peak = w->nclients;
+}
+
+static void worker_expire(struct worker *w)
+{
+	for (int t = 0; t < TIMER_COUNT; t++) {
+		struct conn *c;
+		while ((c = w->timer_head[t]) && c->deadline_ms <= w->now_ms)
+			conn_on_timeout(c);
+	}
+}
+
+static int worker_next_timeout(const struct worker *w)
+{
+	uint64_t next = w->now_ms + TICK_MS;
+
+	for (int t = 0; t < TIMER_COUNT; t++)
+		if (w->timer_head[t] && w->timer_head[t]->deadline_ms < next)
+			next = w->timer_head[t]->deadline_ms;
+	if (!w->listening && w->accept_resume_ms < next)
+		next = w->accept_resume_ms;
+	return next <= w->now_ms ? 0 : (int)(next - w->now_ms);
+}
+
+/* Stop: no more accepting; idle connections go now, busy ones may finish
+ * their response within the grace period. */
+static void worker_begin_stop(struct worker *w)
+{
+	struct conn *c, *next;
+
+	if (w->listening) {
+		loop_del(w->loop, w->srv->listen_fd);
+		w->listening = false;
+	}
+	w->accept_resume_ms = UINT64_MAX;
+	for (c = w->clients; c; c = next) {
+		next = c->cnext;
+		if (c->state == CONN_READING && c->in.len == 0)
+			conn_close(c);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+	uint64_t stop_deadline = 0, last_flush = 0, last_sweep = 0;
+	bool stopping = false;
+
+	worker_tick(w);
+	last_flush = w->now_ms;
+	for (;;) {
+		struct loop_event *ev;
+		int n = loop_wait(w->loop, worker_next_timeout(w), &ev);
+
+		worker_tick(w);
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data == &w->listening) {
+				if (!stopping)
+					worker_accept(w);
+			} else if (ev[i].data == &w->wake_fd) {
+				uint64_t v;
+				if (read(w->wake_fd, &v, sizeof(v)) < 0) {
+					/* nothing to do: the flag below is what counts */
+				}
+			} else {
+				conn_on_event(ev[i].data, ev[i].mask);
+			}
+		}
+		if (!stopping && atomic_load(&srv->stopping)) {
+			stopping = true;
+			stop_deadline = w->now_ms + (uint64_t)srv->cfg->shutdown_grace * 1000;
+			worker_begin_stop(w);
+		}
+		worker_expire(w);
+		if (!w->listening && !stopping && w->now_ms >= w->accept_resume_ms) {
+			if (loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listening) == 0)
+				w->listening = true;
+			else
+				w->accept_resume_ms = w->now_ms + ACCEPT_PAUSE_MS;
+		}
+		worker_trim_memory(w);
+		if (w->now_ms - last_sweep >= TICK_MS) {
+			fcache_sweep(w->fcache);
+			last_sweep = w->now_ms;
+		}
+		if (w->log.len && w->now_ms - last_flush >= TICK_MS) {
+			log_flush(&w->log);
+			last_flush = w->now_ms;
+		}
+		if (stopping && (w->clients == NULL || w->now_ms >= stop_deadline))
+			break;
+	}
+	while (w->clients)
+		conn_close(w->clients);
+	log_flush(&w->log);
+	return NULL;
+}
+
+int server_start(struct server *srv, char *err, size_t errlen)
+{
+	srv->started = time(NULL);
+	srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
+	if (!srv->workers) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+		w->srv = srv;
+		w->index = i;
+		w->wake_fd = -1;
+		pthread_mutex_init(&w->clients_lock, NULL);
+		log_buf_init(&w->log, srv->log_fd);
+		w->loop = loop_new(512);
+		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		w->in_scratch = malloc(srv->cfg->max_request_bytes);
+		w->out_scratch = malloc(WORKER_OUT_SCRATCH);
+		w->seg_scratch = malloc(WORKER_SEG_SCRATCH * sizeof(*w->seg_scratch));
+		w->fcache = fcache_new(srv->root_fd, srv->mime,
+				       srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
+		if (!w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->fcache) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (!w->loop || w->wake_fd < 0 ||
+		    loop_add(w->loop, w->wake_fd, LOOP_READ, &w->wake_fd) ||
+		    loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listening)) {
+			snprintf(err, errlen, "cannot start worker: %s", strerror(errno));
+			return -1;
+		}
+		w->listening = true;
+	}
+	for (int i = 0; i < srv->nworkers; i++) {
+		int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+		if (rc) {
+			snprintf(err, errlen, "cannot start worker thread: %s", strerror(rc));
+			srv->nworkers = i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void server_stop(struct server *srv)
+{
+	uint64_t one = 1;
+
+	atomic_store(&srv->stopping, true);
+	/* Refuse new clients from now on (they can go elsewhere at once)
+	 * rather than queue them in the backlog until exit. The fd itself
+	 * stays open: the workers still name it in loop_del. */
+	shutdown(srv->listen_fd, SHUT_RD);
+	for (int i = 0; i < srv->nworkers; i++)
+		if (write(srv->workers[i].wake_fd, &one, sizeof(one)) < 0) {
+			/* an eventfd write only fails when the counter would
+			 * overflow: the worker is already awake */
+		}
+}
+
+void server_join(struct server *srv)
+{
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+		pthread_join(w->thread, NULL);
+		loop_free(w->loop);
+		close(w->wake_fd);
+		pthread_mutex_destroy(&w->clients_lock);
+		fcache_free(w->fcache);
+		free(w->in_scratch);
+		free(w->out_scratch);
+		free(w->seg_scratch);
+	}
+	free(srv->workers);
+	srv->workers = NULL;
+	srv->nworkers = 0;
+}

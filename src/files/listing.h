@@ -1,0 +1,24 @@
+/* Directory listings (--listing): an HTML page for people, JSON for
+ * scripts (Accept: application/json). */
+#ifndef EISD_LISTING_H
+#define EISD_LISTING_H
+
+#include "http/http_resp.h"
+
+/* At most this many entries are listed; a bigger directory gets the first
+ * ones in directory order, sorted, and a note that the list is cut. */
+#define LISTING_MAX_ENTRIES 10000
+/* At most this many directory entries are read, hidden ones included, so
+ * a directory of a million dotfiles cannot make one request expensive. */
+#define LISTING_MAX_SCAN 100000
+
+/* Answers x (GET or HEAD) with the listing of the directory open at
+ * dirfd (not taken over), whose path under the root is rel ("" for the
+ * root). The directory is read through a duplicate of dirfd, never
+ * through its name again. Hidden entries (a leading '.') and entries that
+ * could not be served (FIFOs, sockets, devices, symlinks leading outside
+ * the root or nowhere) are left out. Returns 0, or -1 when memory ran
+ * out. */
+int listing_serve(struct http_exchange *x, int dirfd, const char *rel);
+
+#endif

@@ -1,0 +1,107 @@
+/* Request path -> a file or directory under the root: decode, normalise,
+ * look it up through the worker's open-file cache (fcache.h), then
+ * redirect a directory to its slash form, or serve its index
+ * (static_file.c) or its listing (listing.c). */
+#include "files/static.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "files/fcache.h"
+#include "files/listing.h"
+#include "files/path.h"
+#include "core/server.h"
+#include "files/static_file.h"
+
+/* A directory asked for without its slash: send the client to the slash
+ * form so relative links resolve. The target was checked by the parser
+ * (visible ASCII only), so nothing here can split a header. */
+static int redirect_to_slash(struct http_exchange *x)
+{
+	const struct http_request *req = x->req;
+	char extra[PATH_MAX * 2 + 32];
+	int n;
+
+	if (req->query.len)
+		n = snprintf(extra, sizeof(extra), "Location: %.*s/?%.*s\r\n", (int)req->path.len,
+			     req->path.p, (int)req->query.len, req->query.p);
+	else
+		n = snprintf(extra, sizeof(extra), "Location: %.*s/\r\n", (int)req->path.len,
+			     req->path.p);
+	if (n < 0 || (size_t)n >= sizeof(extra))
+		return http_resp_error(x, 414, NULL);
+	return http_resp_error(x, 301, extra);
+}
+
+/* A directory asked for with its slash: its index file, else a listing
+ * (--listing), else 403. path holds the directory's path under the root
+ * (length n) and has room for "/" and the index name. */
+static int serve_dir(struct http_exchange *x, char *path, size_t n)
+{
+	const struct config *cfg = x->srv->cfg;
+	struct worker *w = x->c->w;
+	size_t len = n, ilen = strlen(cfg->index);
+	struct fcache_entry *fe;
+	struct stat st;
+	int status, dirfd, rc;
+
+	if (len > 0)
+		path[len++] = '/';
+	memcpy(path + len, cfg->index, ilen + 1);
+	fe = fcache_get(w->fcache, path, w->now, &status);
+	if (fe)
+		return static_file_serve(x, fe);
+	path[n] = '\0';
+	if (status == 0)
+		return http_resp_error(x, 403, NULL); /* an index that is not a file */
+	if (status != -404)
+		return http_resp_error(x, -status, NULL);
+	if (!cfg->listing)
+		return http_resp_error(x, 403, NULL); /* no index, no listing */
+	/* The cache keeps files only: the directory is opened for this
+	 * listing alone. */
+	dirfd = path_open(x->srv->root_fd, path, &st);
+	if (dirfd < 0)
+		return http_resp_error(x, -dirfd, NULL);
+	if (!S_ISDIR(st.st_mode)) { /* replaced meanwhile */
+		close(dirfd);
+		return http_resp_error(x, 404, NULL);
+	}
+	rc = listing_serve(x, dirfd, path);
+	close(dirfd);
+	return rc;
+}
+
+int static_serve(struct http_exchange *x)
+{
+	const struct http_request *req = x->req;
+	struct worker *w = x->c->w;
+	/* Room past PATH_MAX for "/" + index name: the kernel judges the
+	 * full length (ENAMETOOLONG is a 404). */
+	char path[PATH_MAX + NAME_MAX + 2];
+	struct fcache_entry *fe;
+	int trailing = 0;
+	int status;
+	long n;
+
+	n = path_decode(req->path.p, req->path.len, path, PATH_MAX);
+	if (n < 0)
+		return http_resp_error(x, (int)-n, NULL);
+	n = path_normalize(path, &trailing);
+	if (n < 0)
+		return http_resp_error(x, (int)-n, NULL);
+
+	fe = fcache_get(w->fcache, path, w->now, &status);
+	if (fe)
+		return static_file_serve(x, fe);
+	if (status < 0)
+		return http_resp_error(x, -status, NULL);
+	/* A directory. */
+	if (!trailing)
+		return redirect_to_slash(x);
+	return serve_dir(x, path, (size_t)n);
+}

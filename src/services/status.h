@@ -1,0 +1,87 @@
+/* The status report (the lecture's get_status): a snapshot of the server
+ * taken without stopping the workers, rendered as JSON or as an HTML page,
+ * served at --status PATH over HTTP and printed on SIGUSR1. */
+#ifndef EISD_STATUS_H
+#define EISD_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "http/http_parse.h"
+
+struct server;
+struct http_exchange;
+
+/* The client list is cut here so one report stays small however many
+ * connections are open; client_count is always the true number. */
+#define STATUS_MAX_CLIENTS 1000
+
+struct status_client {
+	char addr[48]; /* numeric, without port */
+	int port;
+	time_t connected_at;
+};
+
+struct status_snapshot {
+	const char *protocol;
+	bool running;
+	char listen[80];   /* "127.0.0.1:8080" or "[::1]:8080" */
+	int port;
+	int threads;
+	time_t started;
+	time_t now;
+	uint64_t requests;
+	uint64_t bytes_sent;
+	uint64_t accepted;
+	uint64_t responses[6]; /* [1..5]: 1xx..5xx */
+	long connections;      /* open now */
+	long peak_connections;
+	size_t client_count;   /* connected clients, all of them */
+	size_t nclients;       /* entries in clients (<= STATUS_MAX_CLIENTS) */
+	struct status_client *clients; /* owned */
+};
+
+/* Sums the workers' counters and copies each worker's client list, holding
+ * that worker's clients_lock only while copying. now: the wall clock.
+ * Returns 0, or -1 when memory ran out. */
+int status_gather(const struct server *srv, time_t now, struct status_snapshot *s);
+void status_snapshot_free(struct status_snapshot *s);
+
+/* A growing string for the renderers; after a failed allocation every
+ * further append is a no-op and failed stays set. */
+struct status_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
+void status_buf_printf(struct status_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* s[0..len) as a JSON string, quotes included (RFC 8259 §7): '"', '\\'
+ * and control bytes escaped; other bytes copied unchanged. */
+void status_json_string(struct status_buf *b, const char *s, size_t len);
+/* s[0..len) with & < > " ' replaced by character references. */
+void status_html_text(struct status_buf *b, const char *s, size_t len);
+
+/* The report as one line of JSON plus a newline, or as an HTML page that
+ * reloads itself. Return the malloc'd text (*len set), or NULL. */
+char *status_render_json(const struct status_snapshot *s, size_t *len);
+char *status_render_html(const struct status_snapshot *s, size_t *len);
+
+/* True for 127.0.0.0/8, ::1, and IPv4-mapped ::ffff:127.x.y.z. */
+bool status_addr_is_loopback(const struct sockaddr *sa);
+/* JSON when the query has format=json, or Accept names application/json
+ * with a non-zero q; format=html forces HTML. */
+bool status_wants_json(struct http_str accept, struct http_str query);
+
+/* HTTP glue: is this request for --status PATH (a GET or HEAD)? */
+bool status_is_request(const struct http_exchange *x);
+/* Answers it: the report, or 404 for a non-loopback client without
+ * --status-public. Returns 0, or -1 when memory ran out. */
+int status_serve(struct http_exchange *x);
+
+#endif
