@@ -17,22 +17,51 @@
 #include "core/server.h"
 #include "files/static_file.h"
 
-/* A directory asked for without its slash: send the client to the slash
- * form so relative links resolve. The target was checked by the parser
- * (visible ASCII only), so nothing here can split a header. */
-static int redirect_to_slash(struct http_exchange *x)
+/* Whether a byte of a decoded path may stand in a Location path as is:
+ * pchar (RFC 3986 §3.3) and '/'; '%' is not, so every escape we write is
+ * one we made. */
+static int location_byte_plain(unsigned char c)
 {
-	const struct http_request *req = x->req;
-	char extra[PATH_MAX * 2 + 32];
-	int n;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~!$&'()*+,;=:@/", c));
+}
 
+/* A directory asked for without its slash: send the client to the slash
+ * form so relative links resolve. Location is built from the normalised
+ * path (rel, under the root, no empty segment), never from the raw target:
+ * "//evil.example/../sub" must become "/sub/", as a path starting with
+ * "//" is a network-path reference to another host (RFC 3986 §4.2). So
+ * it starts with exactly one '/', and every byte outside pchar is
+ * percent-encoded (CR and LF cannot reach the header). The query, checked
+ * by the parser (visible ASCII only), is kept. */
+static int redirect_to_slash(struct http_exchange *x, const char *rel, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const struct http_request *req = x->req;
+	char loc[PATH_MAX * 3 + 2];
+	char extra[sizeof(loc) + PATH_MAX + 32];
+	size_t k = 0;
+	int m;
+
+	loc[k++] = '/';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)rel[i];
+		if (location_byte_plain(c)) {
+			loc[k++] = (char)c;
+		} else {
+			loc[k++] = '%';
+			loc[k++] = hex[c >> 4];
+			loc[k++] = hex[c & 15];
+		}
+	}
+	if (n) /* "" is the root ("/." or "/sub/.."): "/" already */
+		loc[k++] = '/';
 	if (req->query.len)
-		n = snprintf(extra, sizeof(extra), "Location: %.*s/?%.*s\r\n", (int)req->path.len,
-			     req->path.p, (int)req->query.len, req->query.p);
+		m = snprintf(extra, sizeof(extra), "Location: %.*s?%.*s\r\n", (int)k, loc,
+			     (int)req->query.len, req->query.p);
 	else
-		n = snprintf(extra, sizeof(extra), "Location: %.*s/\r\n", (int)req->path.len,
-			     req->path.p);
-	if (n < 0 || (size_t)n >= sizeof(extra))
+		m = snprintf(extra, sizeof(extra), "Location: %.*s\r\n", (int)k, loc);
+	if (m < 0 || (size_t)m >= sizeof(extra))
 		return http_resp_error(x, 414, NULL);
 	return http_resp_error(x, 301, extra);
 }
@@ -102,6 +131,6 @@ int static_serve(struct http_exchange *x)
 		return http_resp_error(x, -status, NULL);
 	/* A directory. */
 	if (!trailing)
-		return redirect_to_slash(x);
+		return redirect_to_slash(x, path, (size_t)n);
 	return serve_dir(x, path, (size_t)n);
 }
