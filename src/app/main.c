@@ -34,8 +34,10 @@ static int die(int code, const char *fmt, ...)
 	return code;
 }
 
-/* SIGUSR1: the status report, as one line of JSON on stderr. */
-static void print_status(const struct server *srv)
+/* SIGUSR1: the status report, as one line of JSON on stderr, written
+ * whole or not at all (and counted) so an unread stderr never blocks the
+ * signal path. */
+static void print_status(struct server *srv)
 {
 	struct status_snapshot snap;
 	size_t len;
@@ -45,11 +47,10 @@ static void print_status(const struct server *srv)
 		json = status_render_json(&snap, &len);
 	status_snapshot_free(&snap);
 	if (!json) {
-		fprintf(stderr, "eisd: status report: out of memory\n");
+		log_error("status report: out of memory");
 		return;
 	}
-	fwrite(json, 1, len, stderr);
-	fflush(stderr);
+	log_sink_message(&srv->err, json, len);
 	free(json);
 }
 
@@ -131,7 +132,9 @@ int main(int argc, char **argv)
 	srv.proto = cfg.protocol == PROTOCOL_ECHO ? &proto_echo
 		    : cfg.protocol == PROTOCOL_FILE ? &proto_file : &proto_http;
 	srv.listen_fd = -1;
-	srv.log_fd = -1;
+	log_sink_init(&srv.err, STDERR_FILENO, false, "standard error", &srv.err);
+	log_sink_init(&srv.log, -1, false, "access log", &srv.err);
+	log_set_error_sink(&srv.err);
 	srv.root_fd = cfg.protocol == PROTOCOL_ECHO ? -1
 		      : open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (srv.root_fd < 0 && cfg.protocol != PROTOCOL_ECHO) {
@@ -145,13 +148,18 @@ int main(int argc, char **argv)
 
 	if (!cfg.quiet) {
 		if (!cfg.access_log || strcmp(cfg.access_log, "-") == 0) {
-			srv.log_fd = STDOUT_FILENO;
+			log_sink_init(&srv.log, STDOUT_FILENO, false, "access log", &srv.err);
 		} else {
-			srv.log_fd = open(cfg.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-			if (srv.log_fd < 0) {
+			/* Our own description, so O_NONBLOCK is ours to set; a
+			 * FIFO without a reader fails now (ENXIO) instead of
+			 * blocking the start. */
+			int fd = open(cfg.access_log,
+				      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+			if (fd < 0) {
 				rc = die(1, "cannot open access log '%s': %s", cfg.access_log, strerror(errno));
 				goto out;
 			}
+			log_sink_init(&srv.log, fd, true, "access log", &srv.err);
 		}
 	}
 
@@ -216,7 +224,7 @@ int main(int argc, char **argv)
 		if (sig == SIGUSR1)
 			print_status(&srv);
 	}
-	fprintf(stderr, "eisd: shutting down\n");
+	log_sink_message(&srv.err, "eisd: shutting down\n", sizeof("eisd: shutting down\n") - 1);
 	server_stop(&srv);
 	server_join(&srv);
 out:
@@ -224,8 +232,9 @@ out:
 		close(srv.listen_fd);
 	if (srv.root_fd >= 0)
 		close(srv.root_fd);
-	if (srv.log_fd > STDERR_FILENO)
-		close(srv.log_fd);
+	log_set_error_sink(NULL);
+	log_sink_close(&srv.log);
+	log_sink_close(&srv.err);
 	mime_table_free(mime);
 	config_free(&cfg);
 	return rc;

@@ -28,6 +28,9 @@ _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
 #define TICK_MS 1000        /* log flush and clock granularity */
 #define TRIM_MIN_PEAK 64    /* bursts smaller than this are not worth it */
+/* At exit a slow log reader gets this long for the last lines: bounded, so
+ * a stalled one cannot hold up SIGTERM past --shutdown-grace + 1 s. */
+#define LOG_FINAL_FLUSH_MS 300
 
 int server_listen(struct server *srv, char *err, size_t errlen)
 {
@@ -260,7 +263,7 @@ static void *worker_main(void *arg)
 	}
 	while (w->clients)
 		conn_close(w->clients);
-	log_flush(&w->ctx.log);
+	log_flush_final(&w->ctx.log, LOG_FINAL_FLUSH_MS);
 	return NULL;
 }
 
@@ -284,7 +287,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->ctx.url_host = srv->url_host;
 		w->ctx.stopping = &srv->stopping;
 		w->ctx.srv = srv;
-		log_buf_init(&w->ctx.log, srv->log_fd);
+		log_buf_init(&w->ctx.log, &srv->log);
 		w->loop = loop_new(512);
 		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		w->in_scratch = malloc(srv->cfg->max_request_bytes);
@@ -365,6 +368,8 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 	t->started = srv->started;
 	t->connections = atomic_load(&srv->nconns);
 	t->peak_connections = atomic_load(&srv->peak_conns);
+	t->log_dropped = log_sink_dropped_count(&srv->log);
+	t->err_dropped = log_sink_dropped_count(&srv->err);
 
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];

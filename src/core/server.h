@@ -72,7 +72,10 @@ struct server {
 	atomic_long peak_conns;
 	atomic_bool stopping;
 	time_t started;
-	int log_fd;           /* -1 when quiet */
+	/* Never-blocking writers (util/log_sink.h): the access log (off when
+	 * quiet) and standard error, for reports and messages. */
+	struct log_sink log;
+	struct log_sink err;
 
 	int nworkers;
 	struct worker *workers;

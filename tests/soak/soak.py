@@ -6,7 +6,9 @@
     (reconnecting when dropped),
   - clients that abort 10 MiB downloads at a random point (FIN or RST),
   - clients that send random garbage,
-  - clients opening and closing connections as fast as they can.
+  - clients opening and closing connections as fast as they can,
+  - an access log (stdout) and a stderr that nobody reads (pipes held open,
+    never read), with a SIGUSR1 status report asked for every 50 ms.
 Pass: zero failed normal requests (wrk: no non-2xx/3xx, no socket errors;
 checker: every body right), and after a settle period the server's open
 descriptors and RSS are back at their starting level (small tolerance),
@@ -16,6 +18,7 @@ Run: make soak, or SOAK_SECONDS=15 /usr/bin/python3 tests/soak/soak.py (EISD_BIN
 names the binary; default ./eisd of this tree).
 Every load loop is bounded by the deadline; the server is stopped by PID."""
 
+import json
 import os
 import random
 import re
@@ -236,6 +239,23 @@ def churn(load, seed):
             load.fail(f"churn: {e!r}")
 
 
+def report_storm(load, server):
+    """SIGUSR1 every 50 ms while stderr is not read: each report must be
+    dropped rather than block the thread that takes signals."""
+    while load.running():
+        server.send_signal(signal.SIGUSR1)
+        load.count("status reports asked")
+        time.sleep(0.05)
+
+
+def status_json(port):
+    with Conn(port) as c:
+        c.send(req("/_status?format=json"))
+        r = c.read_response()
+        assert r.status == 200, r
+        return json.loads(r.body)
+
+
 def run_wrk(port, seconds, out):
     """wrk for the whole run; returns its stdout."""
     wrk = shutil.which("wrk")
@@ -293,8 +313,11 @@ def main():
         with open(os.path.join(site["root"], "index.html"), "rb") as f:
             expect = f.read()
         nthreads = 2
+        # The access log is on, and neither it (stdout) nor stderr is
+        # read after the startup line: a log nobody reads.
         server = Server(site["root"], ["--port", "0", "--bind", "127.0.0.1", "--threads", str(nthreads),
-                                       "--quiet", site["root"]])
+                                       "--status", "/_status", site["root"]],
+                        stall=("stdout", "stderr"))
         server.wait_started()
         pid, port = server.pid, server.port
         warm_up(port, expect, big)
@@ -312,7 +335,8 @@ def main():
                    threading.Thread(target=aborter, args=(load, big, 1)),
                    threading.Thread(target=aborter, args=(load, big, 2)),
                    threading.Thread(target=garbage, args=(load, 3)),
-                   threading.Thread(target=churn, args=(load, 4))]
+                   threading.Thread(target=churn, args=(load, 4)),
+                   threading.Thread(target=report_storm, args=(load, server))]
         for t in threads:
             t.daemon = True
             t.start()
@@ -341,9 +365,14 @@ def main():
         log("load: " + ", ".join(f"{k} {v}" for k, v in sorted(load.counts.items())))
         log(f"peak: {peak_fds} fds, RSS {peak_rss // 1024} KiB")
         for what in ("checker ok", "slowloris connections", "aborted downloads", "garbage clients",
-                     "churned connections"):
+                     "churned connections", "status reports asked"):
             if not load.counts.get(what):
                 problems.append(f"no {what}: the load did not run")
+        st = status_json(port)
+        log(f"unread log: {st['log_lines_dropped']} access-log lines and "
+            f"{st['stderr_messages_dropped']} stderr messages dropped")
+        if not st["log_lines_dropped"] or not st["stderr_messages_dropped"]:
+            problems.append("the unread log attacker did not fill the pipes")
 
         # Settle: everything the load opened must be let go, but for the
         # files the workers' caches keep (at most one per file and worker;
@@ -380,7 +409,12 @@ def main():
                 r = c.read_response()
                 if r.status != 200 or r.body != expect:
                     problems.append(f"not answering after the load: {r!r}")
+        t_stop = time.monotonic()
         rc = server.stop()
+        took = time.monotonic() - t_stop
+        log(f"SIGTERM with stdout and stderr unread: exit {rc} in {took:.2f}s")
+        if took > 5 + 1:  # --shutdown-grace (default 5) + 1 s
+            problems.append(f"SIGTERM took {took:.1f}s with the log unread")
         if rc != 0:
             problems.append(f"exit status {rc} after SIGTERM; stderr {server.stderr_text()!r}")
         if problems:
