@@ -23,6 +23,7 @@
 #include "files/path.h"
 #include "core/proto.h"
 #include "core/server.h"
+#include "util/chars.h"
 
 /* Lives in conn.proto. */
 struct file_state {
@@ -47,11 +48,6 @@ enum file_result {
 	FILE_TOO_LONG = 413,
 	FILE_FAILED = 500,
 };
-
-static bool is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
-}
 
 /* The lecture's rule, made exact: a name may not start with '/' and no
  * segment may be "..". Names that merely contain dots ("a..b") are fine.
@@ -160,9 +156,9 @@ static long file_on_input(struct conn *c, const char *data, size_t len)
 	} else {
 		end = take = len;
 	}
-	while (start < end && is_space(data[start]))
+	while (start < end && chars_is_space(data[start]))
 		start++;
-	while (end > start && is_space(data[end - 1]))
+	while (end > start && chars_is_space(data[end - 1]))
 		end--;
 	if (start == end)
 		status = conn_out_printf(c, "ERROR: No file name given\n") ? -1 : FILE_INVALID;
