@@ -195,10 +195,10 @@ static enum config_result add_header(char **block, const char *arg, char *err, s
 		}
 	}
 	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
+	while (chars_is_ows((unsigned char)*v))
 		v++;
 	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > v && chars_is_ows((unsigned char)end[-1]))
 		end--;
 	for (const char *p = v; p < end; p++) {
 		unsigned char c = (unsigned char)*p;
