@@ -16,14 +16,19 @@
 #include "files/path.h"
 #include "core/ctx.h"
 #include "files/static_file.h"
+#include "util/bytes.h"
+#include "util/chars.h"
+
+/* The longest Location a redirect writes: a path of PATH_MAX bytes, each
+ * percent-encoded, and a query; longer is 414. */
+#define REDIRECT_MAX (PATH_MAX * 4)
 
 /* Whether a byte of a decoded path may stand in a Location path as is:
  * pchar (RFC 3986 §3.3) and '/'; '%' is not, so every escape we write is
  * one we made. */
 static int location_byte_plain(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("-._~!$&'()*+,;=:@/", c));
+	return chars_is_unreserved(c) || (c && strchr("!$&'()*+,;=:@/", c));
 }
 
 /* A directory asked for without its slash: send the client to the slash
@@ -32,38 +37,38 @@ static int location_byte_plain(unsigned char c)
  * "//evil.example/../sub" must become "/sub/", as a path starting with
  * "//" is a network-path reference to another host (RFC 3986 §4.2). So
  * it starts with exactly one '/', and every byte outside pchar is
- * percent-encoded (CR and LF cannot reach the header). The query, checked
- * by the parser (visible ASCII only), is kept. */
+ * percent-encoded (CR and LF cannot reach the header; nor can '\', which
+ * browsers read as '/'). The query, checked by the parser (visible ASCII
+ * only), is kept. */
 static int redirect_to_slash(struct http_exchange *x, const char *rel, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const struct http_request *req = x->req;
-	char loc[PATH_MAX * 3 + 2];
-	char extra[sizeof(loc) + PATH_MAX + 32];
-	size_t k = 0;
-	int m;
+	struct http_response *r = &x->resp;
+	char loc[REDIRECT_MAX];
+	struct bytes b;
 
-	loc[k++] = '/';
+	bytes_init_fixed(&b, loc, sizeof(loc));
+	bytes_char(&b, '/');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)rel[i];
 		if (location_byte_plain(c)) {
-			loc[k++] = (char)c;
+			bytes_char(&b, (char)c);
 		} else {
-			loc[k++] = '%';
-			loc[k++] = hex[c >> 4];
-			loc[k++] = hex[c & 15];
+			bytes_char(&b, '%');
+			bytes_char(&b, chars_hex_upper[c >> 4]);
+			bytes_char(&b, chars_hex_upper[c & 15]);
 		}
 	}
 	if (n) /* "" is the root ("/." or "/sub/.."): "/" already */
-		loc[k++] = '/';
-	if (req->query.len)
-		m = snprintf(extra, sizeof(extra), "Location: %.*s?%.*s\r\n", (int)k, loc,
-			     (int)req->query.len, req->query.p);
-	else
-		m = snprintf(extra, sizeof(extra), "Location: %.*s\r\n", (int)k, loc);
-	if (m < 0 || (size_t)m >= sizeof(extra))
-		return http_resp_error(x, 414, NULL);
-	return http_resp_error(x, 301, extra);
+		bytes_char(&b, '/');
+	if (req->query.len) {
+		bytes_char(&b, '?');
+		bytes_put(&b, req->query.p, req->query.len);
+	}
+	if (b.failed)
+		return http_response_error(r, HTTP_URI_TOO_LONG);
+	http_response_field(r, HTTP_F_LOCATION, b.p, b.len);
+	return http_response_error(r, HTTP_MOVED_PERMANENTLY);
 }
 
 /* A directory asked for with its slash: its index file, else a listing
@@ -86,19 +91,19 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 		return static_file_serve(x, fe);
 	path[n] = '\0';
 	if (status == 0)
-		return http_resp_error(x, 403, NULL); /* an index that is not a file */
+		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* an index that is not a file */
 	if (status != -404)
-		return http_resp_error(x, -status, NULL);
+		return http_response_error(&x->resp, -status);
 	if (!cfg->listing)
-		return http_resp_error(x, 403, NULL); /* no index, no listing */
+		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* no index, no listing */
 	/* The cache keeps files only: the directory is opened for this
 	 * listing alone. */
 	dirfd = path_open(x->ctx->root_fd, path, &st);
 	if (dirfd < 0)
-		return http_resp_error(x, -dirfd, NULL);
+		return http_response_error(&x->resp, -dirfd);
 	if (!S_ISDIR(st.st_mode)) { /* replaced meanwhile */
 		close(dirfd);
-		return http_resp_error(x, 404, NULL);
+		return http_response_error(&x->resp, HTTP_NOT_FOUND);
 	}
 	rc = listing_serve(x, dirfd, path);
 	close(dirfd);
@@ -119,16 +124,16 @@ int static_serve(struct http_exchange *x)
 
 	n = path_decode(req->path.p, req->path.len, path, PATH_MAX);
 	if (n < 0)
-		return http_resp_error(x, (int)-n, NULL);
+		return http_response_error(&x->resp, (int)-n);
 	n = path_normalize(path, &trailing);
 	if (n < 0)
-		return http_resp_error(x, (int)-n, NULL);
+		return http_response_error(&x->resp, (int)-n);
 
 	fe = fcache_get(cx->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
 	if (status < 0)
-		return http_resp_error(x, -status, NULL);
+		return http_response_error(&x->resp, -status);
 	/* A directory. */
 	if (!trailing)
 		return redirect_to_slash(x, path, (size_t)n);
