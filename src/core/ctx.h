@@ -18,6 +18,7 @@
 #include "util/log.h"
 
 struct fcache;
+struct lcache;
 struct mime_table;
 struct server;
 
@@ -32,6 +33,7 @@ struct ctx {
 	struct log_buf log;           /* this worker's access log */
 	struct stats stats;           /* this worker's counters */
 	struct fcache *fcache;        /* this worker's open files */
+	struct lcache *lcache;        /* this worker's directory listings */
 
 	/* Server-wide, read-only. */
 	const struct config *cfg;

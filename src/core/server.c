@@ -18,6 +18,7 @@
 
 #include "core/conn_io.h"
 #include "files/fcache.h"
+#include "files/lcache.h"
 #include "core/loop.h"
 #include "core/proto.h"
 #include "http/httpdate.h"
@@ -28,6 +29,7 @@ _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
 #define TICK_MS 1000        /* log flush and clock granularity */
 #define TRIM_MIN_PEAK 64    /* bursts smaller than this are not worth it */
+#define LISTING_TRIM_BYTES (1u << 20) /* listings let go: worth a trim */
 /* At exit a slow log reader gets this long for the last lines: bounded, so
  * a stalled one cannot hold up SIGTERM past --shutdown-grace + 1 s. */
 #define LOG_FINAL_FLUSH_MS 300
@@ -158,6 +160,14 @@ static void worker_accept(struct worker *w)
  * stay at the peak for good. Once the load has fallen to a quarter of its
  * peak, hand whole free pages back to the kernel. Under steady load this
  * never runs. */
+static void trim_now(struct worker *w)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	w->trim_peak = w->nclients;
+}
+
 static void worker_trim_memory(struct worker *w)
 {
 	if (w->ctx.now_ms - w->trim_check_ms < TICK_MS)
@@ -165,10 +175,7 @@ static void worker_trim_memory(struct worker *w)
 	w->trim_check_ms = w->ctx.now_ms;
 	if (w->trim_peak < TRIM_MIN_PEAK || w->nclients > w->trim_peak / 4)
 		return;
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
-	w->trim_peak = w->nclients;
+	trim_now(w);
 }
 
 static void worker_expire(struct worker *w)
@@ -252,6 +259,10 @@ static void *worker_main(void *arg)
 		worker_trim_memory(w);
 		if (w->ctx.now_ms - last_sweep >= TICK_MS) {
 			fcache_sweep(w->ctx.fcache);
+			/* Listing pages are big: once they go, give the
+			 * pages back (the burst rule above may have run). */
+			if (lcache_sweep(w->ctx.lcache, w->ctx.now) >= LISTING_TRIM_BYTES)
+				trim_now(w);
 			last_sweep = w->ctx.now_ms;
 		}
 		if (w->ctx.log.len && w->ctx.now_ms - last_flush >= TICK_MS) {
@@ -295,7 +306,9 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->seg_scratch = malloc(WORKER_SEG_SCRATCH * sizeof(*w->seg_scratch));
 		w->ctx.fcache = fcache_new(srv->root_fd, srv->mime,
 				       srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
-		if (!w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->ctx.fcache) {
+		w->ctx.lcache = lcache_new();
+		if (!w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->ctx.fcache ||
+		    !w->ctx.lcache) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
@@ -343,6 +356,7 @@ void server_join(struct server *srv)
 		close(w->wake_fd);
 		pthread_mutex_destroy(&w->clients_lock);
 		fcache_free(w->ctx.fcache);
+		lcache_free(w->ctx.lcache);
 		free(w->in_scratch);
 		free(w->out_scratch);
 		free(w->seg_scratch);

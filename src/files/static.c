@@ -105,7 +105,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 		close(dirfd);
 		return http_response_error(&x->resp, HTTP_NOT_FOUND);
 	}
-	rc = listing_serve(x, dirfd, path);
+	rc = listing_serve(x, dirfd, &st, path);
 	close(dirfd);
 	return rc;
 }

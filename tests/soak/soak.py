@@ -8,7 +8,9 @@
   - clients that send random garbage,
   - clients opening and closing connections as fast as they can,
   - an access log (stdout) and a stderr that nobody reads (pipes held open,
-    never read), with a SIGUSR1 status report asked for every 50 ms.
+    never read), with a SIGUSR1 status report asked for every 50 ms,
+  - a client pipelining HEADs of a 20,000-entry directory listing, and 20
+    clients that ask for a capped 2 MiB listing page and never read it.
 Pass: zero failed normal requests (wrk: no non-2xx/3xx, no socket errors;
 checker: every body right), and after a settle period the server's open
 descriptors and RSS are back at their starting level (small tolerance),
@@ -41,6 +43,9 @@ from conftest import EISD_BIN, Conn, Server, make_site, req  # noqa: E402
 
 MIB = 1024 * 1024
 SLOWLORIS = 300
+BIG_DIR_ENTRIES = 20000
+LISTING_HOARDERS = 20
+PEAK_RSS_MARGIN = 96 * MIB  # 20 unread copies of the uncapped page would pass it
 SETTLE_SECONDS = 20
 RSS_TOLERANCE = 1 * MIB  # allocator slack: arenas keep some freed memory
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -239,6 +244,56 @@ def churn(load, seed):
             load.fail(f"churn: {e!r}")
 
 
+def head_pipeliner(load):
+    """Pipelines HEAD /big/ in batches of 100, reading every answer."""
+    batch = req("/big/", method="HEAD") * 100
+    while load.running():
+        try:
+            with Conn(load.port, timeout=10) as c:
+                for _ in range(20):
+                    if not load.running():
+                        break
+                    c.send(batch)
+                    for _ in range(100):
+                        r = c.read_response(head=True)
+                        if r.status != 200:
+                            load.fail(f"head pipeliner: {r.status}")
+                    load.count("pipelined listing HEADs", 100)
+        except Exception as e:
+            load.fail(f"head pipeliner: {e!r}")
+
+
+def listing_hoarders(load):
+    """Clients that ask for a big listing page and never read it; one that
+    the send deadline drops is replaced."""
+    conns = []
+    try:
+        while load.running():
+            while len(conns) < LISTING_HOARDERS and load.running():
+                c = Conn(load.port, timeout=10, rcvbuf=4096)
+                c.send(req("/huge/"))
+                conns.append(c)
+                load.count("unread listings")
+            time.sleep(0.5)
+            for c in list(conns):
+                c.sock.setblocking(False)
+                try:
+                    if c.sock.recv(1, socket.MSG_PEEK) == b"":
+                        conns.remove(c)
+                        c.close()
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    conns.remove(c)
+                    c.close()
+                c.sock.setblocking(True)
+    except Exception as e:
+        load.fail(f"listing hoarders: {e!r}")
+    finally:
+        for c in conns:
+            c.close()
+
+
 def report_storm(load, server):
     """SIGUSR1 every 50 ms while stderr is not read: each report must be
     dropped rather than block the thread that takes signals."""
@@ -312,11 +367,18 @@ def main():
             f.write(os.urandom(big))
         with open(os.path.join(site["root"], "index.html"), "rb") as f:
             expect = f.read()
+        os.mkdir(os.path.join(site["root"], "big"))
+        for i in range(BIG_DIR_ENTRIES):
+            os.close(os.open(os.path.join(site["root"], "big", f"f{i:06d}"), os.O_CREAT | os.O_WRONLY))
+        os.mkdir(os.path.join(site["root"], "huge"))
+        for i in range(2000):  # 4.6 MB of page uncapped
+            os.close(os.open(os.path.join(site["root"], "huge", '"' * 244 + f"{i:06d}"),
+                             os.O_CREAT | os.O_WRONLY))
         nthreads = 2
         # The access log is on, and neither it (stdout) nor stderr is
         # read after the startup line: a log nobody reads.
         server = Server(site["root"], ["--port", "0", "--bind", "127.0.0.1", "--threads", str(nthreads),
-                                       "--status", "/_status", site["root"]],
+                                       "--status", "/_status", "--listing", site["root"]],
                         stall=("stdout", "stderr"))
         server.wait_started()
         pid, port = server.pid, server.port
@@ -336,7 +398,9 @@ def main():
                    threading.Thread(target=aborter, args=(load, big, 2)),
                    threading.Thread(target=garbage, args=(load, 3)),
                    threading.Thread(target=churn, args=(load, 4)),
-                   threading.Thread(target=report_storm, args=(load, server))]
+                   threading.Thread(target=report_storm, args=(load, server)),
+                   threading.Thread(target=head_pipeliner, args=(load,)),
+                   threading.Thread(target=listing_hoarders, args=(load,))]
         for t in threads:
             t.daemon = True
             t.start()
@@ -364,8 +428,12 @@ def main():
                 problems.append(f"wrk: {bad} failed responses, {errors} socket errors:\n{p.stdout}")
         log("load: " + ", ".join(f"{k} {v}" for k, v in sorted(load.counts.items())))
         log(f"peak: {peak_fds} fds, RSS {peak_rss // 1024} KiB")
+        if peak_rss > base_rss + PEAK_RSS_MARGIN:
+            problems.append(f"peak RSS {peak_rss // MIB} MiB, more than {PEAK_RSS_MARGIN // MIB} MiB "
+                            f"over the start ({base_rss // MIB} MiB)")
         for what in ("checker ok", "slowloris connections", "aborted downloads", "garbage clients",
-                     "churned connections", "status reports asked"):
+                     "churned connections", "status reports asked", "pipelined listing HEADs",
+                     "unread listings"):
             if not load.counts.get(what):
                 problems.append(f"no {what}: the load did not run")
         st = status_json(port)
