@@ -129,7 +129,7 @@ static void test_log_buf_drops_and_counts_with_one_notice(void **state)
 	log_buf_init(&lb, &s);
 	for (int i = 0; i < 20000; i++) {
 		int n = snprintf(target, sizeof(target), "/file-%05d", i);
-		log_access(&lb, 1700000000, "127.0.0.1", "GET", 3, target, (size_t)n, 1, 200, 12);
+		log_access(&lb, 1700000000, "127.0.0.1", "GET", 3, target, (size_t)n, 1, 1, 200, 12);
 	}
 	log_flush(&lb);
 	uint64_t dropped = log_sink_dropped_count(&s);
@@ -150,7 +150,7 @@ static void test_log_buf_drops_and_counts_with_one_notice(void **state)
 	assert_int_equal(strchr(got, '\n') - got + 1, (long)r);
 	/* At exit nothing waits for a reader that never comes. */
 	for (int i = 0; i < 400; i++)
-		log_access(&lb, 1700000000, "127.0.0.1", "GET", 3, "/x", 2, 1, 200, 1);
+		log_access(&lb, 1700000000, "127.0.0.1", "GET", 3, "/x", 2, 1, 1, 200, 1);
 	while (log_sink_write(&s, "\n", 1) > 0)
 		;
 	log_flush_final(&lb, 50);
