@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +92,15 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return die(2, "%s", err);
 	}
+
+#ifdef __GLIBC__
+	/* Big buffers (a listing being read and rendered, up to a few MiB)
+	 * always get a mapping of their own, returned whole when freed. By
+	 * default glibc raises this threshold after the first such free, and
+	 * later big buffers land in the heap, where small allocations made
+	 * meanwhile keep their pages: RSS stayed megabytes up after a load. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 
 	/* A client that hangs up must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
