@@ -19,6 +19,8 @@ struct lcache {
 	unsigned count;
 	size_t mem;
 	int ino_fd;     /* -1: none; every entry is trusted within its second */
+	bool ino_tried; /* made at the first lookup: a server without listings
+			   spends no inotify instance on them */
 	unsigned epoch; /* of ino_fd, so a wd from another instance never matches */
 };
 
@@ -28,7 +30,7 @@ struct lcache *lcache_new(void)
 
 	if (!lc)
 		return NULL;
-	lc->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	lc->ino_fd = -1;
 	lc->epoch = 1;
 	return lc;
 }
@@ -167,6 +169,10 @@ struct lcache_entry *lcache_lookup(struct lcache *lc, int dirfd, const struct st
 	struct stat now_st;
 	char link[64];
 
+	if (!lc->ino_tried) {
+		lc->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		lc->ino_tried = true;
+	}
 	drain_events(lc);
 	for (e = lc->lru_head; e; e = e->lnext)
 		if (strcmp(e->rel, rel) == 0)
