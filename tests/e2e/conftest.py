@@ -466,8 +466,22 @@ class Conn:
         return self._wait_end(timeout) == "closed"
 
     def nothing_more(self, timeout=0.5):
-        """True when no further bytes arrive within timeout (open or closed)."""
+        """True when no further bytes arrive within timeout (open or closed).
+        Only for checks that the server stays silent for a stretch of time
+        (a deadline not yet due); "nothing was sent after that reply" is
+        answered_next(), which does not pass for a merely slow server."""
         return self._wait_end(timeout) != "data"
+
+    def answered_next(self, path, body, host="localhost"):
+        """Asserts that nothing came after the last response read: a GET for
+        path sent now is answered next, its status line first and its body
+        exactly `body`. Bytes the server sent in between (a HEAD body, a
+        smuggled response) come first and break that, however late they
+        arrive. path must differ from what the connection asked before."""
+        self.send(req(path, host=host))
+        r = self.read_response()
+        assert (r.status, r.body) == (200, body), f"not the follow-up's answer next: {r}"
+        return r
 
 
 def req(path="/", method="GET", version="1.1", host="localhost", headers=(), body=b""):
