@@ -79,6 +79,30 @@ class ServerStartError(Exception):
     pass
 
 
+def server_env(**extra):
+    """The environment a server runs with: ours, plus a local time zone far
+    from UTC (a Date or log stamp taken in local time but labelled GMT
+    shows up as wrong), plus extra."""
+    env = dict(os.environ, TZ="XST-5:30")
+    env.pop(PATH_FALLBACK_VAR, None)
+    env.update(extra)
+    return env
+
+
+# Path confinement has two implementations (docs/files.md): openat2 with
+# RESOLVE_BENEATH, and the fallback for kernels before 5.6, which this
+# test-only variable forces. Path-safety tests run against both (the
+# path_impl fixture).
+PATH_FALLBACK_VAR = "EISD_TEST_PATH_FALLBACK"
+PATH_IMPLS = ("openat2", "fallback")
+
+
+def path_impl_env(impl):
+    """server_env() that makes eisd resolve paths with impl."""
+    assert impl in PATH_IMPLS, impl
+    return server_env(**({PATH_FALLBACK_VAR: "1"} if impl == "fallback" else {}))
+
+
 class Server:
     """A running eisd. Attributes: proc, port, root, host, threads, args,
     startup_line. Output of both pipes is drained by reader threads into
@@ -97,9 +121,7 @@ class Server:
         self.returncode = None
         cmd = EISD_WRAPPER + [EISD_BIN] + self.args
         if env is None:
-            # A local time zone far from UTC, so a Date or log stamp taken in
-            # local time but labelled GMT shows up as wrong.
-            env = dict(os.environ, TZ="XST-5:30")
+            env = server_env()
         if not os.path.exists(EISD_BIN):
             raise ServerStartError(f"eisd binary not found at {EISD_BIN} (set EISD_BIN or run make)")
         self.proc = subprocess.Popen(
@@ -723,6 +745,13 @@ def start_server():
 def server(site, start_server):
     """eisd serving the standard test site, 2 threads, quiet."""
     return start_server(site.root)
+
+
+@pytest.fixture(params=PATH_IMPLS)
+def path_impl(request):
+    """Each path implementation in turn ("openat2", "fallback"); pass
+    env=path_impl_env(path_impl) to start_server."""
+    return request.param
 
 
 # --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from conftest import Conn, read_until, run_eisd
+from conftest import Conn, path_impl_env, read_until, run_eisd
 
 
 def fetch_file(c, name, size):
@@ -28,6 +28,13 @@ def ask_error(c, name):
 @pytest.fixture
 def fsrv(site, start_service):
     return start_service("file", root=site.root)
+
+
+@pytest.fixture
+def fsrv_paths(site, start_service, path_impl):
+    """The file service with each path implementation (openat2, and the
+    fallback forced by the test-only switch), for the path-safety tests."""
+    return start_service("file", root=site.root, env=path_impl_env(path_impl))
 
 
 def test_startup_line(site, start_service):
@@ -175,19 +182,19 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize("name, reply", ERROR_CASES, ids=lambda v: repr(v)[:40])
-def test_error_lines(site, fsrv, name, reply):
-    with fsrv.connect() as c:
+def test_error_lines(site, fsrv_paths, name, reply):
+    with fsrv_paths.connect() as c:
         assert ask_error(c, name) == reply
         # The connection survives every error, and the next answer is
         # exactly the file: anything after the error line would come first.
         assert fetch_file(c, b"hello.txt", 13) == b"hello, world\n"
 
 
-def test_no_canary_ever_leaks(site, fsrv):
+def test_no_canary_ever_leaks(site, fsrv_paths):
     names = [n for n, _ in ERROR_CASES] + [
         b"link_out.txt/", b"dirlink_out/../canary.txt", b"sub/../../outside/canary2.txt",
         b"\\..\\canary.txt", b"..\\canary.txt", b"....//canary.txt"]
-    with fsrv.connect() as c:
+    with fsrv_paths.connect() as c:
         for n in names:
             c.send(n + b"\n")
             read_until(c, b"\n")
@@ -195,7 +202,7 @@ def test_no_canary_ever_leaks(site, fsrv):
         assert c.read_exact(13) == b"hello, world\n"
         assert fetch_file(c, b"c.txt", 2) == b"C\n"
     everything = b""
-    with fsrv.connect() as c:
+    with fsrv_paths.connect() as c:
         for n in names:
             c.send(n + b"\n")
             everything += read_until(c, b"\n")

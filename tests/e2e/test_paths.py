@@ -9,7 +9,31 @@ import time
 import pytest
 
 from conftest import (INDEX_HTML, SUB_INDEX_HTML, assert_closed_after_error,
-                      assert_error_page, req)
+                      assert_error_page, path_impl_env, req)
+
+
+@pytest.fixture
+def server(site, start_server, path_impl):
+    """Every test here runs against both path implementations: openat2 and
+    the fallback of kernels without it (forced by a test-only switch)."""
+    return start_server(site.root, env=path_impl_env(path_impl))
+
+
+def test_path_implementation_in_effect(server, site, path_impl):
+    """The switch really selects the implementation: a symlink that leaves
+    the root and comes back in ("../www/a.txt") is refused by openat2
+    (RESOLVE_BENEATH sees the climb) and allowed by the fallback (which
+    only checks where the path ends; path.h). Without this, a switch that
+    stopped working would leave the fallback untested."""
+    assert os.path.basename(site.root) == "www"
+    os.symlink("../www/a.txt", os.path.join(site.root, "out_and_back.txt"))
+    with server.connect() as c:
+        c.send(req("/out_and_back.txt"))
+        r = c.read_response()
+    if path_impl == "openat2":
+        assert_error_page(r, 403)
+    else:
+        assert (r.status, r.body) == (200, b"AAAA file a\n")
 
 # ROOT is tmp/www; the canary is tmp/canary.txt. A path that climbs above the
 # root with ".." (after percent-decoding) is 400; anything else that cannot
