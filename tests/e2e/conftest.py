@@ -579,6 +579,19 @@ def pytest_configure(config):
         "markers", "smoke: a quick end-to-end check, also run under valgrind (make valgrind)")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skipped test counts as failed: a test that does not run proves
+    nothing, and `make test` must not pass without it (a missing tool is
+    installed by tests/deps.sh, not skipped)."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and not hasattr(rep, "wasxfail"):
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        rep.outcome = "failed"
+        rep.longrepr = f"skipped, and this suite counts a skip as a failure: {reason}"
+
+
 def _report_files():
     if not EISD_REPORT_DIR or not os.path.isdir(EISD_REPORT_DIR):
         return {}
