@@ -95,8 +95,11 @@ SAN_ENV     := ASAN_OPTIONS=$(SAN_OPTS):detect_leaks=1:log_path=$(SAN_REPORTS)/a
 	       UBSAN_OPTIONS=$(SAN_OPTS):log_path=$(SAN_REPORTS)/ubsan \
 	       EISD_REPORT_DIR=$(SAN_REPORTS)
 
+# The reports directory is world-writable with the sticky bit (like /tmp):
+# servers the tests start as root with --user nobody write their reports
+# after dropping root, and would otherwise lose them.
 asan: deps
-	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS) && chmod 1777 $(SAN_REPORTS)
 	@rc=0; $(SAN_ENV) $(MAKE) BUILD=$(ASAN_BUILD) CC=clang CFLAGS='$(ASAN_CFLAGS)' \
 		unit e2e || rc=1; \
 	sh tests/check_reports.sh $(SAN_REPORTS) || rc=1; exit $$rc
