@@ -8,11 +8,12 @@ import json
 import os
 import re
 import tempfile
+import time
 import urllib.parse
 
 import pytest
 
-from conftest import fetch, req, run_eisd
+from conftest import Conn, fetch, req, run_eisd
 from semantics import set_mtime
 
 T = 1700000000  # 2023-11-14 22:13:20 UTC
@@ -347,3 +348,47 @@ def test_bad_index_name_is_usage_error(site, bad):
     assert rc == 2
     assert err.startswith("eisd: ") and "--index" in err
     assert len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------ slow reader
+
+
+def test_big_listing_to_a_slow_reader_is_byte_exact(site, start_server):
+    """A listing is built in memory and sent with sendmsg. Larger than any
+    send buffer, to a client with a 16 KiB receive buffer, it goes out
+    piece by piece: every send after the first resumes inside a segment
+    (the partial-write offset). The bytes must be exactly the page, each
+    entry once and in order, and the connection must go on."""
+    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+        wmem_max = int(f.read().split()[2])
+    d = os.path.join(site.root, "many")
+    os.mkdir(d)
+    # Long names, each twice in its row: a page larger than the largest
+    # send buffer the kernel may grow to, so one sendmsg cannot take it.
+    per_row = 2 * 200 + 150
+    count = min(9000, wmem_max // per_row + 1000)
+    names = [f"entry-{i:05d}-{'x' * 184}.txt" for i in range(count)]
+    with open(os.path.join(site.root, "one.txt"), "wb") as f:
+        f.write(b"z")
+    for n in names:  # hard links: thousands of files in a blink
+        os.link(os.path.join(site.root, "one.txt"), os.path.join(d, n))
+    s = start_server(site.root, "--listing", threads=1)
+    with Conn(s.port, rcvbuf=16384) as c:
+        c.send(req("/many/"))
+        version, status, reason, headers, _ = c.read_head()
+        assert status == 200
+        length = int(headers["Content-Length"])
+        assert length > wmem_max, f"a listing of {length} bytes fits the send buffer ({wmem_max})"
+        body = bytearray(c.buf)
+        c.buf.clear()
+        deadline = time.monotonic() + 60
+        while len(body) < length:
+            assert time.monotonic() < deadline, f"only {len(body)} of {length} bytes in 60 s"
+            chunk = c.sock.recv(65536)
+            assert chunk, f"closed after {len(body)} of {length} bytes"
+            body += chunk
+        assert len(body) == length
+        got = rows(bytes(body))
+        assert [g[1] for g in got] == ["../"] + names
+        assert bytes(body).endswith(b"</html>\n"), bytes(body[-60:])
+        c.answered_next("/c.txt", b"C\n")
