@@ -30,7 +30,7 @@ CASES = [
     ("content-length-empty", f"GET /a.txt HTTP/1.1\r\n{H}Content-Length:\r\n\r\n", {400}),
     ("content-length-hex", f"GET /a.txt HTTP/1.1\r\n{H}Content-Length: 0x10\r\n\r\n", {400}),
     ("content-length-inner-space", f"GET /a.txt HTTP/1.1\r\n{H}Content-Length: 1 2\r\n\r\n", {400}),
-    ("content-length-overflow", f"GET /a.txt HTTP/1.1\r\n{H}Content-Length: 99999999999999999999999\r\n\r\n", {400, 413}),
+    ("content-length-overflow", f"GET /a.txt HTTP/1.1\r\n{H}Content-Length: 99999999999999999999999\r\n\r\n", {400}),
     ("cl-and-te", f"POST /a.txt HTTP/1.1\r\n{H}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", {400}),
     ("te-and-cl", f"POST /a.txt HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", {400}),
     ("no-colon", f"GET /a.txt HTTP/1.1\r\n{H}X-NoColon\r\n\r\n", {400}),
@@ -44,8 +44,9 @@ CASES = [
     ("extra-request-line-field", f"GET /a.txt HTTP/1.1 extra\r\n{H}\r\n", {400}),
     ("control-char-in-target", f"GET /a\x01b.txt HTTP/1.1\r\n{H}\r\n", {400}),
     ("garbage-request-line", f"HELLO\r\n{H}\r\n", {400}),
-    ("lowercase-http-name", f"GET /a.txt http/1.1\r\n{H}\r\n", {400, 505}),
-    ("bad-http-name", f"GET /a.txt HTTX/1.1\r\n{H}\r\n", {400, 505}),
+    # A wrong HTTP-name is a malformed request line (400), not a version (505).
+    ("lowercase-http-name", f"GET /a.txt http/1.1\r\n{H}\r\n", {400}),
+    ("bad-http-name", f"GET /a.txt HTTX/1.1\r\n{H}\r\n", {400}),
     # Any version but HTTP/1.0 and HTTP/1.1.
     ("http-2.0", f"GET /a.txt HTTP/2.0\r\n{H}\r\n", {505}),
     ("http-1.2", f"GET /a.txt HTTP/1.2\r\n{H}\r\n", {505}),
