@@ -9,9 +9,11 @@ import os
 import queue
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -568,6 +570,43 @@ def assert_closed_after_error(r, conn):
     """After a malformed request: Connection: close, then the server closes."""
     assert r.keep_alive_denied, f"expected Connection: close, got {r.headers.raw}"
     assert conn.closed_by_server(timeout=3), "server kept the connection open after an error"
+
+
+# --------------------------------------------------------------------------
+# A private network namespace
+
+
+def netns_prefix():
+    """The command prefix that runs a program in a private network
+    namespace of its own (only a loopback, nothing shared with the host):
+    as root a plain one; otherwise one inside a user namespace (-r maps
+    us to root there, which Debian allows unprivileged). Fails, never
+    skips, when neither works."""
+    assert shutil.which("unshare") and shutil.which("ip"), \
+        "needs unshare and ip (util-linux, iproute2: tests/deps.sh installs them)"
+    errors = []
+    for cmd in (["unshare", "-n"], ["unshare", "-r", "-n"]):
+        probe = subprocess.run(cmd + ["ip", "link", "set", "lo", "up"], capture_output=True, timeout=10)
+        if probe.returncode == 0:
+            return cmd
+        errors.append(f"{' '.join(cmd)}: {probe.stderr.decode().strip()}")
+    raise AssertionError("cannot create a private network namespace: " + "; ".join(errors))
+
+
+def run_in_netns(script, *args, timeout=60):
+    """Runs the Python source `script` with args in a private network
+    namespace (the process group is killed if it overruns). Returns its
+    stdout bytes; fails with its stderr when it exits non-zero."""
+    p = subprocess.Popen(netns_prefix() + [sys.executable, "-c", script] + [str(a) for a in args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    assert p.returncode == 0, err.decode(errors="replace")[-3000:]
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -5,17 +5,14 @@ HTML page, checked in headless Chromium), loopback-only unless
 import calendar
 import json
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 
 import pytest
 
 from browser import decode_png, run_chromium
-from conftest import EISD_BIN, fetch, read_until, req, run_eisd
+from conftest import EISD_BIN, fetch, read_until, req, run_eisd, run_in_netns
 
 STATUS = "/_status"
 
@@ -323,29 +320,7 @@ def test_loopback_only_unless_public(site):
     10.9.9.1 as ::ffff:10.9.9.1 (refused), ::1 (allowed) and 2001:db8::1
     (refused); --status-public lets all in; an IPv4 listener refuses
     10.9.9.1 too."""
-    assert shutil.which("unshare") and shutil.which("ip"), \
-        "needs unshare and ip (util-linux, iproute2: tests/deps.sh installs them)"
-    # As root a plain network namespace; otherwise one inside a user
-    # namespace (-r maps us to root there), which Debian allows unprivileged.
-    unshare = None
-    errors = []
-    for cmd in (["unshare", "-n"], ["unshare", "-r", "-n"]):
-        probe = subprocess.run(cmd + ["ip", "link", "set", "lo", "up"], capture_output=True, timeout=10)
-        if probe.returncode == 0:
-            unshare = cmd
-            break
-        errors.append(f"{' '.join(cmd)}: {probe.stderr.decode().strip()}")
-    assert unshare, ("cannot create a private network namespace, so the non-loopback branch "
-                     "cannot be tested: " + "; ".join(errors))
-    p = subprocess.Popen(unshare + [sys.executable, "-c", NETNS_SCRIPT, EISD_BIN, site.root],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=30)
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=10)
-    assert p.returncode == 0, err.decode()
+    out = run_in_netns(NETNS_SCRIPT, EISD_BIN, site.root, timeout=30)
     res = json.loads(out)
     private, public = res["private"], res["public"]
     assert private["127.0.0.1"][0] == 200
