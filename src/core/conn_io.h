@@ -51,6 +51,13 @@ struct conn_pool {
 	struct out_seg *seg_scratch;
 
 	unsigned early_read_score, early_read_probe; /* conn_start */
+
+	/* Fairness: the connection being served may answer this many more
+	 * requests (or make this many more full reads) in this turn; then it
+	 * waits in the ready list, in order, for the next turn. */
+	int budget;
+	struct conn *ready_head, *ready_tail;
+	unsigned nready;
 };
 
 /* Sets up p for connections whose protocols see p->ctx (filled by the
@@ -64,6 +71,16 @@ void conn_pool_fini(struct conn_pool *p);
  * a connection speaking proto over tp and served at once. */
 void conn_accept(struct conn_pool *p, int fd, const struct sockaddr_storage *peer,
 		 const struct transport *tp, const struct proto *proto);
+
+/* Connections whose fair share ran out with work left: the worker polls
+ * the loop without waiting while there are any, and after handling the
+ * loop's events serves the first n of them (those that were ready before
+ * the events: conn_pool_ready), each once, for another share. */
+static inline unsigned conn_pool_ready(const struct conn_pool *p)
+{
+	return p->nready;
+}
+void conn_pool_run_ready(struct conn_pool *p, unsigned n);
 
 /* Handles every deadline that has passed by p->ctx.now_ms. */
 void conn_pool_expire(struct conn_pool *p);

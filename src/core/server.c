@@ -168,6 +168,9 @@ static int worker_next_timeout(const struct worker *w)
 		next = conn_next;
 	if (!w->listening && w->accept_resume_ms < next)
 		next = w->accept_resume_ms;
+	/* Connections wait for their next share: look, do not sleep. */
+	if (conn_pool_ready(&w->pool))
+		return 0;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -196,9 +199,14 @@ static void *worker_main(void *arg)
 		struct loop_event *ev;
 		int n = loop_wait(w->loop, worker_next_timeout(w), &ev);
 
+		unsigned ready = conn_pool_ready(&w->pool);
+
 		worker_tick(w);
 		if (n > 0)
 			loop_dispatch(ev, n);
+		/* Those that waited for the next share get it now; the ones
+		 * that ran out in these events wait for the next turn. */
+		conn_pool_run_ready(&w->pool, ready);
 		if (!w->stopping && atomic_load(&srv->stopping)) {
 			w->stopping = true;
 			stop_deadline = cx->now_ms + (uint64_t)srv->cfg->shutdown_grace * 1000;
