@@ -235,7 +235,8 @@ void http_body_advance(const struct http_response *r, struct http_body_cursor *c
 		       size_t n);
 /* Copies up to max of the next body bytes into buf (across segments;
  * pread for file ranges) and advances. Returns the bytes copied, 0 at the
- * end, -1 when a read failed (errno; a file that shrank gives EIO). */
+ * end, -1 when a read failed before any byte was copied (errno; a file
+ * that shrank gives EIO). */
 ssize_t http_body_pull(const struct http_response *r, struct http_body_cursor *cur,
 		       char *buf, size_t max);
 /* Body bytes not yet walked. */
