@@ -269,10 +269,11 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
 	cx->fcache = fcache_new(srv->root_fd, srv->mime,
 				srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
-	cx->lcache = lcache_new();
+	/* Only with --listing: a server without spends no inotify instance. */
+	cx->lcache = srv->cfg->listing ? lcache_new() : NULL;
 	w->loop = loop_new(512);
 	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache ||
-	    !cx->lcache)
+	    (srv->cfg->listing && !cx->lcache))
 		return -ENOMEM;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!w->loop || w->wake_fd < 0 ||

@@ -19,8 +19,6 @@ struct lcache {
 	unsigned count;
 	size_t mem;
 	int ino_fd;     /* -1: none; every entry is trusted within its second */
-	bool ino_tried; /* made at the first lookup: a server without listings
-			   spends no inotify instance on them */
 	unsigned epoch; /* of ino_fd, so a wd from another instance never matches */
 };
 
@@ -30,7 +28,7 @@ struct lcache *lcache_new(void)
 
 	if (!lc)
 		return NULL;
-	lc->ino_fd = -1;
+	lc->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	lc->epoch = 1;
 	return lc;
 }
@@ -169,10 +167,6 @@ struct lcache_entry *lcache_lookup(struct lcache *lc, int dirfd, const struct st
 	struct stat now_st;
 	char link[64];
 
-	if (!lc->ino_tried) {
-		lc->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		lc->ino_tried = true;
-	}
 	drain_events(lc);
 	for (e = lc->lru_head; e; e = e->lnext)
 		if (strcmp(e->rel, rel) == 0)
@@ -236,6 +230,8 @@ size_t lcache_sweep(struct lcache *lc, time_t now)
 	struct lcache_entry *e, *next;
 	size_t freed = 0;
 
+	if (!lc)
+		return 0; /* no --listing */
 	drain_events(lc);
 	for (e = lc->lru_head; e; e = next) {
 		next = e->lnext;

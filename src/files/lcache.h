@@ -88,7 +88,8 @@ void lcache_release(void *entry);
 /* Reads the change events and lets go of the entries they name, and of
  * those not asked for in LCACHE_IDLE_SEC, so the pages of a directory
  * removed or no longer wanted do not stay in memory: about once a second.
- * now: the wall clock. Returns the bytes of the entries let go. */
+ * now: the wall clock. Returns the bytes of the entries let go (0 for a
+ * NULL cache: a server without listings has none). */
 size_t lcache_sweep(struct lcache *lc, time_t now);
 
 #endif
