@@ -745,6 +745,8 @@ def start_server(request, transport):
         if positional and root is not None:
             args.append(str(root))
         s = Server(root, args, env=env, preexec_fn=preexec_fn, tls=ctx)
+        if tls:
+            s.tls_ca = certs.ca
         servers.append(s)
         if wait:
             s.wait_started()
