@@ -31,6 +31,9 @@ void config_defaults(struct config *cfg)
 	cfg->index = "index.html";
 	cfg->cache_max_age = -1;
 	cfg->precompressed = true;
+	cfg->tls_min = 12;
+	cfg->hsts = -1;
+	cfg->redirect_http = -1;
 }
 
 void config_free(struct config *cfg)
@@ -68,6 +71,13 @@ void config_usage(void)
 	       "      --mime-type EXT=TYPE  serve *.EXT as TYPE (repeatable)\n"
 	       "      --header 'Name: value' add a header to every response (repeatable)\n"
 	       "      --no-precompressed    never look for FILE.br / FILE.gz to send instead\n"
+	       "      --tls-cert FILE       speak TLS with this PEM certificate (and chain); repeatable,\n"
+	       "                            each further pair chosen by SNI\n"
+	       "      --tls-key FILE        the PEM private key of the --tls-cert before it\n"
+	       "      --tls-min 1.2|1.3     oldest TLS version accepted (default 1.2)\n"
+	       "      --tls-ocsp FILE       staple this DER OCSP response (first certificate)\n"
+	       "      --hsts SEC            add Strict-Transport-Security: max-age=SEC (TLS only)\n"
+	       "      --redirect-http PORT  plain listener answering 308 to https://HOST[:PORT]/...\n"
 	       "  -h, --help                show this help\n"
 	       "  -V, --version             show the version\n");
 }
@@ -117,6 +127,12 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_USER,
 	OPT_CHROOT,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_MIN,
+	OPT_TLS_OCSP,
+	OPT_HSTS,
+	OPT_REDIRECT_HTTP,
 };
 
 /* A timeout value: whole seconds, 1 s to a day. */
@@ -148,6 +164,29 @@ static enum config_result config_check(struct config *cfg, bool root_given,
 	}
 	if (cfg->protocol == PROTOCOL_ECHO && root_given) {
 		set_err(err, errlen, "--protocol echo serves no files: leave out ROOT and --root");
+		return CONFIG_USAGE;
+	}
+	if (cfg->ntls_certs > cfg->ntls_keys) {
+		set_err(err, errlen, "--tls-cert needs a --tls-key after it");
+		return CONFIG_USAGE;
+	}
+	if (!cfg->ntls_certs) {
+		const char *need = cfg->tls_min != 12 ? "--tls-min" : cfg->hsts >= 0 ? "--hsts"
+				   : cfg->redirect_http >= 0 ? "--redirect-http"
+				   : cfg->tls_ocsp ? "--tls-ocsp" : NULL;
+		if (need) {
+			set_err(err, errlen, "%s needs --tls-cert and --tls-key", need);
+			return CONFIG_USAGE;
+		}
+	}
+	if ((cfg->hsts >= 0 || cfg->redirect_http >= 0) && cfg->protocol != PROTOCOL_HTTP) {
+		set_err(err, errlen, "%s needs --protocol http", cfg->hsts >= 0 ? "--hsts" : "--redirect-http");
+		return CONFIG_USAGE;
+	}
+	if (cfg->hsts >= 0 && cfg->extra_headers &&
+	    (strncasecmp(cfg->extra_headers, "Strict-Transport-Security:", 26) == 0 ||
+	     strcasestr(cfg->extra_headers, "\nStrict-Transport-Security:"))) {
+		set_err(err, errlen, "--header 'Strict-Transport-Security' and --hsts: give one of them");
 		return CONFIG_USAGE;
 	}
 	if (cfg->protocol != PROTOCOL_HTTP && !timeout_given)
@@ -282,6 +321,12 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "status", required_argument, NULL, OPT_STATUS },
 		{ "status-public", no_argument, NULL, OPT_STATUS_PUBLIC },
+		{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+		{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+		{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
+		{ "tls-ocsp", required_argument, NULL, OPT_TLS_OCSP },
+		{ "hsts", required_argument, NULL, OPT_HSTS },
+		{ "redirect-http", required_argument, NULL, OPT_REDIRECT_HTTP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -436,6 +481,51 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			rc = add_header(&cfg->extra_headers, optarg, err, errlen);
 			if (rc != CONFIG_OK)
 				return rc;
+			break;
+		case OPT_TLS_CERT:
+			if (cfg->ntls_certs > cfg->ntls_keys) {
+				set_err(err, errlen, "--tls-cert needs a --tls-key after it");
+				return CONFIG_USAGE;
+			}
+			if (cfg->ntls_certs == CONFIG_MAX_TLS_PAIRS) {
+				set_err(err, errlen, "too many --tls-cert options (at most %d)", CONFIG_MAX_TLS_PAIRS);
+				return CONFIG_USAGE;
+			}
+			cfg->tls_certs[cfg->ntls_certs++] = optarg;
+			break;
+		case OPT_TLS_KEY:
+			if (cfg->ntls_keys >= cfg->ntls_certs) {
+				set_err(err, errlen, "--tls-key needs a --tls-cert before it");
+				return CONFIG_USAGE;
+			}
+			cfg->tls_keys[cfg->ntls_keys++] = optarg;
+			break;
+		case OPT_TLS_MIN:
+			if (strcmp(optarg, "1.2") == 0)
+				cfg->tls_min = 12;
+			else if (strcmp(optarg, "1.3") == 0)
+				cfg->tls_min = 13;
+			else {
+				set_err(err, errlen, "invalid --tls-min '%s' (expected 1.2 or 1.3)", optarg);
+				return CONFIG_USAGE;
+			}
+			break;
+		case OPT_TLS_OCSP:
+			cfg->tls_ocsp = optarg;
+			break;
+		case OPT_HSTS:
+			if (parse_num(optarg, 0, 2147483647, &v)) {
+				set_err(err, errlen, "invalid --hsts '%s' (expected 0-2147483647 seconds)", optarg);
+				return CONFIG_USAGE;
+			}
+			cfg->hsts = (long)v;
+			break;
+		case OPT_REDIRECT_HTTP:
+			if (parse_num(optarg, 0, 65535, &v)) {
+				set_err(err, errlen, "invalid --redirect-http port '%s' (expected 0-65535)", optarg);
+				return CONFIG_USAGE;
+			}
+			cfg->redirect_http = (int)v;
 			break;
 		case 'h':
 			config_usage();

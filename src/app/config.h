@@ -18,6 +18,7 @@ enum protocol {
 
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
+#define CONFIG_MAX_TLS_PAIRS 64 /* TLS_MAX_PAIRS */
 
 struct config {
 	const char *root;        /* document root */
@@ -54,6 +55,19 @@ struct config {
 	char *extra_headers;
 	const char *user;        /* NULL: keep the starting user */
 	bool chroot;             /* chroot into root (needs user) */
+
+	/* TLS (docs/tls.md). --tls-cert/--tls-key pairs in order; the first
+	 * is the default certificate. ntls_certs == 0: plain TCP. */
+	const char *tls_certs[CONFIG_MAX_TLS_PAIRS];
+	const char *tls_keys[CONFIG_MAX_TLS_PAIRS];
+	int ntls_certs, ntls_keys;
+	int tls_min;             /* 12 or 13 */
+	const char *tls_ocsp;    /* DER OCSP response to staple, or NULL */
+	long hsts;               /* Strict-Transport-Security max-age; -1: off */
+	int redirect_http;       /* plain listener answering 308; -1: off */
+	/* Set by main on the redirect listener's copy only: every request is
+	 * answered with 308 to this HTTPS port. 0: serve normally. */
+	int redirect_https_port;
 };
 
 void config_defaults(struct config *cfg);
