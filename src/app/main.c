@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/https.h"
 #include "files/fcache.h"
 #include "files/mime.h"
 #include "app/privs.h"
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
 	struct server srv = { 0 };
 	struct mime_table *mime;
 	struct privs user;
+	struct https https = { .rsrv.listen_fd = -1 };
 	char err[512];
 	sigset_t sigs;
 	int sig, rc = 0;
@@ -167,7 +169,12 @@ int main(int argc, char **argv)
 	long fit = (nofile - spare) / (cfg.protocol == PROTOCOL_FILE ? 2 : 1);
 	srv.max_connections = cfg.max_connections ? cfg.max_connections : fit > 32 ? fit : 32;
 	srv.nworkers = cfg.threads;
-	if (server_listen(&srv, err, sizeof(err))) {
+	/* Keys are read now, while eisd may still be root. */
+	if (https_setup(&https, &cfg, &srv, err, sizeof(err))) {
+		rc = die(1, "%s", err);
+		goto out;
+	}
+	if (server_listen(&srv, err, sizeof(err)) || https_listen(&https, &srv, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
 	}
@@ -190,22 +197,25 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	if (server_start(&srv, err, sizeof(err))) {
+	if (server_start(&srv, err, sizeof(err)) || https_start(&https, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
 	}
 
 	if (cfg.protocol == PROTOCOL_ECHO)
-		printf("eisd: echo service on %s (%d thread%s)\n", srv.addr_text, srv.nworkers,
-		       srv.nworkers == 1 ? "" : "s");
+		printf("eisd: echo service on %s%s (%d thread%s)\n", srv.addr_text,
+		       https.ts ? " with TLS" : "", srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	else if (cfg.protocol == PROTOCOL_FILE)
-		printf("eisd: file service for %s on %s (%d thread%s)\n", cfg.root, srv.addr_text,
-		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+		printf("eisd: file service for %s on %s%s (%d thread%s)\n", cfg.root, srv.addr_text,
+		       https.ts ? " with TLS" : "", srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	else
-		printf("eisd: serving %s on http://%s/ (%d thread%s)\n", cfg.root, srv.addr_text,
-		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+		printf("eisd: serving %s on %s://%s/ (%d thread%s)\n", cfg.root,
+		       https.ts ? "https" : "http", srv.addr_text, srv.nworkers,
+		       srv.nworkers == 1 ? "" : "s");
+	https_announce(&https);
 	fflush(stdout);
 
 	for (;;) {
@@ -215,10 +225,14 @@ int main(int argc, char **argv)
 			break;
 		if (sig == SIGUSR1)
 			print_status(&srv);
+		if (sig == SIGHUP)
+			https_reload(&https);
 	}
 	fprintf(stderr, "eisd: shutting down\n");
 	server_stop(&srv);
+	https_stop(&https);
 	server_join(&srv);
+	https_join(&https);
 out:
 	if (srv.listen_fd >= 0)
 		close(srv.listen_fd);
@@ -226,6 +240,7 @@ out:
 		close(srv.root_fd);
 	if (srv.log_fd > STDERR_FILENO)
 		close(srv.log_fd);
+	https_free(&https);
 	mime_table_free(mime);
 	config_free(&cfg);
 	return rc;

@@ -9,6 +9,7 @@
 #include "core/conn.h"
 #include "http/http_parse.h"
 #include "http/http_resp.h"
+#include "http/redirect.h"
 #include "core/proto.h"
 #include "core/ctx.h"
 #include "files/static.h"
@@ -65,8 +66,31 @@ static void account(struct http_exchange *x)
 			   x->body_bytes);
 }
 
+/* The --redirect-http listener: every request goes to the same target
+ * over HTTPS; a Host that is not a host name or address literal gets 400. */
+static int redirect_https(struct http_exchange *x, int port)
+{
+	const struct http_request *req = x->req;
+	char loc[REDIRECT_LOCATION_MAX];
+	long n = redirect_location(req->host.p, req->host.len, port, req->path.p, req->path.len,
+				   req->query.p, req->query.len, loc, sizeof(loc));
+	int rc;
+
+	if (n < 0)
+		return http_resp_error(x, 400, NULL);
+	rc = http_resp_start(x, 308);
+	rc |= conn_out_bytes(x->c, "Location: ", 10);
+	rc |= conn_out_bytes(x->c, loc, (size_t)n);
+	rc |= conn_out_bytes(x->c, "\r\n", 2);
+	return rc | http_resp_end(x, NULL, 0);
+}
+
 static int route(struct http_exchange *x)
 {
+	int https_port = x->c->ctx->cfg->redirect_https_port;
+
+	if (https_port)
+		return redirect_https(x, https_port);
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:

@@ -12,7 +12,5 @@ struct transport;
 /* NULL when out of memory. The tls_server must outlive it. */
 struct transport *transport_tls_new(struct tls_server *ts);
 void transport_tls_free(struct transport *tp);
-/* Handshakes that failed or were abandoned since start (status report). */
-uint64_t transport_tls_handshake_failures(const struct transport *tp);
 
 #endif

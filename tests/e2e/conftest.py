@@ -787,7 +787,7 @@ EISC_BIN = os.environ.get(
 
 SERVICE_RE = re.compile(
     r"^eisd: (?:echo service|file service for (?P<root>.+)) on "
-    r"(?P<host>\[[^\]]+\]|[^\s:/\[]+):(?P<port>\d+) \((?P<threads>\d+) threads?\)$"
+    r"(?P<host>\[[^\]]+\]|[^\s:/\[]+):(?P<port>\d+)(?: with TLS)? \((?P<threads>\d+) threads?\)$"
 )
 
 
