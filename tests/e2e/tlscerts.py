@@ -107,6 +107,18 @@ def fingerprint(pem_path):
     return out.strip().split("=", 1)[1].replace(":", "").lower()
 
 
+def spki_pin(pem_path):
+    """base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate (the
+    form Chromium's --ignore-certificate-errors-spki-list takes)."""
+    import base64
+    import hashlib
+    pub = _run("x509", "-in", pem_path, "-noout", "-pubkey", cwd=os.path.dirname(pem_path))
+    p = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return base64.b64encode(hashlib.sha256(p.stdout).digest()).decode()
+
+
 def make_ocsp(certs, leaf="ec"):
     """A DER OCSP response saying the leaf is good, signed by the CA (as a
     CA's responder would); written to <leaf>.ocsp.der, path returned."""
