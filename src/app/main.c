@@ -12,13 +12,13 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/control.h"
 #include "app/https.h"
 #include "files/fcache.h"
 #include "files/mime.h"
 #include "app/privs.h"
 #include "core/proto.h"
 #include "core/server.h"
-#include "services/status.h"
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -33,25 +33,6 @@ static int die(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
-}
-
-/* SIGUSR1: the status report, as one line of JSON on stderr. */
-static void print_status(const struct server *srv)
-{
-	struct status_snapshot snap;
-	size_t len;
-	char *json = NULL;
-
-	if (status_gather(srv, time(NULL), &snap) == 0)
-		json = status_render_json(&snap, &len);
-	status_snapshot_free(&snap);
-	if (!json) {
-		fprintf(stderr, "eisd: status report: out of memory\n");
-		return;
-	}
-	fwrite(json, 1, len, stderr);
-	fflush(stderr);
-	free(json);
 }
 
 /* Raises the soft descriptor limit to the hard one; returns the limit. */
@@ -77,8 +58,13 @@ int main(int argc, char **argv)
 	struct privs user;
 	struct https https = { .rsrv.listen_fd = -1 };
 	char err[512];
-	sigset_t sigs;
-	int sig, rc = 0;
+	struct control ctl = { .srv = &srv, .cfg = &cfg, .https = &https };
+	int rc = 0;
+
+	/* Signals are taken synchronously by the main thread only (control.c);
+	 * blocked from the start, so one that comes early cannot kill eisd
+	 * and every worker inherits the mask. */
+	control_block_signals(&ctl);
 
 	config_defaults(&cfg);
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
@@ -191,15 +177,6 @@ int main(int argc, char **argv)
 	if (privs_running_as_root())
 		fprintf(stderr, "eisd: warning: running as root; use --user NAME to drop privileges\n");
 
-	/* Signals are taken synchronously by this thread only; workers
-	 * inherit the blocked mask and never see them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
 	if (server_start(&srv, err, sizeof(err)) || https_start(&https, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
@@ -218,21 +195,7 @@ int main(int argc, char **argv)
 	https_announce(&https);
 	fflush(stdout);
 
-	for (;;) {
-		if (sigwait(&sigs, &sig))
-			continue;
-		if (sig == SIGINT || sig == SIGTERM)
-			break;
-		if (sig == SIGUSR1)
-			print_status(&srv);
-		if (sig == SIGHUP)
-			https_reload(&https);
-	}
-	fprintf(stderr, "eisd: shutting down\n");
-	server_stop(&srv);
-	https_stop(&https);
-	server_join(&srv);
-	https_join(&https);
+	control_run(&ctl);
 out:
 	if (srv.listen_fd >= 0)
 		close(srv.listen_fd);
