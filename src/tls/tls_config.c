@@ -299,6 +299,10 @@ static SSL_CTX *ctx_new(struct tls_server *ts, struct tls_set *set)
 	SSL_CTX_set_options(ctx, opts);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_app_data(ctx, set);
+	/* One read() takes what the socket has, not a record header and
+	 * then its body: half the reads of a request. The transport reads
+	 * on while OpenSSL holds input (tls_conn_pending). */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* Tickets carry the session; the server keeps no cache to lock. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);

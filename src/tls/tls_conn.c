@@ -101,7 +101,11 @@ ssize_t tls_conn_read(struct tls_conn *tc, void *buf, size_t len)
 size_t tls_conn_pending(const struct tls_conn *tc)
 {
 	int n = SSL_pending(tc->ssl);
-	return n > 0 ? (size_t)n : 0;
+
+	if (n > 0)
+		return (size_t)n;
+	/* Records read ahead and not yet decrypted: at least one byte. */
+	return SSL_has_pending(tc->ssl) ? 1 : 0;
 }
 
 ssize_t tls_conn_write(struct tls_conn *tc, const void *buf, size_t len)

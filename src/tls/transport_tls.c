@@ -112,11 +112,21 @@ static ssize_t tls_read(struct conn *c, void *buf, size_t len)
 		}
 	}
 	n = tls_conn_read(t->tc, buf, len);
-	if (n >= 0)
-		return n;
-	if (n == TLS_ERROR)
-		t->broken = true;
-	return map((int)n);
+	if (n <= 0) {
+		if (n == TLS_ERROR)
+			t->broken = true;
+		return n == 0 ? 0 : map((int)n);
+	}
+	/* A read returns one record: gather what OpenSSL already holds, so
+	 * a short count means the transport holds nothing more (the seam's
+	 * promise) and pipelined requests arrive together. */
+	while ((size_t)n < len && tls_conn_pending(t->tc)) {
+		ssize_t more = tls_conn_read(t->tc, (char *)buf + n, len - (size_t)n);
+		if (more <= 0)
+			break; /* WANT_*, EOF or an error: the next read says so */
+		n += more;
+	}
+	return n;
 }
 
 /* One record from scratch; on a WANT_* the same length is offered next. */
