@@ -32,6 +32,10 @@ commonName = supplied
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
+# Where a real CA would publish revocation (nothing answers there; the
+# audit only wants a certificate shaped like a real one).
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:9/ocsp
+crlDistributionPoints = URI:http://127.0.0.1:9/ca.crl
 """
 
 
@@ -51,7 +55,7 @@ class TlsCerts:
         return ["--tls-cert", self.path(name + ".crt"), "--tls-key", self.path(name + ".key")]
 
 
-def _leaf(d, name, key_args, cn, sans, days="30", start=None, end=None):
+def _leaf(d, name, key_args, cn, sans, days="365", start=None, end=None):
     _run(*key_args, "-out", f"{name}.key", cwd=d)
     san = ",".join(sans)
     _run("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={cn}",
@@ -79,10 +83,10 @@ def make_certs(d):
         f.write(CA_CONF.format(dir=d))
     open(os.path.join(d, "index.txt"), "w").close()
     with open(os.path.join(d, "serial"), "w") as f:
-        f.write("1000\n")
+        f.write(os.urandom(16).hex() + "\n")  # 128-bit serials, as CAs must use
     _run(*EC_KEY, "-out", "ca.key", cwd=d)
     _run("req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=eisd test CA",
-         "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-days", "3650", "-addext", "basicConstraints=critical,CA:TRUE",
          "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.crt", cwd=d)
     local = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"]
     _leaf(d, "ec", EC_KEY, "localhost", local)
