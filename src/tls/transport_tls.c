@@ -32,6 +32,9 @@
 struct transport_tls {
 	struct transport ops; /* first: c->tp points here */
 	struct tls_server *ts;
+	/* The protocol a connection switches to when ALPN chose h2 (set by
+	 * the HTTP/2 layer); NULL: h2 is not offered. */
+	const struct proto *h2;
 	atomic_uint_fast64_t fail_log_sec; /* last second a failure was logged */
 	atomic_uint_fast64_t fail_quiet;   /* failures not logged since */
 };
@@ -110,6 +113,10 @@ static ssize_t tls_read(struct conn *c, void *buf, size_t len)
 				handshake_failed(c, t);
 			return map(r);
 		}
+		/* ALPN decided the protocol before any byte is returned. */
+		if (tp_of(c)->h2 && tls_conn_alpn(t->tc) == TLS_ALPN_H2 &&
+		    conn_set_proto(c, tp_of(c)->h2) < 0)
+			return TRANSPORT_ERROR;
 	}
 	n = tls_conn_read(t->tc, buf, len);
 	if (n <= 0) {
@@ -272,6 +279,14 @@ struct transport *transport_tls_new(struct tls_server *ts)
 	};
 	tt->ts = ts;
 	return &tt->ops;
+}
+
+void transport_tls_set_h2(struct transport *tp, const struct proto *h2)
+{
+	struct transport_tls *tt = (struct transport_tls *)tp;
+
+	tt->h2 = h2;
+	tls_server_set_http2(tt->ts, h2 != NULL);
 }
 
 void transport_tls_free(struct transport *tp)
