@@ -113,6 +113,9 @@ static ssize_t tls_read(struct conn *c, void *buf, size_t len)
 				handshake_failed(c, t);
 			return map(r);
 		}
+		stat_add(&c->ctx->stats.tls_handshakes, 1);
+		if (tls_conn_resumed(t->tc))
+			stat_add(&c->ctx->stats.tls_resumed, 1);
 		/* ALPN decided the protocol before any byte is returned. */
 		if (tp_of(c)->h2 && tls_conn_alpn(t->tc) == TLS_ALPN_H2 &&
 		    conn_set_proto(c, tp_of(c)->h2) < 0)

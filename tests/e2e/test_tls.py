@@ -314,6 +314,10 @@ def test_resumption_across_workers(site, start_server, tls_certs, version):
             assert get_over(t).startswith(b"HTTP/1.1 200 OK\r\n")
             ports.add(t.getsockname()[1])
     assert len(ports) == 24
+    # The server counted them the same way (the status request is one
+    # more full handshake).
+    tls = json.loads(fetch(s, "/_status?format=json").body)["tls"]
+    assert (tls["handshakes"], tls["resumed"]) == (26, 24), tls
 
 
 def test_resumption_survives_reload(site, start_server, tls_certs):
