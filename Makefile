@@ -90,10 +90,12 @@ tls-audit: deps $(BUILD)/eisd
 	EISD_BIN=$(CURDIR)/$(BUILD)/eisd /usr/bin/python3 tests/tls_audit.py ec
 	EISD_BIN=$(CURDIR)/$(BUILD)/eisd /usr/bin/python3 tests/tls_audit.py rsa
 
-# The soak test: every kind of hostile client at once for SOAK_SECONDS.
+# The soak test: every kind of hostile client at once for SOAK_SECONDS,
+# over plain TCP and then over TLS.
 SOAK_SECONDS ?= 60
 soak: $(BUILD)/eisd
 	EISD_BIN=$(CURDIR)/$(BUILD)/eisd SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 tests/soak/soak.py
+	EISD_BIN=$(CURDIR)/$(BUILD)/eisd SOAK_SECONDS=$(SOAK_SECONDS) SOAK_TLS=1 /usr/bin/python3 tests/soak/soak.py
 
 # ---- sanitizers, fuzzing, valgrind (see SECURITY.md) ----
 
