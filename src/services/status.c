@@ -123,9 +123,9 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 	BYTES_LIT(&b, ",\"address\":");
 	json_str(&b, s->listen);
 	if (s->tls_body_path) {
-		BUF_LIT(&b, ",\"tls\":{\"body_path\":");
+		BYTES_LIT(&b, ",\"tls\":{\"body_path\":");
 		json_str(&b, s->tls_body_path);
-		status_buf_printf(&b, ",\"handshakes\":%llu,\"resumed\":%llu,\"handshake_failures\":%llu}",
+		bytes_printf(&b, ",\"handshakes\":%llu,\"resumed\":%llu,\"handshake_failures\":%llu}",
 				  (unsigned long long)s->tls_handshakes,
 				  (unsigned long long)s->tls_resumed,
 				  (unsigned long long)s->tls_handshake_failures);
