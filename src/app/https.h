@@ -15,6 +15,8 @@ struct transport;
 
 struct https {
 	struct tls_server *ts;   /* NULL: no TLS */
+	/* The listener's TLS transport; HTTP/2 turns on ALPN h2 and its
+	 * protocol switch with transport_tls_set_h2(tp, &proto_h2). */
 	struct transport *tp;
 	bool redirect;           /* the redirect listener exists */
 	struct config rcfg;      /* its configuration (a copy, without HSTS) */
