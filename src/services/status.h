@@ -42,6 +42,8 @@ struct status_snapshot {
 	size_t client_count;   /* connected clients, all of them */
 	uint64_t log_dropped;  /* access-log lines dropped (a stalled reader) */
 	uint64_t err_dropped;  /* reports and messages stderr did not take */
+	const char *tls_body_path; /* NULL: plain TCP */
+	uint64_t tls_handshakes, tls_resumed, tls_handshake_failures;
 	size_t nclients;       /* entries in clients (<= STATUS_MAX_CLIENTS) */
 	struct status_client *clients; /* owned */
 };
