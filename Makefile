@@ -7,7 +7,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE -DEISD_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
-LDLIBS    += -pthread
+LDLIBS    += -lcurl -ljansson -lssl -lcrypto -pthread
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are
