@@ -1,4 +1,5 @@
-/* Every option eisd has, its default, and the command-line parser. */
+/* Every setting eisd has, its default, and the parser entry point (the
+ * options themselves are rows in options.c). */
 #ifndef EISD_CONFIG_H
 #define EISD_CONFIG_H
 
@@ -18,6 +19,16 @@ enum protocol {
 
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
+#define CONFIG_MAX_TLS_PAIRS 64 /* TLS_MAX_PAIRS */
+#define CONFIG_MAX_OPTS 96       /* rows in the option table, at most */
+#define CONFIG_TEXT_MAX 32768    /* bytes of option text a config holds */
+
+/* Where an option's value came from; the command line beats the file. */
+enum config_source {
+	CONFIG_SRC_NONE,
+	CONFIG_SRC_FILE,
+	CONFIG_SRC_CLI,
+};
 
 struct config {
 	const char *root;        /* document root */
@@ -31,6 +42,7 @@ struct config {
 	int keepalive_timeout;   /* idle keep-alive connection */
 	int send_timeout;        /* client not reading its response */
 	int shutdown_grace;      /* in-flight responses may finish */
+	int timeout;             /* --timeout as given; 0: not given */
 
 	size_t max_request_bytes; /* largest request head */
 	uint64_t max_body_bytes;  /* largest request body we discard */
@@ -54,6 +66,25 @@ struct config {
 	char *extra_headers;
 	const char *user;        /* NULL: keep the starting user */
 	bool chroot;             /* chroot into root (needs user) */
+
+	/* TLS (docs/tls.md). --tls-cert/--tls-key pairs in order; the first
+	 * is the default certificate. ntls_certs == 0: plain TCP. */
+	const char *tls_certs[CONFIG_MAX_TLS_PAIRS];
+	const char *tls_keys[CONFIG_MAX_TLS_PAIRS];
+	int ntls_certs, ntls_keys;
+	int tls_min;             /* 12 or 13 */
+	const char *tls_ocsp;    /* DER OCSP response to staple, or NULL */
+	long hsts;               /* Strict-Transport-Security max-age; -1: off */
+	int redirect_http;       /* plain listener answering 308; -1: off */
+	/* Set by main on the redirect listener's copy only: every request is
+	 * answered with 308 to this HTTPS port. 0: serve normally. */
+	int redirect_https_port;
+	/* Bookkeeping of the parser. Strings above point into text (the
+	 * config's own copies) or at built-in defaults, never into argv. */
+	unsigned char given[CONFIG_MAX_OPTS]; /* enum config_source per row */
+	int nheaders;            /* --header options so far */
+	size_t text_used;
+	char text[CONFIG_TEXT_MAX];
 };
 
 void config_defaults(struct config *cfg);
