@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/handler.h"
+
 #define HOST_MAX 253
 
 static bool label_char(char c)
@@ -98,4 +100,19 @@ long redirect_location(const char *host, size_t host_len, int https_port,
 	if (n < 0 || (size_t)n >= outlen)
 		return -1;
 	return n;
+}
+
+int redirect_serve(struct http_exchange *x, int https_port)
+{
+	const struct http_request *req = x->req;
+	struct http_response *r = &x->resp;
+	char loc[REDIRECT_LOCATION_MAX];
+	long n = redirect_location(req->host.p, req->host.len, https_port, req->path.p,
+				   req->path.len, req->query.p, req->query.len, loc, sizeof(loc));
+
+	if (n < 0)
+		return http_response_error(r, HTTP_BAD_REQUEST);
+	r->status = HTTP_PERMANENT_REDIRECT;
+	http_response_field(r, HTTP_F_LOCATION, loc, (size_t)n);
+	return r->failed ? -1 : 0;
 }

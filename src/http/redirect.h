@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+struct http_exchange;
+
 #define REDIRECT_LOCATION_MAX 8448 /* "https://" + host + port + target */
 
 /* Writes "https://HOST[:PORT]TARGET" into out (NUL-terminated) and returns
@@ -16,5 +18,9 @@
 long redirect_location(const char *host, size_t host_len, int https_port,
 		       const char *path, size_t path_len, const char *query,
 		       size_t query_len, char *out, size_t outlen);
+
+/* The whole answer of the redirect listener for x's request: 308 with
+ * that Location, or 400 for a bad Host. 0, or -1 when out of memory. */
+int redirect_serve(struct http_exchange *x, int https_port);
 
 #endif

@@ -13,8 +13,8 @@
 
 #define TLS_MAX_PAIRS 64
 
-/* What the command line says about TLS. The strings must outlive the
- * tls_server (they are re-read on reload). */
+/* What the command line says about TLS. tls_server_new keeps its own
+ * copies of the file names (they are read again on reload). */
 struct tls_settings {
 	const char *certs[TLS_MAX_PAIRS]; /* PEM, leaf first, chain after */
 	const char *keys[TLS_MAX_PAIRS];  /* PEM private key of certs[i] */

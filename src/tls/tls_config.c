@@ -446,6 +446,29 @@ static uint64_t mono_sec(void)
 	return (uint64_t)t.tv_sec;
 }
 
+/* ts->settings = *st, with the file names copied into one block. */
+static int keep_paths(struct tls_server *ts, const struct tls_settings *st)
+{
+	size_t need = st->ocsp_file ? strlen(st->ocsp_file) + 1 : 0;
+	char *p;
+
+	for (int i = 0; i < st->npairs; i++)
+		need += strlen(st->certs[i]) + strlen(st->keys[i]) + 2;
+	ts->settings = *st;
+	ts->paths = p = malloc(need ? need : 1);
+	if (!p)
+		return -1;
+	for (int i = 0; i < st->npairs; i++) {
+		ts->settings.certs[i] = strcpy(p, st->certs[i]);
+		p += strlen(p) + 1;
+		ts->settings.keys[i] = strcpy(p, st->keys[i]);
+		p += strlen(p) + 1;
+	}
+	if (st->ocsp_file)
+		ts->settings.ocsp_file = strcpy(p, st->ocsp_file);
+	return 0;
+}
+
 struct tls_server *tls_server_new(const struct tls_settings *st, tls_warn_fn warn,
 				  void *warn_arg, char *err, size_t errlen)
 {
@@ -460,7 +483,11 @@ struct tls_server *tls_server_new(const struct tls_settings *st, tls_warn_fn war
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	ts->settings = *st;
+	if (keep_paths(ts, st)) {
+		snprintf(err, errlen, "out of memory");
+		free(ts);
+		return NULL;
+	}
 	atomic_init(&ts->http2, st->http2);
 	ts->ktls = ktls_available();
 	pthread_mutex_init(&ts->lock, NULL);
@@ -476,6 +503,7 @@ struct tls_server *tls_server_new(const struct tls_settings *st, tls_warn_fn war
 	return ts;
 fail:
 	pthread_mutex_destroy(&ts->lock);
+	free(ts->paths);
 	free(ts);
 	return NULL;
 }
@@ -502,6 +530,7 @@ void tls_server_free(struct tls_server *ts)
 	tls_set_put(ts->cur);
 	tls_tickets_destroy(&ts->tickets);
 	pthread_mutex_destroy(&ts->lock);
+	free(ts->paths);
 	free(ts);
 }
 

@@ -44,7 +44,8 @@ struct tls_tickets {
 };
 
 struct tls_server {
-	struct tls_settings settings;
+	struct tls_settings settings; /* its strings point into paths */
+	char *paths;                  /* owned copies of the file names */
 	pthread_mutex_t lock; /* guards cur */
 	struct tls_set *cur;
 	struct tls_tickets tickets;
