@@ -7,7 +7,7 @@ set -e
 need=""
 have() { [ -f "$1" ] || need="$need $2"; }
 have /usr/include/openssl/ssl.h libssl-dev
-have /usr/include/x86_64-linux-gnu/curl/curl.h libcurl4-openssl-dev
+have "$(ls /usr/include/curl/curl.h /usr/include/*/curl/curl.h 2>/dev/null | head -n 1)" libcurl4-openssl-dev
 have /usr/include/jansson.h libjansson-dev
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

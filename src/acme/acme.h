@@ -49,8 +49,11 @@ struct acme_manager *acme_manager_new(const struct acme_settings *set,
 				      const struct acme_hooks *hooks);
 void acme_manager_free(struct acme_manager *m);
 
-/* Installs the stored certificates that are still good and obtains the
- * missing ones (bounded by deadline_s), with progress lines on stderr.
+/* Opens the storage (made 0700), reads or makes the account key, and
+ * checks the stored certificates: corrupt ones are set aside and
+ * reported. Call before TLS loads the stored pairs. 0, or -1 with err. */
+int acme_manager_prepare(struct acme_manager *m, char *err, size_t errlen);
+/* Obtains the certificates that are missing or expired (bounded by deadline_s), with progress lines on stderr.
  * Returns 0, or -1 with one line in err: the name, and the CA's problem
  * type and detail. The ACME server is not contacted when every name has
  * a good stored certificate. */

@@ -11,7 +11,7 @@
 #include "acme/csr.h"
 #include "acme/jws.h"
 
-#define ACME_NONCE_RETRIES 10 /* pebble refuses 5% of nonces: 10 is plenty */
+#define ACME_NONCE_RETRIES 20 /* a CA refusing half its nonces still gets through */
 #define ACME_POLL_MAX_S 5     /* longest wait between two polls */
 
 struct acme_client {
@@ -292,13 +292,13 @@ static void challenge_error(json_t *authz, const char *name, char *err, size_t e
 		if (e) {
 			const char *type = json_string_value(json_object_get(e, "type"));
 			const char *detail = json_string_value(json_object_get(e, "detail"));
-			snprintf(err, errlen, "%s: challenge %s failed: %s: %s", name,
+			snprintf(err, errlen, "challenge %s failed: %s: %s",
 				 json_string_value(json_object_get(ch, "type")) ?: "?",
 				 type ? type : "?", detail ? detail : "(no detail)");
 			return;
 		}
 	}
-	snprintf(err, errlen, "%s: authorization %s", name, status_of(authz));
+	snprintf(err, errlen, "authorization for %s is %s", name, status_of(authz));
 }
 
 static void say(const struct acme_responder *rs, const char *name, const char *what)
@@ -330,7 +330,7 @@ static int authorize(struct acme_client *c, const char *url, const struct acme_r
 	token = json_string_value(json_object_get(ch, "token"));
 	ch_url = json_string_value(json_object_get(ch, "url"));
 	if (!ch || !token || !ch_url) {
-		snprintf(err, errlen, "%s: no challenge eisd can answer (%s)", name,
+		snprintf(err, errlen, "no challenge eisd can answer for %s (%s)", name,
 			 rs->can_http ? "tls-alpn-01, http-01" : "tls-alpn-01; http-01 needs --redirect-http");
 		goto out;
 	}
@@ -339,7 +339,7 @@ static int authorize(struct acme_client *c, const char *url, const struct acme_r
 	for (const char *p = token; *p; p++)
 		if (!(*p == '-' || *p == '_' || (*p >= '0' && *p <= '9') ||
 		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
-			snprintf(err, errlen, "%s: the challenge token is not base64url", name);
+			snprintf(err, errlen, "the challenge token for %s is not base64url", name);
 			goto out;
 		}
 	if (asprintf(&key_auth, "%s.%s", token, c->thumbprint) < 0) {
@@ -351,7 +351,7 @@ static int authorize(struct acme_client *c, const char *url, const struct acme_r
 	authz = NULL;
 	if (!name_copy || !token_copy || !url_copy ||
 	    rs->publish(rs->arg, type, name_copy, token_copy, key_auth)) {
-		snprintf(err, errlen, "%s: cannot publish the challenge answer", name_copy ? name_copy : "?");
+		snprintf(err, errlen, "cannot publish the challenge answer");
 		free(name_copy);
 		free(token_copy);
 		free(url_copy);
@@ -379,7 +379,7 @@ static int authorize(struct acme_client *c, const char *url, const struct acme_r
 			json_decref(authz);
 			authz = NULL;
 			if (time(NULL) >= deadline) {
-				snprintf(err, errlen, "%s: the challenge was not validated in time", name_copy);
+				snprintf(err, errlen, "the challenge was not validated in time");
 				break;
 			}
 			wait_s(1);

@@ -2,6 +2,7 @@
 #include "acme/csr.h"
 
 #include <openssl/asn1.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -176,4 +177,19 @@ int acme_cert_validity(const char *pem, size_t len, time_t *not_before, time_t *
 	X509_free(x);
 	BIO_free(bio);
 	return rc;
+}
+
+bool acme_pair_matches(const char *chain, size_t clen, const char *key, size_t klen)
+{
+	BIO *cb = BIO_new_mem_buf(chain, (int)clen), *kb = BIO_new_mem_buf(key, (int)klen);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	bool ok = x && k && X509_check_private_key(x, k) == 1;
+
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	ERR_clear_error();
+	return ok;
 }

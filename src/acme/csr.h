@@ -4,6 +4,7 @@
 #ifndef EISD_ACME_CSR_H
 #define EISD_ACME_CSR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -19,5 +20,8 @@ int acme_alpn_cert(const char *name, const char *key_auth, char **cert_pem, char
 /* notBefore and notAfter of the first certificate in a PEM chain.
  * Returns 0 or -1 when it does not parse. */
 int acme_cert_validity(const char *pem, size_t len, time_t *not_before, time_t *not_after);
+
+/* Whether key (PEM) is the private key of chain's first certificate. */
+bool acme_pair_matches(const char *chain, size_t clen, const char *key, size_t klen);
 
 #endif

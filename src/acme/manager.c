@@ -35,8 +35,10 @@ struct acme_manager {
 	struct acme_hooks hooks;
 	struct acme_name names[ACME_MAX_DOMAINS];
 	struct jws_key *account;
+	bool account_created;  /* made by this start: the CA has not seen it */
 	pthread_t thread;
 	bool running;
+	bool abandoned;        /* the thread outlived stop: never free m */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
@@ -98,6 +100,8 @@ void acme_manager_free(struct acme_manager *m)
 	if (!m)
 		return;
 	acme_manager_stop(m);
+	if (m->abandoned)
+		return;
 	jws_key_free(m->account);
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->cond);
@@ -206,47 +210,48 @@ static char *utc(time_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* Installs a stored certificate that still works. Returns 1 when one was
- * installed, 0 when there is none (or it had expired), -1 on a hook
- * error. A stored file that does not parse is set aside and reported. */
-static int load_stored(struct acme_manager *m, struct acme_name *n, char *err, size_t errlen)
+/* Looks at what is stored for n before TLS loads it: a certificate that
+ * does not parse, or a key that is not its key, is set aside (never
+ * overwritten) and reported, so TLS starts without it and a new one is
+ * ordered. A good pair leaves its validity in n. */
+static void vet_stored(struct acme_manager *m, struct acme_name *n)
 {
 	char crt[300], key[300], e2[256], aside[4300];
 	size_t clen = 0, klen = 0;
 	bool cmiss, kmiss;
 	char *chain, *pkey;
 	time_t nb, na;
-	int rc = 0;
 
 	acme_store_names(n->domain, crt, key, sizeof(crt));
 	chain = acme_store_read(m->set.storage, crt, &clen, &cmiss, e2, sizeof(e2));
 	pkey = acme_store_read(m->set.storage, key, &klen, &kmiss, e2, sizeof(e2));
-	if (!chain || !pkey)
-		goto out;
-	if (acme_cert_validity(chain, clen, &nb, &na)) {
+	if (chain && acme_cert_validity(chain, clen, &nb, &na)) {
 		acme_store_set_aside(m->set.storage, crt, aside, sizeof(aside));
 		note("%s/%s: not a PEM certificate; set aside as %s", m->set.storage, crt, aside);
-		goto out;
-	}
-	if (na <= time(NULL))
-		goto out; /* expired: obtain a new one */
-	rc = m->hooks.install(m->hooks.arg, n->domain, chain, pkey, err, errlen);
-	if (rc) {
-		/* The pair does not load (a key that does not match, say):
-		 * set the key aside so the next issuance starts clean. */
+	} else if (chain && pkey && !acme_pair_matches(chain, clen, pkey, klen)) {
 		acme_store_set_aside(m->set.storage, key, aside, sizeof(aside));
-		note("%s/%s: %s; set aside as %s", m->set.storage, key, err, aside);
-		rc = 0;
-		goto out;
+		note("%s/%s: not the key of %s; set aside as %s", m->set.storage, key, crt, aside);
+	} else if (chain && !pkey && !kmiss) {
+		note("%s", e2);
+	} else if (chain && pkey && na > time(NULL)) {
+		n->not_before = nb;
+		n->not_after = na;
+		schedule_renewal(n);
 	}
-	n->not_before = nb;
-	n->not_after = na;
-	schedule_renewal(n);
-	rc = 1;
-out:
 	free(chain);
+	if (pkey)
+		explicit_bzero(pkey, klen);
 	free(pkey);
-	return rc;
+}
+
+int acme_manager_prepare(struct acme_manager *m, char *err, size_t errlen)
+{
+	if (acme_store_open(m->set.storage, err, errlen) ||
+	    load_account(m, &m->account_created, err, errlen))
+		return -1;
+	for (int i = 0; i < m->set.ndomains; i++)
+		vet_stored(m, &m->names[i]);
+	return 0;
 }
 
 /* One issuance for n: order, store, install. */
@@ -319,27 +324,22 @@ static struct acme_client *connect_ca(struct acme_manager *m, bool first_use, ch
 int acme_manager_start(struct acme_manager *m, long deadline_s, char *err, size_t errlen)
 {
 	struct acme_client *c = NULL;
-	bool created, need = false;
 	struct acme_failure fail;
+	bool need = false;
 	char e2[512];
 
-	if (acme_store_open(m->set.storage, err, errlen) || load_account(m, &created, err, errlen))
-		return -1;
-	for (int i = 0; i < m->set.ndomains; i++) {
-		int r = load_stored(m, &m->names[i], err, errlen);
-		if (r < 0)
-			return -1;
-		need |= r == 0;
-	}
+	for (int i = 0; i < m->set.ndomains; i++)
+		need |= m->names[i].not_after == 0;
 	if (!need)
 		return 0; /* everything stored is good: no word to the CA */
-	c = connect_ca(m, created, e2, sizeof(e2));
+	c = connect_ca(m, m->account_created, e2, sizeof(e2));
 	if (!c) {
-		if (created) /* no account was made: the next start is a first use too */
+		if (m->account_created) /* the CA never saw it: still a first use */
 			forget_account(m);
 		snprintf(err, errlen, "%s", e2);
 		return -1;
 	}
+	m->account_created = false;
 	for (int i = 0; i < m->set.ndomains; i++) {
 		struct acme_name *n = &m->names[i];
 		if (n->not_after)
@@ -436,12 +436,22 @@ int acme_manager_run(struct acme_manager *m)
 
 void acme_manager_stop(struct acme_manager *m)
 {
+	struct timespec ts;
+
 	if (!m->running)
 		return;
 	pthread_mutex_lock(&m->lock);
 	m->stop = true;
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
-	pthread_join(m->thread, NULL);
+	/* A renewal in flight may wait on the CA for minutes: shutdown does
+	 * not wait for it (the process is about to exit; the thread keeps
+	 * the manager, which is then never freed). */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	if (pthread_timedjoin_np(m->thread, NULL, &ts) != 0) {
+		pthread_detach(m->thread);
+		m->abandoned = true;
+	}
 	m->running = false;
 }

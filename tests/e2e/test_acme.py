@@ -98,8 +98,17 @@ def test_tls_alpn_01_issues_a_certificate_per_name(pebble, certs, ports, site, t
             assert rc == 0, err
             assert out == "hello over acme\n"
         assert pebble.count("POST /order-plz") == orders + 2
-        # The CA really validated over TLS-ALPN-01, on eisd's own listener.
-        assert "validate w/ TLS-ALPN-01" in pebble.log()
+        # No validation is under way now: a handshake offering only
+        # acme-tls/1 is refused (no_application_protocol), so the
+        # validation certificate is never shown to anyone else.
+        ctx = ssl.create_default_context(cafile=certs.ca)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["acme-tls/1"])
+        import socket
+        with socket.create_connection(("127.0.0.1", ports["tls"]), timeout=10) as raw:
+            with pytest.raises(ssl.SSLError, match="no application protocol"):
+                ctx.wrap_socket(raw, server_hostname="a.test")
     finally:
         s.stop()
 
@@ -171,7 +180,7 @@ def test_failing_challenge_reports_the_problem(pebble, certs, ports, site, tmp_p
                                       ["--acme-agree-tos", str(site)]), timeout=ISSUE_TIMEOUT)
     assert rc == 1
     line = [l for l in err.splitlines() if l.startswith("eisd: acme: bad.test: ")][-1]
-    assert "challenge tls-alpn-01 failed: urn:ietf:params:acme:error:connection: " in line
+    assert "challenge tls-alpn-01 failed: urn:ietf:params:acme:error:unauthorized: Failed to connect to 127.0.0.2:" in line
     assert "127.0.0.2" in line
 
 
@@ -315,3 +324,24 @@ def test_unreachable_ca(pebble, certs, ports, site, tmp_path):
             s.stop()
     finally:
         pebble.start()
+
+
+def test_bad_nonces_are_retried(tmp_path_factory, certs, site, tmp_path):
+    """A CA that refuses half the nonces (RFC 8555 §6.5: each badNonce
+    answer carries a fresh nonce to sign again with): issuance still
+    succeeds. The flow signs about ten requests, so without the retry the
+    odds of getting through are about 1 in 1,000."""
+    tls_port = free_port()
+    p = Pebble(tmp_path_factory.mktemp("pebble-nonces"), certs, validate_http=free_port(),
+               validate_tls=tls_port, nonce_reject=50)
+    try:
+        s = start(site, acme_args(p, certs, tmp_path / "acme", ["n.test"], tls_port,
+                                  ["--acme-agree-tos"]))
+        try:
+            rc, out, err = curl_verified(p, tmp_path, "n.test", tls_port)
+            assert rc == 0, err
+        finally:
+            s.stop()
+        assert "Configured to reject 50% of good nonces" in p.log()
+    finally:
+        p.close()
