@@ -10,7 +10,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
 LDLIBS    += -pthread
 # Libraries eisd links with (tests/build-deps.sh installs their -dev
 # packages when missing); eisc links none of them.
-EISD_LIBS := -lssl -lcrypto
+EISD_LIBS := -lcurl -ljansson -lssl -lcrypto
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are
@@ -23,7 +23,7 @@ LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
-.PHONY: all run test layers unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak soak-short tls-audit
+.PHONY: all run acme-demo test layers unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak soak-short tls-audit
 
 all: eisd eisc
 
@@ -57,6 +57,11 @@ $(BUILD)/test_%: tests/unit/test_%.c $(LIB_OBJ) | $(BUILD) $(BUILD_DEPS)
 
 $(BUILD):
 	mkdir -p $@
+
+# Automatic HTTPS against a local test CA (docs/acme.md).
+acme-demo: eisd
+	@sh tests/deps.sh
+	sh contrib/acme-demo.sh
 
 run: eisd
 	./eisd --port 8080 www

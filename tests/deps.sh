@@ -19,6 +19,8 @@ command -v setpriv >/dev/null || need="$need util-linux"
 # TLS: test certificates and s_client, and the audit (make tls-audit).
 command -v openssl >/dev/null || need="$need openssl"
 command -v testssl >/dev/null || need="$need testssl.sh"
+# ACME: pebble (a test CA with real validation) and its DNS helper.
+command -v pebble >/dev/null || need="$need pebble"
 # contrib/logrotate is run for real by the signals test.
 command -v logrotate >/dev/null || need="$need logrotate"
 # The sanitized build and the fuzz targets (libFuzzer ships in clang's

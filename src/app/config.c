@@ -36,6 +36,7 @@ void config_defaults(struct config *cfg)
 	cfg->tls_min = 12;
 	cfg->hsts = -1;
 	cfg->redirect_http = -1;
+	cfg->acme_directory = "https://acme-v02.api.letsencrypt.org/directory";
 }
 
 void config_free(struct config *cfg)
@@ -204,8 +205,26 @@ static enum config_result config_check_tls(const struct config *cfg, char *err, 
 	}
 	need = cfg->tls_min != 12 ? "--tls-min" : cfg->hsts >= 0 ? "--hsts"
 	       : cfg->redirect_http >= 0 ? "--redirect-http" : cfg->tls_ocsp ? "--tls-ocsp" : NULL;
-	if (!cfg->ntls_certs && need) {
-		set_err(err, errlen, "%s needs --tls-cert and --tls-key", need);
+	if (!cfg->ntls_certs && !cfg->nacme && need) {
+		set_err(err, errlen, "%s needs --tls-cert and --tls-key (or --acme)", need);
+		return CONFIG_USAGE;
+	}
+	need = cfg->acme_email ? "--acme-email"
+	       : given(cfg, offsetof(struct config, acme_directory)) ? "--acme-directory"
+	       : cfg->acme_ca_file ? "--acme-ca-file" : cfg->acme_storage ? "--acme-storage"
+	       : cfg->acme_agree_tos ? "--acme-agree-tos" : cfg->acme_challenge ? "--acme-challenge"
+	       : NULL;
+	if (!cfg->nacme && need) {
+		set_err(err, errlen, "%s needs --acme DOMAIN", need);
+		return CONFIG_USAGE;
+	}
+	if (cfg->nacme && cfg->acme_challenge == 1 && cfg->redirect_http < 0) {
+		set_err(err, errlen, "--acme-challenge http-01 needs --redirect-http PORT");
+		return CONFIG_USAGE;
+	}
+	if (cfg->ntls_certs + cfg->nacme > CONFIG_MAX_TLS_PAIRS) {
+		set_err(err, errlen, "too many certificates: --tls-cert pairs and --acme names add up to "
+			"more than %d", CONFIG_MAX_TLS_PAIRS);
 		return CONFIG_USAGE;
 	}
 	if ((cfg->hsts >= 0 || cfg->redirect_http >= 0) && cfg->protocol != PROTOCOL_HTTP) {

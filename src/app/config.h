@@ -19,6 +19,7 @@ enum protocol {
 
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
+#define CONFIG_MAX_ACME 32
 #define CONFIG_MAX_TLS_PAIRS 64 /* TLS_MAX_PAIRS */
 #define CONFIG_MAX_OPTS 96       /* rows in the option table, at most */
 #define CONFIG_TEXT_MAX 32768    /* bytes of option text a config holds */
@@ -79,6 +80,19 @@ struct config {
 	/* Set by main on the redirect listener's copy only: every request is
 	 * answered with 308 to this HTTPS port. 0: serve normally. */
 	int redirect_https_port;
+	/* Automatic HTTPS (docs/acme.md): names whose certificates eisd
+	 * obtains and renews itself, beside or instead of --tls-cert. */
+	const char *acme_domains[CONFIG_MAX_ACME];
+	int nacme;
+	const char *acme_email;     /* account contact, or NULL */
+	const char *acme_directory; /* the CA's directory URL */
+	const char *acme_ca_file;   /* trust for the CA, or NULL: the system's */
+	const char *acme_storage;   /* NULL: the default (acme_default_storage) */
+	bool acme_agree_tos;
+	int acme_challenge;         /* 0: tls-alpn-01, 1: http-01 */
+	/* Set by main on the listener that answers HTTP-01 (the redirect
+	 * one): the key authorization for a token, or -1 (acme.h). */
+	long (*acme_http01)(const char *token, size_t len, char *out, size_t outlen);
 	/* Bookkeeping of the parser. Strings above point into text (the
 	 * config's own copies) or at built-in defaults, never into argv. */
 	unsigned char given[CONFIG_MAX_OPTS]; /* enum config_source per row */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acme/acme.h"
 #include "core/proto.h"
 #include "tls/tls.h"
 #include "tls/transport_tls.h"
@@ -38,19 +39,91 @@ static int add_hsts(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- ACME's hooks into TLS ---- */
+
+static int acme_install(void *arg, const char *name, const char *chain_pem, const char *key_pem,
+			char *err, size_t errlen)
+{
+	struct https *h = arg;
+
+	/* The files are in the storage already: load every pair again, so
+	 * new handshakes get the new certificate and connections in flight
+	 * keep theirs. */
+	return tls_server_reload(h->ts, warn_log, NULL, err, errlen);
+}
+
+static int acme_alpn(void *arg, const char *name, const char *cert_pem, const char *key_pem)
+{
+	struct https *h = arg;
+
+	return tls_server_set_challenge(h->ts, name, cert_pem, key_pem);
+}
+
+#define ACME_FIRST_DEADLINE_S 120
+
+/* Before TLS loads the stored pairs: the manager vets them (a corrupt
+ * file is set aside, so TLS starts without it). */
+static int acme_prepare(struct https *h, const struct config *cfg, char *err, size_t errlen)
+{
+	struct acme_settings set = {
+		.email = cfg->acme_email,
+		.directory = cfg->acme_directory,
+		.ca_file = cfg->acme_ca_file,
+		.storage = h->acme_storage,
+		.agree_tos = cfg->acme_agree_tos,
+		.http01 = cfg->acme_challenge == 1,
+		.tls_alpn01 = cfg->acme_challenge == 0,
+	};
+	const struct acme_hooks hooks = { .install = acme_install, .alpn_challenge = acme_alpn, .arg = h };
+	char e2[768];
+
+	for (int i = 0; i < cfg->nacme; i++)
+		set.domains[i] = cfg->acme_domains[i];
+	set.ndomains = cfg->nacme;
+	h->acme = acme_manager_new(&set, &hooks);
+	if (!h->acme) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (acme_manager_prepare(h->acme, e2, sizeof(e2))) {
+		snprintf(err, errlen, "acme: %s", e2);
+		return -1;
+	}
+	return 0;
+}
+
 int https_setup(struct https *h, struct config *cfg, struct server *srv, char *err, size_t errlen)
 {
 	struct tls_settings st = { 0 };
 
 	memset(h, 0, sizeof(*h));
 	h->rsrv.listen_fd = -1;
-	if (cfg->ntls_certs == 0)
+	if (cfg->ntls_certs == 0 && cfg->nacme == 0)
 		return 0;
 	for (int i = 0; i < cfg->ntls_certs; i++) {
 		st.certs[i] = cfg->tls_certs[i];
 		st.keys[i] = cfg->tls_keys[i];
 	}
 	st.npairs = cfg->ntls_certs;
+	/* ACME's certificates are pairs of files in its storage, loaded like
+	 * the others once they exist; a renewal writes them and reloads. */
+	if (cfg->nacme) {
+		if (cfg->acme_storage)
+			snprintf(h->acme_storage, sizeof(h->acme_storage), "%s", cfg->acme_storage);
+		else
+			acme_default_storage(h->acme_storage, sizeof(h->acme_storage));
+	}
+	for (int i = 0; i < cfg->nacme; i++) {
+		snprintf(h->acme_files[i][0], sizeof(h->acme_files[i][0]), "%s/%s.crt",
+			 h->acme_storage, cfg->acme_domains[i]);
+		snprintf(h->acme_files[i][1], sizeof(h->acme_files[i][1]), "%s/%s.key",
+			 h->acme_storage, cfg->acme_domains[i]);
+		st.certs[st.npairs] = h->acme_files[i][0];
+		st.keys[st.npairs] = h->acme_files[i][1];
+		st.optional[st.npairs++] = true;
+	}
+	if (cfg->nacme && acme_prepare(h, cfg, err, errlen))
+		return -1;
 	st.min_version = cfg->tls_min;
 	st.ocsp_file = cfg->tls_ocsp;
 	h->ts = tls_server_new(&st, warn_stderr, NULL, err, errlen);
@@ -71,6 +144,9 @@ int https_setup(struct https *h, struct config *cfg, struct server *srv, char *e
 		h->rcfg.port = cfg->redirect_http;
 		h->rcfg.threads = 1;
 		h->rcfg.ntls_certs = h->rcfg.ntls_keys = 0;
+		h->rcfg.nacme = 0;
+		if (cfg->nacme && cfg->acme_challenge == 1)
+			h->rcfg.acme_http01 = acme_http01_answer;
 		h->rcfg.extra_headers = cfg->extra_headers ? strdup(cfg->extra_headers) : NULL;
 		if (cfg->extra_headers && !h->rcfg.extra_headers) {
 			snprintf(err, errlen, "out of memory");
@@ -108,6 +184,23 @@ int https_start(struct https *h, char *err, size_t errlen)
 	return h->redirect ? server_start(&h->rsrv, err, errlen) : 0;
 }
 
+int https_acme_start(struct https *h, const struct config *cfg, char *err, size_t errlen)
+{
+	char e2[768];
+
+	if (!h->acme)
+		return 0;
+	if (acme_manager_start(h->acme, ACME_FIRST_DEADLINE_S, e2, sizeof(e2))) {
+		snprintf(err, errlen, "acme: %s", e2);
+		return -1;
+	}
+	if (acme_manager_run(h->acme)) {
+		snprintf(err, errlen, "acme: cannot start the renewal thread");
+		return -1;
+	}
+	return 0;
+}
+
 void https_announce(const struct https *h)
 {
 	if (h->redirect)
@@ -140,6 +233,8 @@ void https_join(struct https *h)
 
 void https_free(struct https *h)
 {
+	acme_manager_free(h->acme);
+	h->acme = NULL;
 	if (h->rsrv.listen_fd >= 0)
 		close(h->rsrv.listen_fd);
 	if (h->redirect)

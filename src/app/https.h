@@ -10,6 +10,7 @@
 #include "app/config.h"
 #include "core/server.h"
 
+struct acme_manager;
 struct tls_server;
 struct transport;
 
@@ -21,6 +22,10 @@ struct https {
 	bool redirect;           /* the redirect listener exists */
 	struct config rcfg;      /* its configuration (a copy, without HSTS) */
 	struct server rsrv;
+	/* --acme: the manager, and where it keeps its files. */
+	struct acme_manager *acme;
+	char acme_storage[4096];
+	char acme_files[CONFIG_MAX_ACME][2][4160]; /* NAME.crt, NAME.key */
 };
 
 /* With TLS flags: loads every pair (warnings to stderr), makes srv speak
@@ -29,6 +34,10 @@ int https_setup(struct https *h, struct config *cfg, struct server *srv, char *e
 /* After srv is bound: binds the redirect listener (same address). */
 int https_listen(struct https *h, struct server *srv, char *err, size_t errlen);
 int https_start(struct https *h, char *err, size_t errlen);
+/* --acme: installs the stored certificates and obtains the missing ones
+ * (the listeners must be serving: the CA validates through them), then
+ * starts the renewal thread. 0, or -1 with one line in err. */
+int https_acme_start(struct https *h, const struct config *cfg, char *err, size_t errlen);
 /* Prints the redirect listener's start line. */
 void https_announce(const struct https *h);
 /* SIGHUP: reloads the certificates; one line on stderr either way. */

@@ -200,6 +200,16 @@ int main(int argc, char **argv)
 		rc = die(1, "%s", err);
 		goto out;
 	}
+	/* The CA validates through the listeners just started: the start
+	 * line waits until every --acme name has its certificate. */
+	if (https_acme_start(&https, &cfg, err, sizeof(err))) {
+		rc = die(1, "%s", err);
+		server_stop(&srv);
+		https_stop(&https);
+		server_join(&srv);
+		https_join(&https);
+		goto out;
+	}
 
 	if (cfg.protocol == PROTOCOL_ECHO)
 		printf("eisd: echo service on %s%s (%d thread%s)\n", srv.addr_text,

@@ -162,6 +162,88 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 
 static const char *const protocols[] = { "http", "echo", "file", NULL };
 
+static const char *const acme_challenges[] = { "tls-alpn-01", "http-01", NULL };
+
+/* A DNS name a public CA can issue for: labels of letters, digits and
+ * inner hyphens, at most 63 bytes each and 253 in all. It also becomes
+ * a file name in the ACME storage, which this keeps safe (no slash, no
+ * leading dot). */
+static bool acme_name_ok(const char *n)
+{
+	size_t len = strlen(n), label = 0;
+
+	if (len == 0 || len > 253 || n[0] == '.' || n[len - 1] == '.' || !strchr(n, '.'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		if (c == '.') {
+			if (label == 0 || n[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && !(c == '-' && label > 0))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return n[len - 1] != '-';
+}
+
+static int set_acme_domain(struct config *cfg, const struct opt_row *row, const char *v,
+			   char *err, size_t errlen)
+{
+	char lower[256];
+	const char *copy;
+	size_t i;
+
+	if (strncmp(v, "*.", 2) == 0) {
+		set_err(err, errlen, "--acme '%s': a wildcard name needs the DNS-01 challenge, which "
+			"eisd does not answer", v);
+		return -1;
+	}
+	if (!acme_name_ok(v)) {
+		set_err(err, errlen, "invalid --acme name '%s' (expected a DNS name like example.org)", v);
+		return -1;
+	}
+	if (cfg->nacme == CONFIG_MAX_ACME) {
+		set_err(err, errlen, "too many --acme names (at most %d)", CONFIG_MAX_ACME);
+		return -1;
+	}
+	for (i = 0; v[i]; i++)
+		lower[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+	lower[i] = '\0';
+	for (int k = 0; k < cfg->nacme; k++)
+		if (strcmp(cfg->acme_domains[k], lower) == 0) {
+			set_err(err, errlen, "--acme '%s' given twice", v);
+			return -1;
+		}
+	if (!(copy = config_keep(cfg, lower))) {
+		set_err(err, errlen, "--%s: too much option text", row->name);
+		return -1;
+	}
+	cfg->acme_domains[cfg->nacme++] = copy;
+	return 0;
+}
+
+static bool acme_email_ok(const char *v)
+{
+	const char *at = strchr(v, '@');
+
+	if (!at || at == v || !at[1] || strchr(at + 1, '@'))
+		return false;
+	for (; *v; v++)
+		if (*v <= ' ' || *v >= 0x7f || *v == ',' || *v == '<' || *v == '>')
+			return false;
+	return true;
+}
+
+static bool https_url_ok(const char *v)
+{
+	return strncmp(v, "https://", 8) == 0 && v[8] && !has_ctl(v) && !strchr(v, ' ');
+}
+
 /* --tls-cert and --tls-key come in pairs, each key after its cert. */
 static int set_tls_cert(struct config *cfg, const struct opt_row *row, const char *v,
 			char *err, size_t errlen)
@@ -294,6 +376,24 @@ const struct opt_row opt_table[] = {
 	{ .name = "redirect-http", .kind = OPT_INT, .field = F(redirect_http), .min = 0,
 	  .max = 65535, .what = "--redirect-http port", .arg = "PORT",
 	  .help = "plain listener answering 308 to https://HOST[:PORT]/..." },
+	{ .name = "acme", .kind = OPT_CUSTOM, .field = F(acme_domains), .set = set_acme_domain,
+	  .flags = OPT_REPEAT, .arg = "DOMAIN",
+	  .help = "get and renew a certificate for DOMAIN over ACME (repeatable)" },
+	{ .name = "acme-email", .kind = OPT_TEXT, .field = F(acme_email), .check = acme_email_ok,
+	  .bad = "invalid --acme-email '%s' (expected an address like ops@example.org)",
+	  .arg = "ADDR", .help = "contact address of the ACME account" },
+	{ .name = "acme-directory", .kind = OPT_TEXT, .field = F(acme_directory),
+	  .check = https_url_ok, .bad = "invalid --acme-directory '%s' (expected an https:// URL)",
+	  .arg = "URL", .help = "the CA's ACME directory (default Let's Encrypt)" },
+	{ .name = "acme-ca-file", .kind = OPT_TEXT, .field = F(acme_ca_file), .arg = "FILE",
+	  .help = "trust this PEM CA for the ACME server (a private or test CA)" },
+	{ .name = "acme-storage", .kind = OPT_TEXT, .field = F(acme_storage), .arg = "DIR",
+	  .help = "account key, certificates and keys (default /var/lib/eisd/acme as root)" },
+	{ .name = "acme-agree-tos", .kind = OPT_FLAG, .field = F(acme_agree_tos),
+	  .help = "agree to the CA's terms of service (needed on first use)" },
+	{ .name = "acme-challenge", .kind = OPT_CHOICE, .field = F(acme_challenge),
+	  .choices = acme_challenges, .what = "--acme-challenge", .arg = "TYPE",
+	  .help = "tls-alpn-01 (default, on the TLS port) or http-01 (needs --redirect-http)" },
 	{ .name = "help", .letter = 'h', .kind = OPT_ACTION, .flags = OPT_CLI_ONLY,
 	  .help = "show this help" },
 	{ .name = "version", .letter = 'V', .kind = OPT_ACTION, .flags = OPT_CLI_ONLY,

@@ -2,6 +2,8 @@
  * handler.h. */
 #include "http/handler.h"
 
+#include <string.h>
+
 #include "core/ctx.h"
 #include "core/stats.h"
 #include "files/static.h"
@@ -18,11 +20,42 @@ void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 	http_response_init(&x->resp, req && req->method == HTTP_METHOD_HEAD);
 }
 
+#define ACME_CHALLENGE_PREFIX "/.well-known/acme-challenge/"
+
+static bool acme_challenge_path(const struct http_request *req)
+{
+	size_t n = sizeof(ACME_CHALLENGE_PREFIX) - 1;
+
+	return (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD) &&
+	       req->path.len > n && memcmp(req->path.p, ACME_CHALLENGE_PREFIX, n) == 0;
+}
+
+static int acme_challenge_serve(struct http_exchange *x)
+{
+	size_t n = sizeof(ACME_CHALLENGE_PREFIX) - 1;
+	char answer[512];
+	long len = x->ctx->cfg->acme_http01(x->req->path.p + n, x->req->path.len - n, answer,
+					    sizeof(answer));
+
+	if (len < 0)
+		return http_response_error(&x->resp, HTTP_NOT_FOUND);
+	x->resp.content_type = "application/octet-stream";
+	http_response_body_copy(&x->resp, answer, (size_t)len);
+	return x->resp.failed ? -1 : 0;
+}
+
 int http_handle(struct http_exchange *x)
 {
 	struct http_response *r = &x->resp;
 	int rc = 0;
 
+	/* ACME HTTP-01 (RFC 8555 §8.3), on the plain listener only: the one
+	 * path under a dot-directory eisd answers, and only with a token the
+	 * ACME thread is waiting for; anything else there is 404. */
+	if (x->ctx->cfg->acme_http01 && acme_challenge_path(x->req)) {
+		rc = acme_challenge_serve(x);
+		return rc < 0 || r->failed ? -1 : 0;
+	}
 	/* The --redirect-http listener answers everything with a redirect. */
 	if (x->ctx->cfg->redirect_https_port) {
 		rc = redirect_serve(x, x->ctx->cfg->redirect_https_port);

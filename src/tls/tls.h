@@ -18,6 +18,10 @@
 struct tls_settings {
 	const char *certs[TLS_MAX_PAIRS]; /* PEM, leaf first, chain after */
 	const char *keys[TLS_MAX_PAIRS];  /* PEM private key of certs[i] */
+	/* Pairs whose files may not exist yet (ACME's, before their first
+	 * issuance): skipped until they do. With no pair loaded at all,
+	 * handshakes fail until one is (the ACME validations aside). */
+	bool optional[TLS_MAX_PAIRS];
 	int npairs;                       /* 0: TLS off */
 	int min_version;                  /* 12 or 13 (TLS 1.2 / 1.3) */
 	const char *ocsp_file;            /* DER OCSP response for certs[0] */
@@ -50,6 +54,12 @@ bool tls_server_ktls(const struct tls_server *ts);
 /* Offers h2 in ALPN from the next handshake on. */
 void tls_server_set_http2(struct tls_server *ts, bool on);
 
+/* ACME TLS-ALPN-01 (RFC 8737): from now on answer handshakes for name
+ * that offer ALPN acme-tls/1 with this certificate (PEM); cert_pem NULL
+ * withdraws it. 0, or -1 (unparsable, or the table is full). */
+int tls_server_set_challenge(struct tls_server *ts, const char *name, const char *cert_pem,
+			     const char *key_pem);
+
 /* Ticket keys: the current one encrypts, the previous one still
  * decrypts, so a ticket stays good for one to two periods. */
 #define TLS_TICKET_ROTATE_SEC (12 * 3600)
@@ -67,6 +77,7 @@ enum tls_alpn {
 	TLS_ALPN_NONE,   /* the client offered none: HTTP/1.1 */
 	TLS_ALPN_HTTP11,
 	TLS_ALPN_H2,
+	TLS_ALPN_ACME,   /* an ACME TLS-ALPN-01 validation: close after it */
 };
 
 /* A server-side TLS session on the connected non-blocking socket fd

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
@@ -220,7 +221,9 @@ static int sni_cb(SSL *s, int *alert, void *arg)
 	const char *host = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
 	struct tls_pair *p;
 
-	if (!host || set->npairs == 1)
+	/* An ACME validation keeps the certificate the ClientHello
+	 * callback gave it; SSL_set_SSL_CTX would replace it. */
+	if (!host || set->npairs == 1 || tls_acme_is_validation(s))
 		return SSL_TLSEXT_ERR_OK;
 	p = sni_pick(set, host);
 	if (p && p->ctx != SSL_get_SSL_CTX(s) && !SSL_set_SSL_CTX(s, p->ctx))
@@ -251,6 +254,11 @@ static int alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen,
 {
 	struct tls_set *set = arg;
 
+	if (tls_acme_is_validation(s)) {
+		*out = (const unsigned char *)tls_acme_alpn();
+		*outlen = (unsigned char)strlen(tls_acme_alpn());
+		return SSL_TLSEXT_ERR_OK;
+	}
 	if (atomic_load_explicit(&set->ts->http2, memory_order_relaxed) &&
 	    alpn_offered(in, inlen, ALPN_H2)) {
 		*out = (const unsigned char *)ALPN_H2;
@@ -263,6 +271,16 @@ static int alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen,
 		return SSL_TLSEXT_ERR_OK;
 	}
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+static int client_hello_cb(SSL *s, int *alert, void *arg)
+{
+	struct tls_set *set = arg;
+
+	if (tls_acme_client_hello(s, set->ts))
+		return SSL_CLIENT_HELLO_SUCCESS;
+	*alert = SSL_AD_NO_APPLICATION_PROTOCOL;
+	return SSL_CLIENT_HELLO_ERROR;
 }
 
 /* Staples the OCSP response when the client asked for status (and the
@@ -321,6 +339,7 @@ static SSL_CTX *ctx_new(struct tls_server *ts, struct tls_set *set)
 	SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, set);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, set);
+	SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, set);
 	SSL_CTX_set_tlsext_status_cb(ctx, ocsp_cb);
 	SSL_CTX_set_tlsext_status_arg(ctx, set);
 	return ctx;
@@ -377,7 +396,7 @@ static struct tls_set *set_load(struct tls_server *ts, tls_warn_fn warn, void *w
 				char *err, size_t errlen)
 {
 	const struct tls_settings *st = &ts->settings;
-	struct tls_set *set = calloc(1, sizeof(*set) + (size_t)st->npairs * sizeof(set->pairs[0]));
+	struct tls_set *set = calloc(1, sizeof(*set) + (size_t)(st->npairs + 1) * sizeof(set->pairs[0]));
 
 	if (!set) {
 		snprintf(err, errlen, "out of memory");
@@ -386,15 +405,27 @@ static struct tls_set *set_load(struct tls_server *ts, tls_warn_fn warn, void *w
 	atomic_init(&set->refs, 1);
 	set->ts = ts;
 	for (int i = 0; i < st->npairs; i++) {
-		struct tls_pair *p = &set->pairs[i];
+		struct tls_pair *p = &set->pairs[set->npairs];
+		if (st->optional[i] && (access(st->certs[i], F_OK) || access(st->keys[i], F_OK)))
+			continue; /* not issued yet */
 		p->ctx = ctx_new(ts, set);
-		set->npairs = i + 1;
+		set->npairs++;
 		if (!p->ctx) {
 			snprintf(err, errlen, "cannot set up TLS: %s", ossl_reason("out of memory"));
 			goto fail;
 		}
 		if (load_pair(p->ctx, p, st->certs[i], st->keys[i], warn, warn_arg, err, errlen))
 			goto fail;
+	}
+	if (set->npairs == 0) {
+		/* Only certificates still to be issued: a context without one,
+		 * so the callbacks (ACME's validations) run. */
+		set->pairs[0].ctx = ctx_new(ts, set);
+		set->npairs = 1;
+		if (!set->pairs[0].ctx) {
+			snprintf(err, errlen, "cannot set up TLS: %s", ossl_reason("out of memory"));
+			goto fail;
+		}
 	}
 	if (st->ocsp_file && load_ocsp(set, st->ocsp_file, err, errlen))
 		goto fail;
@@ -491,6 +522,13 @@ struct tls_server *tls_server_new(const struct tls_settings *st, tls_warn_fn war
 	atomic_init(&ts->http2, st->http2);
 	ts->ktls = ktls_available();
 	pthread_mutex_init(&ts->lock, NULL);
+	if (tls_acme_init(ts)) {
+		snprintf(err, errlen, "cannot set up TLS: out of memory");
+		pthread_mutex_destroy(&ts->lock);
+		free(ts->paths);
+		free(ts);
+		return NULL;
+	}
 	if (tls_tickets_init(&ts->tickets, mono_sec(), TLS_TICKET_ROTATE_SEC)) {
 		snprintf(err, errlen, "cannot make session ticket keys: %s", ossl_reason("no randomness"));
 		goto fail;
@@ -502,6 +540,7 @@ struct tls_server *tls_server_new(const struct tls_settings *st, tls_warn_fn war
 	}
 	return ts;
 fail:
+	tls_acme_destroy(ts);
 	pthread_mutex_destroy(&ts->lock);
 	free(ts->paths);
 	free(ts);
@@ -529,6 +568,7 @@ void tls_server_free(struct tls_server *ts)
 		return;
 	tls_set_put(ts->cur);
 	tls_tickets_destroy(&ts->tickets);
+	tls_acme_destroy(ts);
 	pthread_mutex_destroy(&ts->lock);
 	free(ts->paths);
 	free(ts);

@@ -168,6 +168,8 @@ enum tls_alpn tls_conn_alpn(const struct tls_conn *tc)
 	unsigned len;
 
 	SSL_get0_alpn_selected(tc->ssl, &p, &len);
+	if (tls_acme_is_validation(tc->ssl))
+		return TLS_ALPN_ACME;
 	if (len == 2 && memcmp(p, "h2", 2) == 0)
 		return TLS_ALPN_H2;
 	if (len == 8 && memcmp(p, "http/1.1", 8) == 0)

@@ -43,6 +43,15 @@ struct tls_tickets {
 	uint64_t period; /* seconds between rotations */
 };
 
+/* TLS-ALPN-01 validation certificates the ACME thread has published
+ * (tls_acme.c). */
+#define TLS_ACME_CHALLENGES 16
+struct tls_acme_challenge {
+	char *name;
+	X509 *cert;
+	EVP_PKEY *key;
+};
+
 struct tls_server {
 	struct tls_settings settings; /* its strings point into paths */
 	char *paths;                  /* owned copies of the file names */
@@ -51,6 +60,8 @@ struct tls_server {
 	struct tls_tickets tickets;
 	atomic_bool http2;
 	bool ktls;
+	pthread_mutex_t acme_lock; /* guards acme[] */
+	struct tls_acme_challenge acme[TLS_ACME_CHALLENGES];
 };
 
 struct tls_set *tls_set_get(struct tls_server *ts);
@@ -67,5 +78,13 @@ int tls_tickets_key(struct tls_tickets *t, uint64_t now, bool enc,
 /* The OpenSSL callback (SSL_CTX_set_tlsext_ticket_key_evp_cb). */
 int tls_tickets_cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
 		   EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc);
+
+/* tls_acme.c: the ClientHello callback's ACME part (1: go on, 0: refuse
+ * the handshake), and whether a handshake is an ACME validation. */
+int tls_acme_init(struct tls_server *ts);
+void tls_acme_destroy(struct tls_server *ts);
+int tls_acme_client_hello(SSL *s, struct tls_server *ts);
+bool tls_acme_is_validation(const SSL *s);
+const char *tls_acme_alpn(void);
 
 #endif

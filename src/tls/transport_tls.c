@@ -116,6 +116,10 @@ static ssize_t tls_read(struct conn *c, void *buf, size_t len)
 		stat_add(&c->ctx->stats.tls_handshakes, 1);
 		if (tls_conn_resumed(t->tc))
 			stat_add(&c->ctx->stats.tls_resumed, 1);
+		/* An ACME validation ends with its handshake (RFC 8737 §3):
+		 * the connection closes as if the peer had. */
+		if (tls_conn_alpn(t->tc) == TLS_ALPN_ACME)
+			return 0;
 		/* ALPN decided the protocol before any byte is returned. */
 		if (tp_of(c)->h2 && tls_conn_alpn(t->tc) == TLS_ALPN_H2 &&
 		    conn_set_proto(c, tp_of(c)->h2) < 0)
