@@ -50,7 +50,9 @@ struct http_request {
 	                           includes the query */
 	struct http_str query;  /* after '?', without it; len 0 when none
 	                           (p == NULL when there is no '?') */
-	int version_minor;      /* 0 or 1 (major is always 1) */
+	int version_minor;      /* 0 or 1 (major is 1, or 2 with http2) */
+	bool http2;             /* carried by HTTP/2 (http/h2_request.c): the
+	                           head was rebuilt from its fields */
 	bool keep_alive;        /* from version and Connection header */
 	bool expect_continue;   /* Expect: 100-continue */
 	enum http_body_kind body;
