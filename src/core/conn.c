@@ -24,11 +24,17 @@
 #define OUT_KEEP_CAP 16384
 #define LINGER_MS 2000
 
+/* The worker whose context c works in. */
+static inline struct worker *worker_of(const struct conn *c)
+{
+	return (struct worker *)(void *)((char *)c->ctx - offsetof(struct worker, ctx));
+}
+
 /* ---- deadlines ---- */
 
 static int timer_duration_ms(const struct worker *w, enum conn_timer t)
 {
-	const struct config *cfg = w->srv->cfg;
+	const struct config *cfg = w->ctx.cfg;
 	switch (t) {
 	case TIMER_HEADER: return cfg->header_timeout * 1000;
 	case TIMER_IDLE:   return cfg->keepalive_timeout * 1000;
@@ -40,7 +46,7 @@ static int timer_duration_ms(const struct worker *w, enum conn_timer t)
 
 static void timer_unlink(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 	if (c->timer == TIMER_NONE)
 		return;
 	if (c->tprev)
@@ -57,11 +63,11 @@ static void timer_unlink(struct conn *c)
 
 void conn_timer_set(struct conn *c, enum conn_timer t)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	timer_unlink(c);
 	c->timer = t;
-	c->deadline_ms = w->now_ms + (uint64_t)timer_duration_ms(w, t);
+	c->deadline_ms = w->ctx.now_ms + (uint64_t)timer_duration_ms(w, t);
 	c->tprev = w->timer_tail[t];
 	c->tnext = NULL;
 	if (w->timer_tail[t])
@@ -77,7 +83,7 @@ void conn_timer_set(struct conn *c, enum conn_timer t)
  * time, and conn_settle takes it back before the worker moves on. */
 static bool lend_ok(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	if (w->lent_to && w->lent_to != c)
 		return false;
@@ -201,7 +207,7 @@ static void send_timer_arm(struct conn *c)
 static int out_reserve(struct conn *c, size_t more)
 {
 	struct buf *b = &c->out;
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 	size_t cap;
 	char *p;
 
@@ -235,7 +241,7 @@ static int out_reserve(struct conn *c, size_t more)
 static int seg_push(struct conn *c, struct out_seg s)
 {
 	if (c->nsegs == c->seg_cap) {
-		struct worker *w = c->w;
+		struct worker *w = worker_of(c);
 		unsigned cap = c->seg_cap ? c->seg_cap * 2 : 4;
 		struct out_seg *n;
 
@@ -383,7 +389,7 @@ static void out_reset(struct conn *c)
  * so a connection answered and closed right after accept never does. */
 static int conn_watch(struct conn *c, int mask)
 {
-	struct loop *l = c->w->loop;
+	struct loop *l = worker_of(c)->loop;
 
 	if (c->in_loop)
 		return loop_mod(l, c->fd, mask, c);
@@ -399,12 +405,12 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *p
 	if (!c)
 		return NULL;
 	c->fd = fd;
-	c->w = w;
+	c->ctx = &w->ctx;
 	c->state = CONN_READING;
 	c->timer = TIMER_NONE;
 	c->body_fd = -1;
 	c->peer = *peer;
-	c->connected_at = w->now;
+	c->connected_at = w->ctx.now;
 	conn_format_addr(peer, c->peer_addr, sizeof(c->peer_addr));
 	conn_timer_set(c, TIMER_HEADER);
 
@@ -420,7 +426,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *p
 
 void conn_close(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	if (w->srv->proto->on_close)
 		w->srv->proto->on_close(c);
@@ -507,7 +513,7 @@ static void conn_linger_read(struct conn *c)
  * full (now waiting for LOOP_WRITE), -1 on a dead connection. */
 static int conn_send(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 	bool progressed = false;
 	uint64_t sent = 0;
 
@@ -568,7 +574,7 @@ fail:
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			stat_add(&w->stats.bytes_sent, sent);
+			stat_add(&w->ctx.stats.bytes_sent, sent);
 			if (c->state != CONN_WRITING) {
 				c->state = CONN_WRITING;
 				if (conn_watch(c, LOOP_WRITE))
@@ -580,10 +586,10 @@ fail:
 			return 0;
 		}
 dead:
-		stat_add(&w->stats.bytes_sent, sent);
+		stat_add(&w->ctx.stats.bytes_sent, sent);
 		return -1;
 	}
-	stat_add(&w->stats.bytes_sent, sent);
+	stat_add(&w->ctx.stats.bytes_sent, sent);
 	out_reset(c);
 	if (c->state == CONN_WRITING) {
 		c->state = CONN_READING;
@@ -612,7 +618,7 @@ static void conn_wait_next(struct conn *c)
  * response is waiting on the socket. Returns -1 when c was freed. */
 static int conn_process(struct conn *c)
 {
-	const struct proto *p = c->w->srv->proto;
+	const struct proto *p = worker_of(c)->srv->proto;
 
 	while (c->state == CONN_READING) {
 		long r = 0;
@@ -650,7 +656,7 @@ static int conn_process(struct conn *c)
 		}
 		if (s == 0)
 			return 0;
-		if (c->close_after || atomic_load_explicit(&c->w->srv->stopping, memory_order_relaxed)) {
+		if (c->close_after || ctx_stopping(c->ctx)) {
 			conn_finish(c);
 			return -1;
 		}
@@ -676,8 +682,8 @@ static int conn_process(struct conn *c)
  * came, 0 when none did, -1 when c is gone (or going). */
 static int conn_read(struct conn *c)
 {
-	struct worker *w = c->w;
-	size_t cap = w->srv->cfg->max_request_bytes;
+	struct worker *w = worker_of(c);
+	size_t cap = c->ctx->cfg->max_request_bytes;
 	int got = 0;
 
 	for (;;) {
@@ -742,7 +748,7 @@ static void conn_event(struct conn *c, int mask)
 			}
 			if (s == 0)
 				return;
-			if (c->close_after || atomic_load(&c->w->srv->stopping)) {
+			if (c->close_after || ctx_stopping(c->ctx)) {
 				conn_finish(c);
 				return;
 			}
@@ -770,7 +776,7 @@ static void conn_event(struct conn *c, int mask)
 
 void conn_start(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 	int r = 0;
 
 	if (w->early_read_score >= EARLY_READ_ON ||
@@ -790,7 +796,7 @@ void conn_start(struct conn *c)
 
 void conn_on_event(struct conn *c, int mask)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	conn_event(c, mask);
 	conn_settle(w);
@@ -812,9 +818,9 @@ static void conn_timeout(struct conn *c)
 			return;
 		}
 	}
-	if (t == TIMER_HEADER && c->state == CONN_READING && c->w->srv->proto->on_header_timeout) {
+	if (t == TIMER_HEADER && c->state == CONN_READING && worker_of(c)->srv->proto->on_header_timeout) {
 		c->close_after = true;
-		c->w->srv->proto->on_header_timeout(c);
+		worker_of(c)->srv->proto->on_header_timeout(c);
 		if (conn_has_output(c)) {
 			int s = conn_send(c);
 			if (s < 0)
@@ -829,7 +835,7 @@ static void conn_timeout(struct conn *c)
 
 void conn_on_timeout(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	conn_timeout(c);
 	conn_settle(w);

@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-struct worker;
+struct ctx;
 
 enum conn_state {
 	CONN_READING, /* waiting for (more of) a request */
@@ -47,7 +47,7 @@ struct buf {
 struct conn {
 	int fd;
 	enum conn_state state;
-	struct worker *w;
+	struct ctx *ctx; /* the serving worker's context (core/ctx.h) */
 
 	/* Deadline list membership (worker.timers[timer]). */
 	enum conn_timer timer;

@@ -8,6 +8,8 @@
 
 #include "core/conn.h"
 
+struct worker;
+
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer);
 /* Serves what the new connection already sent, then waits in the loop. */
 void conn_start(struct conn *c);

@@ -11,35 +11,16 @@
 
 #include "app/config.h"
 #include "core/conn.h"
-#include "http/httpdate.h"
-#include "util/log.h"
+#include "core/ctx.h"
 
 struct loop;
 struct mime_table;
 struct proto;
 struct server;
 
-/* Counters a worker bumps without locks; readers sum them (status). */
-struct worker_stats {
-	atomic_uint_fast64_t requests;
-	atomic_uint_fast64_t bytes_sent;
-	atomic_uint_fast64_t status_class[6]; /* [1..5]: 1xx..5xx */
-	atomic_uint_fast64_t accepted;
-};
-
-/* Only the owning worker writes its counters: a relaxed load and store
- * is enough, and cheaper on the hot path than a locked add. */
-static inline void stat_add(atomic_uint_fast64_t *v, uint64_t n)
-{
-	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
 /* Sizes of the buffers a worker lends to the connection it is serving. */
 #define WORKER_OUT_SCRATCH 16384
 #define WORKER_SEG_SCRATCH 64
-
-struct fcache;
 
 struct worker {
 	struct server *srv;
@@ -50,10 +31,8 @@ struct worker {
 	bool listening;        /* listener is in this worker's loop */
 	uint64_t accept_resume_ms; /* after EMFILE: when to listen again */
 
-	/* Clock, read once per loop turn. */
-	uint64_t now_ms;       /* monotonic */
-	time_t now;            /* wall clock */
-	char date[HTTPDATE_LEN + 1]; /* Date header for now */
+	/* What protocols and handlers see: clock, log, stats, file cache. */
+	struct ctx ctx;
 
 	/* One list per deadline kind; each kind has one duration, so
 	 * appending keeps every list ordered and expiry is O(1). */
@@ -75,11 +54,7 @@ struct worker {
 	char *out_scratch;
 	struct out_seg *seg_scratch;
 
-	struct fcache *fcache; /* open files, this worker's own */
 	unsigned early_read_score, early_read_probe; /* conn_start */
-
-	struct log_buf log;
-	struct worker_stats stats;
 };
 
 struct server {
