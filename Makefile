@@ -7,7 +7,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE -DEISD_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
-LDLIBS    += -pthread
+LDLIBS    += -pthread -lnghttp2
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are
@@ -114,7 +114,7 @@ $(FUZZ_BUILD)/libeisd.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libeisd.a
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -pthread -o $@ $^
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -pthread -o $@ $^ -lnghttp2
 
 fuzz-build: $(FUZZ_BINS)
 

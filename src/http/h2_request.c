@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/chars.h"
+
 enum pseudo {
 	PS_METHOD = 1u << 0,
 	PS_SCHEME = 1u << 1,
@@ -14,16 +16,7 @@ enum pseudo {
 /* RFC 9110 §5.6.2 tchar, without upper case (RFC 9113 §8.2.1). */
 static bool is_lower_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-	case '+': case '-': case '.': case '^': case '_': case '`': case '|':
-	case '~':
-		return true;
-	default:
-		return false;
-	}
+	return chars_is_tchar(c) && !(c >= 'A' && c <= 'Z');
 }
 
 static bool eq(const char *p, size_t n, const char *lit)
@@ -88,8 +81,7 @@ static enum h2_req_verdict pseudo(struct h2_req *r, const char *name, size_t nle
 	if (eq(name, nlen, ":method")) {
 		bit = PS_METHOD, off = &r->method_off, len = &r->method_len;
 		for (size_t i = 0; i < vlen; i++)
-			if (!is_lower_tchar((unsigned char)value[i]) &&
-			    !(value[i] >= 'A' && value[i] <= 'Z'))
+			if (!chars_is_tchar((unsigned char)value[i]))
 				return fail(r, H2_REQ_MALFORMED);
 		if (vlen == 0)
 			return fail(r, H2_REQ_MALFORMED);
@@ -161,22 +153,6 @@ enum h2_req_verdict h2_req_field(struct h2_req *r, const char *name, size_t nlen
 	return H2_REQ_OK;
 }
 
-static bool eq_nocase(const char *a, size_t an, const char *b, size_t bn)
-{
-	if (an != bn)
-		return false;
-	for (size_t i = 0; i < an; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y - 'A' + 'a');
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 /* Method and target for the log line of a request answered early. */
 static void describe(const struct h2_req *r, struct http_request *req)
 {
@@ -221,7 +197,7 @@ int h2_req_finish(struct h2_req *r, struct http_request *req)
 	}
 	/* RFC 9113 §8.3.1: Host and :authority name the same thing. */
 	if (r->host_seen && r->pseudo_seen & PS_AUTHORITY &&
-	    !eq_nocase(r->buf + r->host_off, r->host_len, r->buf + r->authority_off,
+	    !chars_eq_nocase(r->buf + r->host_off, r->host_len, r->buf + r->authority_off,
 		       r->authority_len))
 		return H2_REQ_RESET;
 
