@@ -157,7 +157,7 @@ enum h2_req_verdict h2_req_field(struct h2_req *r, const char *name, size_t nlen
 static void describe(const struct h2_req *r, struct http_request *req)
 {
 	memset(req, 0, offsetof(struct http_request, headers));
-	req->http2 = true;
+	req->version_major = 2;
 	req->version_minor = 0;
 	if (r->pseudo_seen & PS_METHOD && r->buf) {
 		req->method_name.p = r->buf + r->method_off;
@@ -244,7 +244,8 @@ int h2_req_finish(struct h2_req *r, struct http_request *req)
 		describe(r, req);
 		return rc == 0 ? 400 : (int)-rc;
 	}
-	req->http2 = true;
+	req->version_major = 2;
+	req->version_minor = 0;
 	return 0;
 }
 

@@ -48,7 +48,7 @@ enum h2_req_verdict h2_req_field(struct h2_req *r, const char *name, size_t nlen
  * point into r, valid until h2_req_free); H2_REQ_RESET when the stream
  * must be reset with PROTOCOL_ERROR; or the HTTP status to answer (400,
  * 414, 431, 501...), *req then holding what could be read (method and
- * target when known, for the log; req->http2 set). */
+ * target when known, for the log; version_major 2). */
 #define H2_REQ_RESET (-1)
 int h2_req_finish(struct h2_req *r, struct http_request *req);
 

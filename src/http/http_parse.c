@@ -280,6 +280,7 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 	/* Well-formed but not 1.0 or 1.1: the version is the problem. */
 	if (p[v + 5] != '1' || (p[v + 7] != '0' && p[v + 7] != '1'))
 		return -505;
+	req->version_major = 1;
 	req->version_minor = p[v + 7] - '0';
 	return 0;
 }

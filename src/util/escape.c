@@ -108,6 +108,10 @@ void escape_json(struct bytes *b, const char *s, size_t n)
 			BYTES_LIT(b, "\\r");
 		else if (c == '\t')
 			BYTES_LIT(b, "\\t");
+		else if (c == '\b')
+			BYTES_LIT(b, "\\b");
+		else if (c == '\f')
+			BYTES_LIT(b, "\\f");
 		else {
 			esc[0] = '\\', esc[1] = 'u', esc[2] = '0', esc[3] = '0';
 			esc[4] = hex_lower[c >> 4];

@@ -11,7 +11,7 @@
 void escape_html(struct bytes *b, const char *s, size_t n);
 
 /* The inside of a JSON string (RFC 8259 §7; no quotes added): '"', '\\'
- * and control bytes escaped (\n \r \t by name, others as \u00XX). JSON
+ * and control bytes escaped (\b \f \n \r \t by name, others as \u00XX). JSON
  * text must be Unicode and file names are bytes: a byte that is not part
  * of well-formed UTF-8 becomes \ufffd (U+FFFD). */
 void escape_json(struct bytes *b, const char *s, size_t n);

@@ -141,7 +141,7 @@ void log_service(struct log_buf *lb, time_t now, const char *client,
 
 void log_access(struct log_buf *lb, time_t now, const char *client,
 		const char *method, size_t method_len, const char *target,
-		size_t target_len, int version_minor, int status,
+		size_t target_len, int version_major, int version_minor, int status,
 		uint64_t bytes)
 {
 	char line[LINE_MAX_BYTES];
@@ -159,8 +159,10 @@ void log_access(struct log_buf *lb, time_t now, const char *client,
 		o += put_escaped(line + o, sizeof(line) - o - 64, method, method_len);
 		line[o++] = ' ';
 		o += put_escaped(line + o, sizeof(line) - o - 64, target, target_len);
-		o += put_str(line + o, " HTTP/1.");
-		line[o++] = version_minor == 0 ? '0' : '1';
+		o += put_str(line + o, " HTTP/");
+		line[o++] = (char)('0' + (version_major > 0 && version_major < 10 ? version_major : 1));
+		line[o++] = '.';
+		line[o++] = (char)('0' + (version_minor > 0 && version_minor < 10 ? version_minor : 0));
 	} else {
 		line[o++] = '-';
 	}

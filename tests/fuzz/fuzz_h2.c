@@ -9,7 +9,7 @@
  *  - no more than H2_MAX_STREAMS streams are ever open;
  *  - output is produced only while less than H2_OUT_HIGH bytes wait
  *    (plus one frame, at most H2_DATA_CHUNK + 9 bytes);
- *  - every request the handler sees has http2 set and a path;
+ *  - every request the handler sees has version_major 2 and a path;
  *  - every body released exactly once (LeakSanitizer finds the rest). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -78,7 +78,7 @@ static void on_request(void *arg, struct h2_session *s, int32_t stream,
 	static const struct h2_field f[] = { { "content-type", 12, "text/plain", 10 } };
 	struct h2_body body = { .len = 70000, .pull = pull_bytes, .release = release, .arg = pl };
 
-	CHECK(req->http2 && req->path.p);
+	CHECK(req->version_major == 2 && req->path.p);
 	if (req->method == HTTP_METHOD_HEAD) {
 		free(pl);
 		h2_respond(s, stream, 204, f, 1, NULL);

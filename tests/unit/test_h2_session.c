@@ -122,7 +122,7 @@ static void env_request(void *arg, struct h2_session *s, int32_t stream,
 	struct h2_body body = { .len = e->body_len, .pull = pull_mem, .release = free, .arg = pl };
 
 	assert_non_null(pl);
-	assert_true(req->http2);
+	assert_int_equal(req->version_major, 2);
 	pl->p = e->body;
 	pl->left = e->body_len;
 	e->requests++;
