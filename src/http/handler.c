@@ -9,7 +9,7 @@
 
 void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 			const struct http_request *req,
-			const struct sockaddr_storage *peer)
+			const struct sockaddr *peer)
 {
 	x->ctx = ctx;
 	x->req = req;

@@ -20,7 +20,7 @@ struct ctx;
 struct http_exchange {
 	struct ctx *ctx;
 	const struct http_request *req; /* NULL: the request did not parse */
-	const struct sockaddr_storage *peer; /* the client */
+	const struct sockaddr *peer; /* the client */
 	struct http_response resp;      /* what the handler answers */
 };
 
@@ -28,7 +28,7 @@ struct http_exchange {
  * response starts as an empty 200 (HEAD when req is a HEAD). */
 void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 			const struct http_request *req,
-			const struct sockaddr_storage *peer);
+			const struct sockaddr *peer);
 
 /* Routes x->req (parsed, method known or not) and fills x->resp: the
  * status report, a static file, a listing, OPTIONS, 405 or 501. Returns
