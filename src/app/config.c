@@ -32,6 +32,7 @@ void config_defaults(struct config *cfg)
 	cfg->index = "index.html";
 	cfg->cache_max_age = -1;
 	cfg->precompressed = true;
+	cfg->http2 = true;
 }
 
 void config_free(struct config *cfg)

@@ -226,6 +226,8 @@ const struct opt_row opt_table[] = {
 	  .help = "add a header to every response (repeatable)" },
 	{ .name = "no-precompressed", .kind = OPT_UNFLAG, .field = F(precompressed),
 	  .flags = OPT_LIVE, .help = "never look for FILE.br / FILE.gz to send instead" },
+	{ .name = "no-http2", .kind = OPT_UNFLAG, .field = F(http2),
+	  .help = "HTTP/1.1 only: no HTTP/2 by prior knowledge, no h2 in ALPN" },
 	{ .name = "help", .letter = 'h', .kind = OPT_ACTION, .flags = OPT_CLI_ONLY,
 	  .help = "show this help" },
 	{ .name = "version", .letter = 'V', .kind = OPT_ACTION, .flags = OPT_CLI_ONLY,

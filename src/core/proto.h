@@ -75,6 +75,7 @@ struct proto {
 };
 
 extern const struct proto proto_http;
+extern const struct proto proto_h2;   /* http/h2.c */
 extern const struct proto proto_echo; /* services/echo.c */
 extern const struct proto proto_file; /* services/file_service.c */
 
