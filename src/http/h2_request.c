@@ -202,8 +202,11 @@ int h2_req_finish(struct h2_req *r, struct http_request *req)
 		return H2_REQ_RESET;
 
 	if (connect) {
-		target = r->buf + r->authority_off;
-		tlen = r->authority_len;
+		/* RFC 9113 §8.5: CONNECT names only an authority. It reaches
+		 * the handler like any method we do not serve (405); the log
+		 * shows the authority as its target. */
+		target = "/";
+		tlen = 1;
 	} else {
 		target = r->buf + r->path_off;
 		tlen = r->path_len;
@@ -235,6 +238,10 @@ int h2_req_finish(struct h2_req *r, struct http_request *req)
 			PUT(r->buf + r->lines_off, r->len - r->lines_off);
 		}
 	} else {
+		/* No authority at all (RFC 9113 §8.3.1 allows it): an empty
+		 * Host, as HTTP/1.1 has for a URI without one. */
+		if (!r->host_seen)
+			PUT("Host: \r\n", 8);
 		PUT(r->buf + r->lines_off, r->len - r->lines_off);
 	}
 	PUT("\r\n", 2);
@@ -246,6 +253,10 @@ int h2_req_finish(struct h2_req *r, struct http_request *req)
 	}
 	req->version_major = 2;
 	req->version_minor = 0;
+	if (connect) {
+		req->target.p = r->buf + r->authority_off;
+		req->target.len = r->authority_len;
+	}
 	return 0;
 }
 

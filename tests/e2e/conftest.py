@@ -85,8 +85,9 @@ class Server:
     self.stdout_lines / self.stderr_lines so the server never blocks on a
     full pipe."""
 
-    def __init__(self, root, args, env=None, preexec_fn=None):
+    def __init__(self, root, args, env=None, preexec_fn=None, h2=False):
         self.root = str(root)
+        self.h2 = h2  # connect() speaks HTTP/2 (h2c prior knowledge)
         self.args = list(args)
         self.stdout_lines = []
         self.stderr_lines = []
@@ -167,6 +168,9 @@ class Server:
         return f"http://{host}:{self.port}{path}"
 
     def connect(self, timeout=SOCK_TIMEOUT):
+        if self.h2:
+            import h2client
+            return h2client.H2Conn(self.port, host=self.host, timeout=timeout)
         return Conn(self.port, host=self.host, timeout=timeout)
 
     def send_signal(self, sig):
@@ -529,7 +533,14 @@ def assert_error_page(r, status, marker=None):
 
 
 def assert_closed_after_error(r, conn):
-    """After a malformed request: Connection: close, then the server closes."""
+    """After a malformed request: Connection: close, then the server closes.
+    Over HTTP/2 the error ends only its stream: the connection goes on (a
+    PING is still answered)."""
+    if getattr(conn, "h2", False):
+        assert "connection" not in r.headers, r.headers.raw
+        conn.client.ping(b"stillok!")
+        assert conn.client.wait(lambda: b"stillok!" in conn.client.pongs), "connection ended"
+        return
     assert r.keep_alive_denied, f"expected Connection: close, got {r.headers.raw}"
     assert conn.closed_by_server(timeout=3), "server kept the connection open after an error"
 
@@ -539,6 +550,11 @@ def assert_closed_after_error(r, conn):
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "over_h2: run the test twice, over HTTP/1.1 and over HTTP/2 (h2c prior "
+        "knowledge: server.connect() returns an h2client.H2Conn taking HTTP/1.1 request bytes)")
+    config.addinivalue_line(
+        "markers", "h1_only: in a module marked over_h2, a test of HTTP/1.1 framing itself")
     config.addinivalue_line(
         "markers", "smoke: a quick end-to-end check, also run under valgrind (make valgrind)")
 
@@ -560,6 +576,18 @@ def _report_files():
 def _is_report(text):
     return any(line.strip() and not re.match(rb"^--\d+-- ", line)
                for line in text.splitlines())
+
+
+def pytest_generate_tests(metafunc):
+    if ("http_version" in metafunc.fixturenames and metafunc.definition.get_closest_marker("over_h2")
+            and not metafunc.definition.get_closest_marker("h1_only")):
+        metafunc.parametrize("http_version", ["1.1", "2"], indirect=True)
+
+
+@pytest.fixture
+def http_version(request):
+    """"1.1", or "2" for the HTTP/2 run of a test marked over_h2."""
+    return getattr(request, "param", "1.1")
 
 
 @pytest.fixture(autouse=True)
@@ -662,7 +690,7 @@ def site(tmp_path):
 
 
 @pytest.fixture
-def start_server():
+def start_server(http_version):
     """Factory: start_server(root, *extra_args, quiet=True, threads=2,
     wait=True, preexec_fn=None). Every server it starts is stopped by PID at
     teardown; a server that crashed on a signal during the test fails the
@@ -679,7 +707,7 @@ def start_server():
         args += list(extra)
         if positional and root is not None:
             args.append(str(root))
-        s = Server(root, args, env=env, preexec_fn=preexec_fn)
+        s = Server(root, args, env=env, preexec_fn=preexec_fn, h2=http_version == "2")
         servers.append(s)
         if wait:
             s.wait_started()
