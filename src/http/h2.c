@@ -128,8 +128,10 @@ static int settle(struct conn *c, struct h2_conn *hc)
 	} else {
 		hc->idle_since_ms = 0;
 	}
+	/* The peer may have frames in flight (it always may): drain them
+	 * before closing, so a reset does not destroy the GOAWAY. */
 	if (h2_session_done(hc->s))
-		c->close_after = true;
+		c->close_after = c->linger = true;
 	return 0;
 }
 

@@ -74,17 +74,19 @@ static void check_resets(struct h2_session *s)
 		calm_down(s, NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
-static void check_control(struct h2_session *s)
+static bool check_control(struct h2_session *s)
 {
-	uint64_t ctrl = s->st.in_bytes - s->st.payload_bytes;
+	uint64_t ctrl = s->st.ctrl_bytes;
 	/* What honest traffic explains: two WINDOW_UPDATEs for each DATA
 	 * frame we sent, a few frames (PRIORITY, RST_STREAM) per stream,
 	 * and as much as the payload the peer sent. */
 	uint64_t allowed = H2_CTRL_SLACK + 32 * s->st.data_frames_sent + 64 * s->st.streams +
 			   s->st.payload_bytes;
 
-	if (ctrl > allowed)
-		calm_down(s, NGHTTP2_ENHANCE_YOUR_CALM);
+	if (ctrl <= allowed)
+		return true;
+	calm_down(s, NGHTTP2_ENHANCE_YOUR_CALM);
+	return false;
 }
 
 /* ---- sending ---- */
@@ -179,15 +181,37 @@ static int begin_frame_cb(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
 			calm_down(s, NGHTTP2_ENHANCE_YOUR_CALM);
 			return NGHTTP2_ERR_CALLBACK_FAILURE;
 		}
-		break;
+		return 0;
 	case NGHTTP2_DATA:
-		if (hd->length)
+		if (hd->length) {
 			s->st.payload_bytes += 9 + hd->length;
-		break;
+			return 0;
+		}
+		break; /* empty DATA is a control frame here (CVE-2019-9518) */
 	default:
-		break;
+		break; /* SETTINGS, PING, WINDOW_UPDATE, PRIORITY, RST_STREAM, unknown... */
 	}
+	s->st.ctrl_bytes += 9 + hd->length;
+	/* At each frame, so a flood of frames that each want an answer
+	 * (PING, SETTINGS) stops before the answers pile up. */
+	if (!check_control(s))
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return 0;
+}
+
+/* Unknown frame types are registered as extensions only so that they
+ * pass through begin_frame_cb and count as control bytes; each is then
+ * dropped unread (RFC 9113 §4.1: ignored). */
+static int ext_chunk_cb(nghttp2_session *ng, const nghttp2_frame_hd *hd, const uint8_t *data,
+			size_t len, void *user)
+{
+	return 0;
+}
+
+static int ext_unpack_cb(nghttp2_session *ng, void **payload, const nghttp2_frame_hd *hd,
+			 void *user)
+{
+	return NGHTTP2_ERR_CANCEL;
 }
 
 static void refuse(struct h2_session *s, struct h2_stream *st, uint32_t code)
@@ -369,6 +393,10 @@ struct h2_session *h2_session_new(const struct h2_session_cfg *cfg)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, data_chunk_cb);
 	nghttp2_session_callbacks_set_on_frame_send_callback(cb, frame_send_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, stream_close_cb);
+	nghttp2_session_callbacks_set_on_extension_chunk_recv_callback(cb, ext_chunk_cb);
+	nghttp2_session_callbacks_set_unpack_extension_callback(cb, ext_unpack_cb);
+	for (unsigned t = NGHTTP2_CONTINUATION + 1; t < 256; t++)
+		nghttp2_option_set_user_recv_extension_type(opt, (uint8_t)t);
 	/* The library's own limits sit behind ours (looser), as a second line. */
 	nghttp2_option_set_max_continuations(opt, 2 * H2_CONTINUATIONS);
 	nghttp2_option_set_max_settings(opt, 32);
@@ -410,6 +438,7 @@ int h2_session_pump(struct h2_session *s)
 
 long h2_session_input(struct h2_session *s, const char *data, size_t len)
 {
+	uint64_t seen;
 	ssize_t n;
 
 	s->st.in_bytes += len;
@@ -417,14 +446,22 @@ long h2_session_input(struct h2_session *s, const char *data, size_t len)
 		return (long)len; /* the GOAWAY is out; what follows is ignored */
 	s->pass_streams = 0;
 	n = nghttp2_session_mem_recv(s->ng, (const uint8_t *)data, len);
+	/* Frames the library skips without a callback (DATA for a stream
+	 * already closed) are neither payload nor control: a closed stream
+	 * may have had a window's worth in flight, no more. (A frame is
+	 * counted whole at its header, so the seen ones may exceed the
+	 * input so far.) */
+	seen = s->st.payload_bytes + s->st.ctrl_bytes;
+	if (!s->calm_set && seen < s->st.in_bytes &&
+	    s->st.in_bytes - seen >
+		    H2_CTRL_SLACK + (uint64_t)NGHTTP2_INITIAL_WINDOW_SIZE * s->st.streams)
+		calm_down(s, NGHTTP2_ENHANCE_YOUR_CALM);
 	if (n < 0) {
 		/* Ours (calm_set) sends its GOAWAY; the library's bad preface
 		 * or flood ends the connection at once. */
 		if (!s->calm_set || n != NGHTTP2_ERR_CALLBACK_FAILURE)
 			return -1;
 	}
-	if (!s->calm_set)
-		check_control(s);
 	if (h2_session_pump(s))
 		return -1;
 	return (long)len;

@@ -19,7 +19,7 @@
 #define H2_MAX_STREAMS 128      /* SETTINGS_MAX_CONCURRENT_STREAMS; more: REFUSED_STREAM */
 #define H2_STREAMS_PER_PASS 128 /* new streams per read pass; more: REFUSED_STREAM */
 #define H2_RESET_SLACK 100      /* resets (either way) beyond completed streams: calm */
-#define H2_CTRL_SLACK 65536     /* control bytes beyond what the traffic explains: calm */
+#define H2_CTRL_SLACK 8192      /* control bytes beyond what the traffic explains: calm */
 #define H2_CONTINUATIONS 64     /* CONTINUATION frames per header block: calm */
 #define H2_OUT_HIGH 65536       /* output produced ahead of the socket */
 #define H2_DATA_CHUNK 16384     /* largest DATA payload (the default frame size) */
@@ -74,6 +74,7 @@ struct h2_stats {
 	uint64_t resets_sent;    /* RST_STREAM we sent with an error code */
 	uint64_t in_bytes;       /* all input */
 	uint64_t payload_bytes;  /* of HEADERS, CONTINUATION and non-empty DATA frames */
+	uint64_t ctrl_bytes;     /* of all other frames (DATA on a closed stream is neither) */
 	uint64_t data_frames_sent;
 	uint32_t open;           /* streams open now */
 };

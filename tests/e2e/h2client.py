@@ -34,7 +34,7 @@ NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR, SETTINGS_TIMEOUT, 
 MAX_STREAMS = 128
 RESET_SLACK = 100
 CONTINUATIONS = 64
-CTRL_SLACK = 65536
+CTRL_SLACK = 8192
 
 
 def connect(port, host="127.0.0.1", timeout=SOCK_TIMEOUT, tls=None, rcvbuf=None):
@@ -130,7 +130,7 @@ class RawH2:
         self.sock.settimeout(self.timeout if timeout is None else timeout)
         try:
             chunk = self.sock.recv(1 << 20)
-        except socket.timeout:
+        except (socket.timeout, BlockingIOError, ssl.SSLWantReadError):
             return True
         except (ConnectionResetError, ssl.SSLError, OSError):
             chunk = b""
@@ -247,7 +247,10 @@ class H2Client:
         self.responses[sid] = H2Response(sid)
         self.conn.send_headers(sid, fields, end_stream=body is None)
         if body is not None:
-            self.conn.send_data(sid, body, end_stream=True)
+            step = self.conn.max_outbound_frame_size
+            for i in range(0, max(len(body), 1), step):
+                last = i + step >= len(body)
+                self.conn.send_data(sid, body[i:i + step], end_stream=last)
         self.flush()
         return sid
 
@@ -283,7 +286,7 @@ class H2Client:
         self.sock.settimeout(self.timeout if timeout is None else timeout)
         try:
             data = self.sock.recv(1 << 20)
-        except socket.timeout:
+        except (socket.timeout, BlockingIOError, ssl.SSLWantReadError):
             return True
         except (ConnectionResetError, ssl.SSLError, OSError):
             data = b""

@@ -348,6 +348,10 @@ static void test_made_you_reset_calm(void **state)
 	assert_int_equal(goaway_code(&e), 11);
 	assert_int_equal(h2_session_stats(s)->resets_recv, 0);
 	assert_true(h2_session_stats(s)->resets_sent > H2_RESET_SLACK);
+	/* What follows the GOAWAY is read and ignored. */
+	get(&in, 1001, "/", END_STREAM);
+	feed(s, &in);
+	assert_true(h2_session_done(s));
 	stop(&e, s);
 }
 
