@@ -226,7 +226,7 @@ static size_t skip_ows(const char *s)
 {
 	size_t n = 0;
 
-	while (s[n] == ' ' || s[n] == '\t')
+	while (chars_is_ows((unsigned char)s[n]))
 		n++;
 	return n;
 }

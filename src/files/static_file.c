@@ -22,6 +22,7 @@
 #include "http/negotiate.h"
 #include "http/range.h"
 #include "util/bytes.h"
+#include "util/chars.h"
 #include "core/ctx.h"
 
 /* The representation being sent. */
@@ -216,7 +217,6 @@ static void send_one_range(struct http_exchange *x, const struct rep *rep, const
  * delimited by their Content-Range lengths too. */
 static void make_boundary(char out[BOUNDARY_LEN + 1], const struct rep *rep)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[8];
 
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
@@ -229,8 +229,8 @@ static void make_boundary(char out[BOUNDARY_LEN + 1], const struct rep *rep)
 	}
 	memcpy(out, "eisd", 4);
 	for (size_t i = 0; i < sizeof(rnd); i++) {
-		out[4 + 2 * i] = hex[rnd[i] >> 4];
-		out[5 + 2 * i] = hex[rnd[i] & 15];
+		out[4 + 2 * i] = chars_hex_lower[rnd[i] >> 4];
+		out[5 + 2 * i] = chars_hex_lower[rnd[i] & 15];
 	}
 	out[BOUNDARY_LEN] = '\0';
 }

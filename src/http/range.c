@@ -26,19 +26,7 @@ static bool parse_uint(const char *s, size_t len, size_t *i, uint64_t *out)
 
 static bool unit_is_bytes(const char *s, size_t len)
 {
-	static const char unit[] = "bytes=";
-
-	if (len < sizeof(unit) - 1)
-		return false;
-	for (size_t i = 0; i < sizeof(unit) - 1; i++) {
-		char c = s[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != unit[i])
-			return false;
-	}
-	return true;
+	return len >= 6 && chars_eq_nocase(s, 6, "bytes=", 6);
 }
 
 /* Insertion sort: at most RANGE_MAX elements. */

@@ -73,8 +73,7 @@ static void account(struct conn *c, const char *name, size_t len, int status, ui
 	struct ctx *cx = c->ctx;
 
 	c->requests++;
-	stat_add(&cx->stats.requests, 1);
-	stat_add(&cx->stats.status_class[status / 100], 1);
+	stats_count(&cx->stats, status);
 	log_service(&cx->log, cx->now, c->peer_addr, "FILE", name, len, status, bytes);
 }
 

@@ -25,3 +25,6 @@ const unsigned char chars_class[256] = {
 	['}'] = CHARS_VCHAR,
 	['~'] = CHARS_TCHAR | CHARS_VCHAR | CHARS_UNRESERVED,
 };
+
+const char chars_hex_lower[17] = "0123456789abcdef";
+const char chars_hex_upper[17] = "0123456789ABCDEF";

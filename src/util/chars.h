@@ -17,6 +17,9 @@ enum {
 };
 
 extern const unsigned char chars_class[256];
+/* Hex digits by value, for writing: "0123456789abcdef" and upper case. */
+extern const char chars_hex_lower[17];
+extern const char chars_hex_upper[17];
 
 static inline bool chars_is(unsigned char c, unsigned cls)
 {

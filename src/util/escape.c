@@ -29,9 +29,6 @@ void escape_html(struct bytes *b, const char *s, size_t n)
 	bytes_put(b, s + start, n - start);
 }
 
-static const char hex_lower[] = "0123456789abcdef";
-static const char hex_upper[] = "0123456789ABCDEF";
-
 void escape_url_segment(struct bytes *b, const char *s, size_t n)
 {
 	size_t start = 0;
@@ -44,8 +41,8 @@ void escape_url_segment(struct bytes *b, const char *s, size_t n)
 			continue;
 		bytes_put(b, s + start, i - start);
 		esc[0] = '%';
-		esc[1] = hex_upper[c >> 4];
-		esc[2] = hex_upper[c & 15];
+		esc[1] = chars_hex_upper[c >> 4];
+		esc[2] = chars_hex_upper[c & 15];
 		bytes_put(b, esc, 3);
 		start = i + 1;
 	}
@@ -114,8 +111,8 @@ void escape_json(struct bytes *b, const char *s, size_t n)
 			BYTES_LIT(b, "\\f");
 		else {
 			esc[0] = '\\', esc[1] = 'u', esc[2] = '0', esc[3] = '0';
-			esc[4] = hex_lower[c >> 4];
-			esc[5] = hex_lower[c & 15];
+			esc[4] = chars_hex_lower[c >> 4];
+			esc[5] = chars_hex_lower[c & 15];
 			bytes_put(b, esc, 6);
 		}
 		i++;
