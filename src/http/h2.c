@@ -171,6 +171,20 @@ static bool h2_mid_request(const struct conn *c)
 	return hc && h2_session_open_streams(hc->s) > 0;
 }
 
+static bool h2_on_stop(struct conn *c)
+{
+	struct h2_conn *hc = h2_of(c);
+
+	if (!hc->stop_sent) {
+		hc->stop_sent = true;
+		if (h2_session_shutdown(hc->s))
+			c->close_after = true;
+	}
+	if (h2_session_done(hc->s))
+		c->close_after = c->linger = true;
+	return h2_session_open_streams(hc->s) > 0;
+}
+
 static void h2_on_overflow(struct conn *c)
 {
 	/* The session consumes all its input: only reachable if it could
@@ -194,4 +208,5 @@ const struct proto proto_h2 = {
 	.on_header_timeout = h2_on_header_timeout,
 	.on_close = h2_on_close,
 	.mid_request = h2_mid_request,
+	.on_stop = h2_on_stop,
 };

@@ -357,3 +357,34 @@ def test_idle_connection_closed_at_keepalive(site, start_server):
         t0 = time.monotonic()
         assert c.wait_closed(timeout=5)
         assert time.monotonic() - t0 >= 0.8
+
+
+def test_graceful_shutdown_goaway_and_streams_finish(site, start_server, big):
+    """SIGTERM: every HTTP/2 connection gets GOAWAY(NO_ERROR) naming its
+    last stream; a stream under way finishes within --shutdown-grace; an
+    idle connection closes; the server exits 0. (Raw frames: python3-h2
+    takes no DATA after a GOAWAY.)"""
+    import signal
+    s = start_server(site.root, "--shutdown-grace", "20")
+    idle = H2Client(s.port)
+    assert idle.get("/hello.txt").status == 200
+    with RawH2(s.port) as c:
+        c.send(c.headers(1, request_fields("/a.txt")) + c.headers(3, request_fields("/big.bin")))
+        # The windows (65535 each) run out; the stream waits.
+        assert c.wait(lambda c: sum(len(p) for _, _, _, p in c.of_type(DATA, 3)) >= 65535 - 12)
+        s.send_signal(signal.SIGTERM)
+        assert c.wait(lambda c: c.goaway() is not None)
+        assert c.goaway() == (3, NO_ERROR)
+        more = (40 << 20).to_bytes(4, "big")
+        c.send(frame(WINDOW_UPDATE, 0, 0, more) + frame(WINDOW_UPDATE, 0, 3, more))
+        assert c.wait(lambda c: c.ended(3), timeout=60)
+        body = b"".join(p for _, _, _, p in c.of_type(DATA, 3))
+        assert len(body) == 20 << 20
+        assert hashlib.sha256(body).hexdigest() == big
+        assert c.rst(3) is None
+        assert c.wait_closed()
+    assert idle.wait(lambda: idle.goaway is not None)
+    assert idle.goaway == (NO_ERROR, 1)
+    assert idle.wait_closed()
+    idle.close()
+    assert s.wait(20) == 0
