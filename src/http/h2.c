@@ -53,24 +53,9 @@ static void on_request(void *arg, struct h2_session *s, int32_t stream,
 {
 	struct h2_conn *hc = arg;
 	struct conn *c = hc->c;
-	struct h2_exchange *hx = calloc(1, sizeof(*hx));
-	struct http_response *r;
 
-	if (!hx)
-		return; /* the session answers 500 */
-	http_exchange_init(&hx->x, c->ctx, req, &c->peer.sa);
-	r = &hx->x.resp;
 	c->requests++;
-	/* As for HTTP/1.1: a body announced larger than we take is 413 (the
-	 * body itself is discarded under flow control either way). */
-	if (req->body == HTTP_BODY_LENGTH && req->content_length > c->ctx->cfg->max_body_bytes)
-		http_response_error(r, HTTP_CONTENT_TOO_LARGE);
-	else if (http_handle(&hx->x) < 0) {
-		http_response_reset(r, HTTP_INTERNAL_SERVER_ERROR);
-		http_response_error(r, HTTP_INTERNAL_SERVER_ERROR);
-	}
-	http_account(c->ctx, c->peer_addr, req, r->status, r->head ? 0 : r->content_length);
-	h2_serialize(s, stream, hx);
+	h2_answer(s, stream, c->ctx, &c->peer.sa, c->peer_addr, req);
 }
 
 static void on_refused(void *arg, const struct http_request *req, int status)

@@ -129,3 +129,23 @@ int h2_serialize(struct h2_session *s, int32_t stream, struct h2_exchange *hx)
 		free(xbuf);
 	return rc;
 }
+
+void h2_answer(struct h2_session *s, int32_t stream, struct ctx *cx, const struct sockaddr *peer,
+	       const char *peer_addr, const struct http_request *req)
+{
+	struct h2_exchange *hx = calloc(1, sizeof(*hx));
+	struct http_response *r;
+
+	if (!hx)
+		return; /* the session answers 500 */
+	http_exchange_init(&hx->x, cx, req, peer);
+	r = &hx->x.resp;
+	if (req->body == HTTP_BODY_LENGTH && req->content_length > cx->cfg->max_body_bytes) {
+		http_response_error(r, HTTP_CONTENT_TOO_LARGE);
+	} else if (http_handle(&hx->x) < 0) {
+		http_response_reset(r, HTTP_INTERNAL_SERVER_ERROR);
+		http_response_error(r, HTTP_INTERNAL_SERVER_ERROR);
+	}
+	http_account(cx, peer_addr, req, r->status, r->head ? 0 : r->content_length);
+	h2_serialize(s, stream, hx);
+}
