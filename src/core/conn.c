@@ -24,6 +24,12 @@
 #define POOL_OUT_SCRATCH 16384
 #define POOL_SEG_SCRATCH 64
 
+/* One connection's share of a loop turn (issue 16: a greedy pipeliner
+ * held a one-thread worker for tens of milliseconds): this many responses
+ * or full reads of --max-request-bytes, and this many bytes sent. */
+#define FAIR_SHARE 32
+#define FAIR_SEND_BYTES (512 * 1024)
+
 /* The pool whose context c works in. */
 static inline struct conn_pool *pool_of(const struct conn *c)
 {
@@ -427,6 +433,47 @@ static bool conn_reads(const struct conn *c)
 	       (c->state == CONN_WRITING && c->proto->read_while_writing);
 }
 
+/* c's share of this turn ran out with work left: it comes back, in
+ * order, after the others had theirs (conn_pool_run_ready). */
+static void conn_defer(struct conn *c)
+{
+	struct conn_pool *p = pool_of(c);
+
+	if (c->on_ready)
+		return;
+	c->on_ready = true;
+	c->rnext = NULL;
+	if (p->ready_tail)
+		p->ready_tail->rnext = c;
+	else
+		p->ready_head = c;
+	p->ready_tail = c;
+	p->nready++;
+}
+
+/* Takes c off the ready list (it is short: only connections that used up
+ * their share are on it). */
+static void ready_unlink(struct conn *c)
+{
+	struct conn_pool *p = pool_of(c);
+	struct conn *prev = NULL;
+
+	for (struct conn *r = p->ready_head; r; prev = r, r = r->rnext) {
+		if (r != c)
+			continue;
+		if (prev)
+			prev->rnext = c->rnext;
+		else
+			p->ready_head = c->rnext;
+		if (p->ready_tail == c)
+			p->ready_tail = prev;
+		p->nready--;
+		break;
+	}
+	c->on_ready = false;
+	c->rnext = NULL;
+}
+
 int conn_set_proto(struct conn *c, const struct proto *p)
 {
 	if (c->proto && c->proto->on_close)
@@ -485,6 +532,8 @@ static void conn_drop(struct conn *c, enum transport_close how)
 	if (c->proto && c->proto->on_close)
 		c->proto->on_close(c);
 	timer_unlink(c);
+	if (c->on_ready)
+		ready_unlink(c);
 	pthread_mutex_lock(&w->clients_lock);
 	if (c->cprev)
 		c->cprev->cnext = c->cnext;
@@ -595,6 +644,12 @@ static int conn_send(struct conn *c)
 		while (c->seg_next < c->nsegs) {
 			struct out_seg *s = &c->segs[c->seg_next];
 
+			/* A fast reader of a large body: the others' turn,
+			 * then back (the loop reports the socket writable). */
+			if (sent >= FAIR_SEND_BYTES) {
+				stat_add(&w->ctx.stats.bytes_sent, sent);
+				return conn_send_wait(c, TRANSPORT_WANT_WRITE, true) ? -1 : 0;
+			}
 			if (s->fd < 0) {
 				struct iovec iov[16];
 				unsigned k = 0, i = c->seg_next;
@@ -741,6 +796,10 @@ static int conn_process(struct conn *c)
 			return -1;
 		}
 		conn_wait_next(c);
+		if (--pool_of(c)->budget <= 0 && c->in.len) {
+			conn_defer(c); /* pipelined requests wait for the next turn */
+			break;
+		}
 	}
 	if (c->state == CONN_READING) {
 		const struct proto *p = c->proto;
@@ -799,10 +858,14 @@ static int conn_read(struct conn *c)
 			c->in.len += (size_t)n;
 			if (conn_process(c) < 0)
 				return -1;
-			if (!conn_reads(c))
+			if (!conn_reads(c) || c->on_ready)
 				return 1;
 			if ((size_t)n < room && !(c->tp->read_pending && c->tp->read_pending(c)))
 				return 1;
+			if (--w->budget <= 0) {
+				conn_defer(c); /* more may wait in the socket */
+				return 1;
+			}
 			got = 1;
 			continue;
 		}
@@ -890,6 +953,7 @@ static void conn_start(struct conn *c)
 	struct conn_pool *w = pool_of(c);
 	int r = 0;
 
+	w->budget = FAIR_SHARE;
 	if (w->early_read_score >= EARLY_READ_ON ||
 	    ++w->early_read_probe % EARLY_READ_PROBE == 0) {
 		r = conn_read(c);
@@ -910,6 +974,10 @@ static void conn_on_event(struct loop_handler *h, int mask)
 	struct conn *c = (struct conn *)(void *)((char *)h - offsetof(struct conn, lh));
 	struct conn_pool *w = pool_of(c);
 
+	/* Waiting for its next share: served from the ready list. */
+	if (c->on_ready)
+		return;
+	w->budget = FAIR_SHARE;
 	conn_event(c, mask);
 	conn_settle(w);
 }
@@ -929,6 +997,11 @@ static void conn_timeout(struct conn *c)
 			send_timer_arm(c);
 			return;
 		}
+		/* Dropped for not reading: a reset, so the kernel frees what is
+		 * queued for it now (a FIN would wait behind megabytes the peer
+		 * never takes, in an orphaned socket). */
+		conn_drop(c, TRANSPORT_CLOSE_ABORT);
+		return;
 	}
 	if (t == TIMER_HEADER && c->state == CONN_READING && c->proto->on_header_timeout) {
 		c->close_after = true;
@@ -999,16 +1072,27 @@ void conn_accept(struct conn_pool *p, int fd, const struct sockaddr_storage *pee
 		conn_start(c);
 }
 
-void conn_pool_expire(struct conn_pool *p)
+void conn_pool_run_ready(struct conn_pool *p, unsigned n)
 {
-	for (int t = 0; t < TIMER_COUNT; t++) {
-		struct conn *c;
-		while ((c = p->timer_head[t]) && c->deadline_ms <= p->ctx.now_ms)
-			conn_on_timeout(c);
+	while (n-- && p->ready_head) {
+		struct conn *c = p->ready_head;
+
+		p->ready_head = c->rnext;
+		if (!p->ready_head)
+			p->ready_tail = NULL;
+		p->nready--;
+		c->rnext = NULL;
+		c->on_ready = false;
+		p->budget = FAIR_SHARE;
+		/* What it has buffered first, then what waits in the socket
+		 * (or in the transport). */
+		if (conn_process(c) == 0 && conn_reads(c) && !c->on_ready)
+			conn_read(c);
+		conn_settle(p);
 	}
 }
 
-uint64_t conn_pool_next_deadline(const struct conn_pool *p)
+static uint64_t pool_next_deadline(const struct conn_pool *p)
 {
 	uint64_t next = UINT64_MAX;
 
@@ -1016,6 +1100,20 @@ uint64_t conn_pool_next_deadline(const struct conn_pool *p)
 		if (p->timer_head[t] && p->timer_head[t]->deadline_ms < next)
 			next = p->timer_head[t]->deadline_ms;
 	return next;
+}
+
+uint64_t conn_pool_expire(struct conn_pool *p)
+{
+	uint64_t next = pool_next_deadline(p);
+
+	if (next > p->ctx.now_ms)
+		return next; /* the usual turn: nothing due */
+	for (int t = 0; t < TIMER_COUNT; t++) {
+		struct conn *c;
+		while ((c = p->timer_head[t]) && c->deadline_ms <= p->ctx.now_ms)
+			conn_on_timeout(c);
+	}
+	return pool_next_deadline(p);
 }
 
 /* A protocol with on_stop says its last word and whether it is busy. */

@@ -76,6 +76,7 @@ struct conn {
 
 	/* Client registry (conn_pool.clients), guarded by its clients_lock. */
 	struct conn *cprev, *cnext;
+	struct conn *rnext; /* the pool's ready list */
 
 	/* Buffers exist only while bytes are in flight. While the pool
 	 * serves this connection they are lent from the pool (*_lent); what
@@ -102,6 +103,7 @@ struct conn {
 	 * waits for writability, or a write for readability. */
 	bool read_wants_write, write_wants_read;
 	unsigned char watching; /* the loop interest last set (conn_watch) */
+	bool on_ready;    /* in the pool's ready list (its fair share ran out) */
 
 	union conn_addr peer;
 	char peer_addr[48]; /* numeric, without port */

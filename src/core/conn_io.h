@@ -51,6 +51,13 @@ struct conn_pool {
 	struct out_seg *seg_scratch;
 
 	unsigned early_read_score, early_read_probe; /* conn_start */
+
+	/* Fairness: the connection being served may answer this many more
+	 * requests (or make this many more full reads) in this turn; then it
+	 * waits in the ready list, in order, for the next turn. */
+	int budget;
+	struct conn *ready_head, *ready_tail;
+	unsigned nready;
 };
 
 /* Sets up p for connections whose protocols see p->ctx (filled by the
@@ -65,10 +72,21 @@ void conn_pool_fini(struct conn_pool *p);
 void conn_accept(struct conn_pool *p, int fd, const struct sockaddr_storage *peer,
 		 const struct transport *tp, const struct proto *proto);
 
-/* Handles every deadline that has passed by p->ctx.now_ms. */
-void conn_pool_expire(struct conn_pool *p);
-/* The earliest deadline (ms, on the ctx.now_ms clock), UINT64_MAX none. */
-uint64_t conn_pool_next_deadline(const struct conn_pool *p);
+/* Connections whose fair share ran out with work left: the worker polls
+ * the loop without waiting while there are any, and after handling the
+ * loop's events serves the first n of them (those that were ready before
+ * the events: conn_pool_ready), each once, for another share. */
+static inline unsigned conn_pool_ready(const struct conn_pool *p)
+{
+	return p->nready;
+}
+void conn_pool_run_ready(struct conn_pool *p, unsigned n);
+
+/* Handles every deadline that has passed by p->ctx.now_ms; returns the
+ * earliest one left (ms, on the ctx.now_ms clock), UINT64_MAX for none.
+ * Only handling connections arms deadlines, so it holds until the pool's
+ * connections are next served. */
+uint64_t conn_pool_expire(struct conn_pool *p);
 /* A graceful stop began: idle connections go now; busy ones may finish. */
 void conn_pool_stop(struct conn_pool *p);
 /* Closes every connection (the end of the grace period). */

@@ -162,12 +162,14 @@ static int worker_next_timeout(const struct worker *w)
 {
 	uint64_t now = w->pool.ctx.now_ms;
 	uint64_t next = now + TICK_MS;
-	uint64_t conn_next = conn_pool_next_deadline(&w->pool);
 
-	if (conn_next < next)
-		next = conn_next;
+	if (w->conn_deadline < next)
+		next = w->conn_deadline;
 	if (!w->listening && w->accept_resume_ms < next)
 		next = w->accept_resume_ms;
+	/* Connections wait for their next share: look, do not sleep. */
+	if (conn_pool_ready(&w->pool))
+		return 0;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -196,15 +198,20 @@ static void *worker_main(void *arg)
 		struct loop_event *ev;
 		int n = loop_wait(w->loop, worker_next_timeout(w), &ev);
 
+		unsigned ready = conn_pool_ready(&w->pool);
+
 		worker_tick(w);
 		if (n > 0)
 			loop_dispatch(ev, n);
+		/* Those that waited for the next share get it now; the ones
+		 * that ran out in these events wait for the next turn. */
+		conn_pool_run_ready(&w->pool, ready);
 		if (!w->stopping && atomic_load(&srv->stopping)) {
 			w->stopping = true;
 			stop_deadline = cx->now_ms + (uint64_t)srv->cfg->shutdown_grace * 1000;
 			worker_begin_stop(w);
 		}
-		conn_pool_expire(&w->pool);
+		w->conn_deadline = conn_pool_expire(&w->pool);
 		if (!w->listening && !w->stopping && cx->now_ms >= w->accept_resume_ms) {
 			if (loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listen_h) == 0)
 				w->listening = true;
@@ -237,6 +244,7 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	w->wake_fd = -1;
 	w->wake_h.on_event = worker_on_wake;
 	w->listen_h.on_event = worker_on_listen;
+	w->conn_deadline = UINT64_MAX;
 	cx->cfg = srv->cfg;
 	cx->mime = srv->mime;
 	cx->root_fd = srv->root_fd;

@@ -108,11 +108,13 @@ static int teardown(void **state)
 static int turn(int timeout_ms)
 {
 	struct loop_event *ev;
-	int n = loop_wait(H->loop, timeout_ms, &ev);
+	unsigned ready = conn_pool_ready(&H->pool);
+	int n = loop_wait(H->loop, ready ? 0 : timeout_ms, &ev);
 
 	assert_true(n >= 0);
 	if (n > 0)
 		loop_dispatch(ev, n);
+	conn_pool_run_ready(&H->pool, ready);
 	conn_pool_expire(&H->pool);
 	/* A worker moves on here: nothing may stay lent. */
 	assert_null(H->pool.lent_to);
@@ -122,7 +124,7 @@ static int turn(int timeout_ms)
 /* Turns until the loop has nothing more to say (bounded). */
 static void run(void)
 {
-	for (int i = 0; i < 1000 && turn(10) > 0; i++)
+	for (int i = 0; i < 1000 && (turn(10) > 0 || conn_pool_ready(&H->pool)); i++)
 		;
 }
 
@@ -707,6 +709,66 @@ static void test_read_while_writing(void **state)
 	assert_int_equal(conn_pool_size(&H->pool), 0);
 }
 
+/* Count the lines in buf[0..len) that start with prefix. */
+static int count_lines(const char *buf, size_t len, const char *prefix)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if ((i == 0 || buf[i - 1] == '\n') && strncmp(buf + i, prefix, strlen(prefix)) == 0)
+			n++;
+	return n;
+}
+
+/* One connection with many pipelined requests gets a bounded share of a
+ * turn, then waits in the ready list while others are served, and is
+ * served on in the next turns until its requests are all answered. */
+static void test_fair_share(void **state)
+{
+	char buf[8192], many[100 * 3 + 1];
+	size_t n;
+	int a, b, first;
+	struct conn *ca;
+
+	a = connect_client(&proto_line, 0);
+	b = connect_client(&proto_line, 0);
+	for (int i = 0; i < 100; i++)
+		memcpy(many + 3 * i, "xx\n", 3);
+	many[sizeof(many) - 1] = '\0';
+	send_str(a, many);
+	send_str(b, "b\n");
+	turn(100);
+	ca = NULL;
+	n = recv_now(a, buf, sizeof(buf));
+	first = count_lines(buf, n, "line:xx");
+	/* A share, not everything; b answered in the same turn or the next. */
+	assert_true(first >= 1 && first < 100);
+	assert_int_equal(conn_pool_ready(&H->pool), 1);
+	for (struct conn *c = H->pool.clients; c; c = c->cnext)
+		if (c->on_ready)
+			ca = c;
+	assert_non_null(ca);
+	assert_true(ca->in.len > 0);
+	assert_false(ca->in_lent); /* its pending requests are its own */
+	turn(10);
+	n = recv_now(b, buf, sizeof(buf));
+	assert_int_equal(n, strlen("line:b\n"));
+	run();
+	n = recv_now(a, buf, sizeof(buf));
+	assert_int_equal(first + count_lines(buf, n, "line:xx"), 100);
+	assert_int_equal(conn_pool_ready(&H->pool), 0);
+	assert_false(ca->on_ready);
+	/* Closed while waiting for its share: off the ready list too. */
+	send_str(a, many);
+	turn(100);
+	assert_int_equal(conn_pool_ready(&H->pool), 1);
+	close(a);
+	close(b);
+	run();
+	assert_int_equal(conn_pool_ready(&H->pool), 0);
+	assert_int_equal(conn_pool_size(&H->pool), 0);
+}
+
 /* Over the connection limit: refused through the transport with the
  * protocol's reply, never counted as open. */
 static void test_reject(void **state)
@@ -737,6 +799,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_body_skipper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_while_writing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fair_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
