@@ -36,12 +36,13 @@ static bool value_ok(const char *v, size_t n)
 	return true;
 }
 
-/* RFC 9113 §8.2.2: fields that only mean something to one HTTP/1.1 hop. */
-static bool connection_specific(const char *n, size_t len)
+bool h2_per_hop_field(const char *n, size_t len)
 {
-	return eq(n, len, "connection") || eq(n, len, "keep-alive") ||
-	       eq(n, len, "proxy-connection") || eq(n, len, "transfer-encoding") ||
-	       eq(n, len, "upgrade");
+	return chars_eq_nocase_str(n, len, "connection") ||
+	       chars_eq_nocase_str(n, len, "keep-alive") ||
+	       chars_eq_nocase_str(n, len, "proxy-connection") ||
+	       chars_eq_nocase_str(n, len, "transfer-encoding") ||
+	       chars_eq_nocase_str(n, len, "upgrade");
 }
 
 static int append(struct h2_req *r, const char *p, size_t n)
@@ -132,7 +133,7 @@ enum h2_req_verdict h2_req_field(struct h2_req *r, const char *name, size_t nlen
 	for (size_t i = 0; i < nlen; i++)
 		if (!is_lower_tchar((unsigned char)name[i]))
 			return fail(r, H2_REQ_MALFORMED);
-	if (connection_specific(name, nlen))
+	if (h2_per_hop_field(name, nlen))
 		return fail(r, H2_REQ_MALFORMED);
 	if (eq(name, nlen, "te") && !eq(value, vlen, "trailers"))
 		return fail(r, H2_REQ_MALFORMED);

@@ -54,4 +54,9 @@ int h2_req_finish(struct h2_req *r, struct http_request *req);
 
 void h2_req_free(struct h2_req *r);
 
+/* RFC 9113 §8.2.2: a field that only means something to one HTTP/1.1 hop
+ * (connection, keep-alive, proxy-connection, transfer-encoding, upgrade;
+ * any case), never carried by HTTP/2. */
+bool h2_per_hop_field(const char *name, size_t len);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/ctx.h"
+#include "http/h2_request.h"
 #include "http/httpdate.h"
 #include "util/chars.h"
 
@@ -38,17 +39,6 @@ static void add(struct h2_field *f, size_t *n, const char *name, size_t nlen, co
 	(*n)++;
 }
 
-/* RFC 9113 §8.2.2: per-hop fields have no place in HTTP/2 (config.c
- * already refuses most of them in --header). */
-static bool per_hop(const char *n, size_t len)
-{
-	return chars_eq_nocase_str(n, len, "connection") ||
-	       chars_eq_nocase_str(n, len, "keep-alive") ||
-	       chars_eq_nocase_str(n, len, "proxy-connection") ||
-	       chars_eq_nocase_str(n, len, "transfer-encoding") ||
-	       chars_eq_nocase_str(n, len, "upgrade") || chars_eq_nocase_str(n, len, "te");
-}
-
 /* Splits "Name: value\r\n" lines (validated at startup) into fields,
  * names lower-cased in place in buf (a copy of extra). */
 static void add_extra(struct h2_field *f, size_t *n, char *buf, size_t len)
@@ -73,7 +63,9 @@ static void add_extra(struct h2_field *f, size_t *n, char *buf, size_t len)
 		v = colon + 1;
 		while (v < end && chars_is_ows((unsigned char)*v))
 			v++;
-		if (!per_hop(line, (size_t)(colon - line)))
+		/* (config.c refuses most per-hop names in --header already.) */
+		if (!h2_per_hop_field(line, (size_t)(colon - line)) &&
+		    !chars_eq_nocase_str(line, (size_t)(colon - line), "te"))
 			add(f, n, line, (size_t)(colon - line), v, (size_t)(end - v));
 	}
 }
