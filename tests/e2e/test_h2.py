@@ -388,3 +388,38 @@ def test_graceful_shutdown_goaway_and_streams_finish(site, start_server, big):
     assert idle.wait_closed()
     idle.close()
     assert s.wait(20) == 0
+
+
+def test_idle_h2_connection_memory(site, start_server):
+    """1000 HTTP/2 connections, each idle after one request, cost the
+    server under 20 KB of RSS each (libnghttp2's session is most of it:
+    docs/http2.md has the figure beside nginx's); streams leave nothing."""
+    from test_limits import raise_nofile, rss_bytes, sanitized_build
+    raise_nofile()
+    s = start_server(site.root, threads=1)
+    warm = [H2Client(s.port) for _ in range(20)]
+    for c in warm:
+        assert c.get("/index.html").status == 200
+    for c in warm:
+        c.close()
+    assert s.alive()
+    base = rss_bytes(s.pid)
+    conns = []
+    try:
+        for _ in range(1000):
+            c = H2Client(s.port)
+            assert c.get("/index.html").status == 200
+            conns.append(c)
+        one = rss_bytes(s.pid)
+        per_conn = (one - base) / len(conns)
+        print(f"\nidle HTTP/2 connection: {per_conn:.0f} bytes of server RSS")
+        assert per_conn < 20000 or sanitized_build(), f"{per_conn:.0f} bytes per idle h2 connection"
+        # Ten more streams on each of 200: no growth.
+        for c in conns[:200]:
+            for _ in range(10):
+                assert c.get("/a.txt").status == 200
+        more = rss_bytes(s.pid)
+        assert more - one < 200 * 1024 or sanitized_build(), f"grew {more - one} bytes"
+    finally:
+        for c in conns:
+            c.close()
