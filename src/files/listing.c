@@ -37,7 +37,8 @@ struct entry {
 struct dir_list {
 	struct entry *e;  /* owned */
 	size_t n, cap;
-	struct bytes names; /* every name, NUL-terminated, back to back */
+	char *names;      /* owned: every name, NUL-terminated, back to back */
+	size_t names_len, names_cap;
 	bool truncated;   /* a limit cut the list short */
 	size_t ndirs;
 };
@@ -45,7 +46,7 @@ struct dir_list {
 static void dir_list_free(struct dir_list *l)
 {
 	free(l->e);
-	bytes_free(&l->names);
+	free(l->names);
 }
 
 static int add_entry(struct dir_list *l, const char *name, const struct stat *st)
@@ -60,18 +61,27 @@ static int add_entry(struct dir_list *l, const char *name, const struct stat *st
 		l->e = e;
 		l->cap = cap;
 	}
-	size_t off = l->names.len;
+	if (l->names_len + len + 1 > l->names_cap) {
+		size_t cap = l->names_cap ? l->names_cap : 4096;
+		char *p;
 
-	bytes_put(&l->names, name, len + 1);
-	if (l->names.failed)
-		return -1;
+		while (cap < l->names_len + len + 1)
+			cap *= 2;
+		p = realloc(l->names, cap);
+		if (p == NULL)
+			return -1;
+		l->names = p;
+		l->names_cap = cap;
+	}
+	memcpy(l->names + l->names_len, name, len + 1);
 	l->e[l->n] = (struct entry){
-		.name_off = off,
+		.name_off = l->names_len,
 		.name_len = len,
 		.dir = S_ISDIR(st->st_mode),
 		.size = (uint64_t)st->st_size,
 		.mtime = st->st_mtim.tv_sec,
 	};
+	l->names_len += len + 1;
 	l->ndirs += S_ISDIR(st->st_mode);
 	l->n++;
 	return 0;
@@ -136,7 +146,7 @@ static int read_dir(int rootfd, int dirfd, const char *rel, struct dir_list *l)
 	}
 	closedir(d);
 	for (size_t i = 0; i < l->n; i++)
-		l->e[i].name = l->names.p + l->e[i].name_off;
+		l->e[i].name = l->names + l->e[i].name_off;
 	return 0;
 }
 

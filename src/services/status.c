@@ -43,13 +43,28 @@ static void copy_client(void *arg, const struct conn *c)
 
 int status_gather(const struct server *srv, time_t now, struct status_snapshot *s)
 {
+	struct stats_totals t;
+
 	memset(s, 0, sizeof(*s));
 	/* Allocated before any lock is taken: the locks cover copying only. */
 	s->clients = malloc(STATUS_MAX_CLIENTS * sizeof(*s->clients));
 	if (!s->clients)
 		return -1;
-	stats_gather(srv, &s->t, STATUS_MAX_CLIENTS, copy_client, s);
+	stats_gather(srv, &t, STATUS_MAX_CLIENTS, copy_client, s);
+	s->protocol = t.protocol;
+	s->running = t.running;
+	snprintf(s->listen, sizeof(s->listen), "%s", t.listen);
+	s->port = t.port;
+	s->threads = t.threads;
+	s->started = t.started;
 	s->now = now;
+	s->connections = t.connections;
+	s->peak_connections = t.peak_connections;
+	s->requests = t.requests;
+	s->bytes_sent = t.bytes_sent;
+	s->accepted = t.accepted;
+	memcpy(s->responses, t.responses, sizeof(s->responses));
+	s->client_count = t.client_count;
 	return 0;
 }
 
@@ -98,13 +113,13 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 
 	bytes_init_heap(&b);
 	BYTES_LIT(&b, "{\"running\":");
-	bytes_printf(&b, "%s", s->t.running ? "true" : "false");
+	bytes_printf(&b, "%s", s->running ? "true" : "false");
 	BYTES_LIT(&b, ",\"protocol\":");
-	json_str(&b, s->t.protocol);
+	json_str(&b, s->protocol);
 	BYTES_LIT(&b, ",\"address\":");
-	json_str(&b, s->t.listen);
-	iso_time(s->t.started, when);
-	bytes_printf(&b, ",\"port\":%d,\"threads\":%d,\"started_at\":", s->t.port, s->t.threads);
+	json_str(&b, s->listen);
+	iso_time(s->started, when);
+	bytes_printf(&b, ",\"port\":%d,\"threads\":%d,\"started_at\":", s->port, s->threads);
 	json_str(&b, when);
 	bytes_printf(&b,
 			  ",\"uptime\":%lld,\"requests\":%llu,\"bytes_sent\":%llu,"
@@ -112,12 +127,12 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 			  "\"5xx\":%llu},\"connections\":%ld,\"peak_connections\":%ld,"
 			  "\"accepted\":%llu,\"client_count\":%zu,\"clients_truncated\":%s,"
 			  "\"clients\":[",
-			  seconds_between(s->t.started, s->now), (unsigned long long)s->t.requests,
-			  (unsigned long long)s->t.bytes_sent, (unsigned long long)s->t.responses[1],
-			  (unsigned long long)s->t.responses[2], (unsigned long long)s->t.responses[3],
-			  (unsigned long long)s->t.responses[4], (unsigned long long)s->t.responses[5],
-			  s->t.connections, s->t.peak_connections, (unsigned long long)s->t.accepted,
-			  s->t.client_count, s->nclients < s->t.client_count ? "true" : "false");
+			  seconds_between(s->started, s->now), (unsigned long long)s->requests,
+			  (unsigned long long)s->bytes_sent, (unsigned long long)s->responses[1],
+			  (unsigned long long)s->responses[2], (unsigned long long)s->responses[3],
+			  (unsigned long long)s->responses[4], (unsigned long long)s->responses[5],
+			  s->connections, s->peak_connections, (unsigned long long)s->accepted,
+			  s->client_count, s->nclients < s->client_count ? "true" : "false");
 	for (size_t i = 0; i < s->nclients; i++) {
 		const struct status_client *c = &s->clients[i];
 
@@ -186,32 +201,32 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 			  HTML_REFRESH_SEC);
 	BYTES_LIT(&b, "<table id=\"server\">\n<caption>Server</caption>\n");
 	html_row_start(&b, "Running");
-	bytes_printf(&b, "%s", s->t.running ? "<span class=\"up\">yes</span>"
+	bytes_printf(&b, "%s", s->running ? "<span class=\"up\">yes</span>"
 					       : "<span class=\"down\">no (stopping)</span>");
 	BYTES_LIT(&b, "</td></tr>\n");
-	html_row_text(&b, "Protocol", s->t.protocol);
-	html_row_text(&b, "Address", s->t.listen);
-	html_row_num(&b, "Port", (unsigned long long)s->t.port);
-	html_row_num(&b, "Threads", (unsigned long long)s->t.threads);
-	iso_time(s->t.started, when);
+	html_row_text(&b, "Protocol", s->protocol);
+	html_row_text(&b, "Address", s->listen);
+	html_row_num(&b, "Port", (unsigned long long)s->port);
+	html_row_num(&b, "Threads", (unsigned long long)s->threads);
+	iso_time(s->started, when);
 	html_row_text(&b, "Started", when);
 	html_row_start(&b, "Uptime");
-	html_duration(&b, seconds_between(s->t.started, s->now));
+	html_duration(&b, seconds_between(s->started, s->now));
 	BYTES_LIT(&b, "</td></tr>\n");
-	html_row_num(&b, "Connected clients", s->t.client_count);
-	html_row_num(&b, "Open connections", (unsigned long long)s->t.connections);
-	html_row_num(&b, "Peak connections", (unsigned long long)s->t.peak_connections);
-	html_row_num(&b, "Connections accepted", s->t.accepted);
-	html_row_num(&b, "Requests served", s->t.requests);
-	html_row_num(&b, "Bytes sent", s->t.bytes_sent);
+	html_row_num(&b, "Connected clients", s->client_count);
+	html_row_num(&b, "Open connections", (unsigned long long)s->connections);
+	html_row_num(&b, "Peak connections", (unsigned long long)s->peak_connections);
+	html_row_num(&b, "Connections accepted", s->accepted);
+	html_row_num(&b, "Requests served", s->requests);
+	html_row_num(&b, "Bytes sent", s->bytes_sent);
 	for (int k = 1; k <= 5; k++) {
 		snprintf(num, sizeof(num), "Responses %dxx", k);
-		html_row_num(&b, num, s->t.responses[k]);
+		html_row_num(&b, num, s->responses[k]);
 	}
 	BYTES_LIT(&b, "</table>\n");
 
-	bytes_printf(&b, "<table id=\"clients\">\n<caption>Clients (%zu", s->t.client_count);
-	if (s->nclients < s->t.client_count)
+	bytes_printf(&b, "<table id=\"clients\">\n<caption>Clients (%zu", s->client_count);
+	if (s->nclients < s->client_count)
 		bytes_printf(&b, ", first %zu shown", s->nclients);
 	BYTES_LIT(&b, ")</caption>\n<thead><tr><th>Address</th><th>Port</th>"
 		    "<th>Connected at (UTC)</th><th>Uptime</th></tr></thead>\n<tbody>\n");

@@ -10,14 +10,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "core/stats.h"
 #include "http/http_parse.h"
 
 struct server;
 struct http_exchange;
 
 /* The client list is cut here so one report stays small however many
- * connections are open; t.client_count is always the true number. */
+ * connections are open; client_count is always the true number. */
 #define STATUS_MAX_CLIENTS 1000
 
 struct status_client {
@@ -27,8 +26,20 @@ struct status_client {
 };
 
 struct status_snapshot {
-	struct stats_totals t; /* the server's figures (core/stats.h) */
+	const char *protocol;
+	bool running;
+	char listen[80];   /* "127.0.0.1:8080" or "[::1]:8080" */
+	int port;
+	int threads;
+	time_t started;
 	time_t now;
+	uint64_t requests;
+	uint64_t bytes_sent;
+	uint64_t accepted;
+	uint64_t responses[6]; /* [1..5]: 1xx..5xx */
+	long connections;      /* open now */
+	long peak_connections;
+	size_t client_count;   /* connected clients, all of them */
 	size_t nclients;       /* entries in clients (<= STATUS_MAX_CLIENTS) */
 	struct status_client *clients; /* owned */
 };

@@ -145,21 +145,21 @@ static void test_wants_json_table(void **state)
 static void fill_snapshot(struct status_snapshot *s, struct status_client *clients)
 {
 	memset(s, 0, sizeof(*s));
-	s->t.protocol = "http";
-	s->t.running = true;
-	s->t.listen = "127.0.0.1:8080";
-	s->t.port = 8080;
-	s->t.threads = 4;
-	s->t.started = 1700000000;       /* 2023-11-14T22:13:20Z */
+	s->protocol = "http";
+	s->running = true;
+	snprintf(s->listen, sizeof(s->listen), "127.0.0.1:8080");
+	s->port = 8080;
+	s->threads = 4;
+	s->started = 1700000000;       /* 2023-11-14T22:13:20Z */
 	s->now = 1700000000 + 3723;    /* 1 h 2 min 3 s later */
-	s->t.requests = 42;
-	s->t.bytes_sent = 123456789012ULL;
-	s->t.accepted = 7;
-	s->t.responses[2] = 40;
-	s->t.responses[4] = 2;
-	s->t.connections = 2;
-	s->t.peak_connections = 5;
-	s->t.client_count = 2;
+	s->requests = 42;
+	s->bytes_sent = 123456789012ULL;
+	s->accepted = 7;
+	s->responses[2] = 40;
+	s->responses[4] = 2;
+	s->connections = 2;
+	s->peak_connections = 5;
+	s->client_count = 2;
 	s->nclients = 2;
 	s->clients = clients;
 	snprintf(clients[0].addr, sizeof(clients[0].addr), "127.0.0.1");
@@ -204,8 +204,8 @@ static void test_render_json_truncated_and_stopping(void **state)
 
 	(void)state;
 	fill_snapshot(&s, clients);
-	s.t.running = false;
-	s.t.client_count = 5000;
+	s.running = false;
+	s.client_count = 5000;
 	s.nclients = 0;
 	json = status_render_json(&s, &len);
 	assert_non_null(json);
