@@ -193,8 +193,11 @@ class Server:
 
     def connect(self, timeout=SOCK_TIMEOUT):
         if self.h2:
+            # h2c by prior knowledge; over TLS (self.tls, once the server
+            # speaks it), ALPN h2.
             import h2client
-            return h2client.H2Conn(self.port, host=self.host, timeout=timeout)
+            return h2client.H2Conn(self.port, host=self.host, timeout=timeout,
+                                   tls=getattr(self, "tls", None))
         return Conn(self.port, host=self.host, timeout=timeout)
 
     def send_signal(self, sig):

@@ -37,16 +37,25 @@ CONTINUATIONS = 64
 CTRL_SLACK = 8192
 
 
+def alpn_h2_context(base):
+    """A client context trusting what base trusts, offering h2 then
+    http/1.1 (base itself is left alone: HTTP/1.1 tests share it)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    for der in base.get_ca_certs(binary_form=True):
+        ctx.load_verify_locations(cadata=der)
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    return ctx
+
+
 def connect(port, host="127.0.0.1", timeout=SOCK_TIMEOUT, tls=None, rcvbuf=None):
-    """A TCP socket to the server; with tls (an ssl.SSLContext), TLS with
-    ALPN h2 (the server must choose it)."""
+    """A TCP socket to the server; with tls (an ssl.SSLContext trusting the
+    server), TLS with ALPN h2, which the server must choose."""
     sock = socket.create_connection((host, port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if rcvbuf is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     if tls is not None:
-        tls.set_alpn_protocols(["h2", "http/1.1"])
-        sock = tls.wrap_socket(sock, server_hostname="localhost")
+        sock = alpn_h2_context(tls).wrap_socket(sock, server_hostname="localhost")
         assert sock.selected_alpn_protocol() == "h2", sock.selected_alpn_protocol()
     return sock
 
