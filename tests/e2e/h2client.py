@@ -464,3 +464,18 @@ class H2Conn:
         n = len(self.client.received)
         self.client.wait(lambda: len(self.client.received) > n, timeout)
         return len(self.client.received) == n
+
+    def answered_next(self, path, body, host="localhost"):
+        """conftest.Conn.answered_next over HTTP/2: a GET for path sent
+        now is answered on its stream with exactly body, and nothing else
+        arrived on the streams asked before (a HEAD body, say)."""
+        from conftest import req
+        for sid, r in self.client.responses.items():
+            assert r.ended or r.reset is not None or sid in self.order, f"stream {sid} still open"
+        before = {sid: len(r.body) for sid, r in self.client.responses.items()}
+        self.send(req(path, host=host))
+        r = self.read_response()
+        assert (r.status, r.body) == (200, body), f"not the follow-up's answer next: {r}"
+        for sid, n in before.items():
+            assert len(self.client.responses[sid].body) == n, f"stream {sid} got more bytes"
+        return r
