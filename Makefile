@@ -7,7 +7,9 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE -DEISD_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
-LDLIBS    += -pthread -lnghttp2
+LDLIBS    += -pthread
+# Libraries eisd (and its tests) link with; eisc links none of them.
+EISD_LIBS := -lnghttp2
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are
@@ -35,14 +37,14 @@ $(BUILD)/eisc: $(BUILD)/client/eisc.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm $(LDLIBS)
 
 $(BUILD)/eisd: $(LIB_OBJ) $(BUILD)/app/main.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(EISD_LIBS) $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/test_%: tests/unit/test_%.c $(LIB_OBJ) | $(BUILD)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(EISD_LIBS) $(LDLIBS)
 
 $(BUILD):
 	mkdir -p $@
@@ -139,7 +141,7 @@ $(FUZZ_BUILD)/libeisd.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libeisd.a
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -pthread -o $@ $^ -lnghttp2
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -pthread -o $@ $^ $(EISD_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
