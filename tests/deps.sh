@@ -16,11 +16,15 @@ command -v ip >/dev/null || need="$need iproute2"
 command -v brotli >/dev/null || need="$need brotli"
 command -v wrk >/dev/null || need="$need wrk"
 command -v setpriv >/dev/null || need="$need util-linux"
-# HTTP/2: the library eisd links with (until tests/build-deps.sh takes
-# it), the frame-level test client, nghttp and h2load.
-[ -f /usr/include/nghttp2/nghttp2.h ] || need="$need libnghttp2-dev"
+# HTTP/2: the frame-level test client, nghttp and h2load (libnghttp2-dev
+# is a build dependency: tests/build-deps.sh).
 /usr/bin/python3 -c 'import h2' 2>/dev/null || need="$need python3-h2"
 command -v h2load >/dev/null || need="$need nghttp2-client"
+# TLS: test certificates and s_client, and the audit (make tls-audit).
+command -v openssl >/dev/null || need="$need openssl"
+command -v testssl >/dev/null || need="$need testssl.sh"
+# contrib/logrotate is run for real by the signals test.
+command -v logrotate >/dev/null || need="$need logrotate"
 # The sanitized build and the fuzz targets (libFuzzer ships in clang's
 # runtime package); valgrind for make valgrind.
 command -v clang >/dev/null || need="$need clang"

@@ -12,12 +12,13 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/control.h"
+#include "app/https.h"
 #include "files/fcache.h"
 #include "files/mime.h"
 #include "app/privs.h"
 #include "core/proto.h"
 #include "core/server.h"
-#include "services/status.h"
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -32,25 +33,6 @@ static int die(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
-}
-
-/* SIGUSR1: the status report, as one line of JSON on stderr. */
-static void print_status(const struct server *srv)
-{
-	struct status_snapshot snap;
-	size_t len;
-	char *json = NULL;
-
-	if (status_gather(srv, time(NULL), &snap) == 0)
-		json = status_render_json(&snap, &len);
-	status_snapshot_free(&snap);
-	if (!json) {
-		fprintf(stderr, "eisd: status report: out of memory\n");
-		return;
-	}
-	fwrite(json, 1, len, stderr);
-	fflush(stderr);
-	free(json);
 }
 
 /* Raises the soft descriptor limit to the hard one; returns the limit. */
@@ -74,9 +56,15 @@ int main(int argc, char **argv)
 	struct server srv = { 0 };
 	struct mime_table *mime;
 	struct privs user;
+	struct https https = { .rsrv.listen_fd = -1 };
 	char err[512];
-	sigset_t sigs;
-	int sig, rc = 0;
+	struct control ctl = { .srv = &srv, .cfg = &cfg, .https = &https };
+	int rc = 0;
+
+	/* Signals are taken synchronously by the main thread only (control.c);
+	 * blocked from the start, so one that comes early cannot kill eisd
+	 * and every worker inherits the mask. */
+	control_block_signals(&ctl);
 
 	config_defaults(&cfg);
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
@@ -167,7 +155,12 @@ int main(int argc, char **argv)
 	long fit = (nofile - spare) / (cfg.protocol == PROTOCOL_FILE ? 2 : 1);
 	srv.max_connections = cfg.max_connections ? cfg.max_connections : fit > 32 ? fit : 32;
 	srv.nworkers = cfg.threads;
-	if (server_listen(&srv, err, sizeof(err))) {
+	/* Keys are read now, while eisd may still be root. */
+	if (https_setup(&https, &cfg, &srv, err, sizeof(err))) {
+		rc = die(1, "%s", err);
+		goto out;
+	}
+	if (server_listen(&srv, err, sizeof(err)) || https_listen(&https, &srv, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
 	}
@@ -184,41 +177,25 @@ int main(int argc, char **argv)
 	if (privs_running_as_root())
 		fprintf(stderr, "eisd: warning: running as root; use --user NAME to drop privileges\n");
 
-	/* Signals are taken synchronously by this thread only; workers
-	 * inherit the blocked mask and never see them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
-	if (server_start(&srv, err, sizeof(err))) {
+	if (server_start(&srv, err, sizeof(err)) || https_start(&https, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
 	}
 
 	if (cfg.protocol == PROTOCOL_ECHO)
-		printf("eisd: echo service on %s (%d thread%s)\n", srv.addr_text, srv.nworkers,
-		       srv.nworkers == 1 ? "" : "s");
+		printf("eisd: echo service on %s%s (%d thread%s)\n", srv.addr_text,
+		       https.ts ? " with TLS" : "", srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	else if (cfg.protocol == PROTOCOL_FILE)
-		printf("eisd: file service for %s on %s (%d thread%s)\n", cfg.root, srv.addr_text,
-		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+		printf("eisd: file service for %s on %s%s (%d thread%s)\n", cfg.root, srv.addr_text,
+		       https.ts ? " with TLS" : "", srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	else
-		printf("eisd: serving %s on http://%s/ (%d thread%s)\n", cfg.root, srv.addr_text,
-		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+		printf("eisd: serving %s on %s://%s/ (%d thread%s)\n", cfg.root,
+		       https.ts ? "https" : "http", srv.addr_text, srv.nworkers,
+		       srv.nworkers == 1 ? "" : "s");
+	https_announce(&https);
 	fflush(stdout);
 
-	for (;;) {
-		if (sigwait(&sigs, &sig))
-			continue;
-		if (sig == SIGINT || sig == SIGTERM)
-			break;
-		if (sig == SIGUSR1)
-			print_status(&srv);
-	}
-	fprintf(stderr, "eisd: shutting down\n");
-	server_stop(&srv);
-	server_join(&srv);
+	control_run(&ctl);
 out:
 	if (srv.listen_fd >= 0)
 		close(srv.listen_fd);
@@ -226,6 +203,7 @@ out:
 		close(srv.root_fd);
 	if (srv.log_fd > STDERR_FILENO)
 		close(srv.log_fd);
+	https_free(&https);
 	mime_table_free(mime);
 	config_free(&cfg);
 	return rc;

@@ -133,10 +133,10 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 		}
 	}
 	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
+	while (chars_is_ows((unsigned char)*v))
 		v++;
 	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > v && chars_is_ows((unsigned char)end[-1]))
 		end--;
 	for (const char *p = v; p < end; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -161,6 +161,59 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 }
 
 static const char *const protocols[] = { "http", "echo", "file", NULL };
+
+/* --tls-cert and --tls-key come in pairs, each key after its cert. */
+static int set_tls_cert(struct config *cfg, const struct opt_row *row, const char *v,
+			char *err, size_t errlen)
+{
+	const char *copy;
+
+	if (cfg->ntls_certs > cfg->ntls_keys) {
+		set_err(err, errlen, "--tls-cert needs a --tls-key after it");
+		return -1;
+	}
+	if (cfg->ntls_certs == CONFIG_MAX_TLS_PAIRS) {
+		set_err(err, errlen, "too many --tls-cert options (at most %d)", CONFIG_MAX_TLS_PAIRS);
+		return -1;
+	}
+	if (!(copy = config_keep(cfg, v))) {
+		set_err(err, errlen, "--%s: too much option text", row->name);
+		return -1;
+	}
+	cfg->tls_certs[cfg->ntls_certs++] = copy;
+	return 0;
+}
+
+static int set_tls_key(struct config *cfg, const struct opt_row *row, const char *v,
+		       char *err, size_t errlen)
+{
+	const char *copy;
+
+	if (cfg->ntls_keys >= cfg->ntls_certs) {
+		set_err(err, errlen, "--tls-key needs a --tls-cert before it");
+		return -1;
+	}
+	if (!(copy = config_keep(cfg, v))) {
+		set_err(err, errlen, "--%s: too much option text", row->name);
+		return -1;
+	}
+	cfg->tls_keys[cfg->ntls_keys++] = copy;
+	return 0;
+}
+
+static int set_tls_min(struct config *cfg, const struct opt_row *row, const char *v,
+		       char *err, size_t errlen)
+{
+	if (strcmp(v, "1.2") == 0)
+		cfg->tls_min = 12;
+	else if (strcmp(v, "1.3") == 0)
+		cfg->tls_min = 13;
+	else {
+		set_err(err, errlen, "invalid --tls-min '%s' (expected 1.2 or 1.3)", v);
+		return -1;
+	}
+	return 0;
+}
 
 #define TIMEOUT(n, f, what_, help_) \
 	{ .name = n, .kind = OPT_INT, .field = F(f), .min = 1, .max = 86400, \
@@ -228,6 +281,21 @@ const struct opt_row opt_table[] = {
 	  .flags = OPT_LIVE, .help = "never look for FILE.br / FILE.gz to send instead" },
 	{ .name = "no-http2", .kind = OPT_UNFLAG, .field = F(http2),
 	  .help = "HTTP/1.1 only: no HTTP/2 by prior knowledge, no h2 in ALPN" },
+	{ .name = "tls-cert", .kind = OPT_CUSTOM, .field = F(tls_certs), .set = set_tls_cert,
+	  .flags = OPT_REPEAT, .arg = "FILE",
+	  .help = "speak TLS with this PEM certificate and chain (repeatable: SNI)" },
+	{ .name = "tls-key", .kind = OPT_CUSTOM, .field = F(tls_keys), .set = set_tls_key,
+	  .flags = OPT_REPEAT, .arg = "FILE", .help = "the PEM private key of the --tls-cert before it" },
+	{ .name = "tls-min", .kind = OPT_CUSTOM, .field = F(tls_min), .set = set_tls_min,
+	  .arg = "1.2|1.3", .help = "oldest TLS version accepted (default 1.2)" },
+	{ .name = "tls-ocsp", .kind = OPT_TEXT, .field = F(tls_ocsp), .arg = "FILE",
+	  .help = "staple this DER OCSP response (first certificate)" },
+	{ .name = "hsts", .kind = OPT_LONG, .field = F(hsts), .min = 0, .max = 2147483647,
+	  .what = "--hsts", .unit = " seconds", .arg = "SEC",
+	  .help = "add Strict-Transport-Security: max-age=SEC (TLS only)" },
+	{ .name = "redirect-http", .kind = OPT_INT, .field = F(redirect_http), .min = 0,
+	  .max = 65535, .what = "--redirect-http port", .arg = "PORT",
+	  .help = "plain listener answering 308 to https://HOST[:PORT]/..." },
 	{ .name = "help", .letter = 'h', .kind = OPT_ACTION, .flags = OPT_CLI_ONLY,
 	  .help = "show this help" },
 	{ .name = "version", .letter = 'V', .kind = OPT_ACTION, .flags = OPT_CLI_ONLY,

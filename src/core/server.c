@@ -227,11 +227,13 @@ static void *worker_main(void *arg)
 			log_flush(&cx->log);
 			last_flush = cx->now_ms;
 		}
-		if (w->stopping && (conn_pool_size(&w->pool) == 0 || cx->now_ms >= stop_deadline))
+		if (w->stopping && (conn_pool_size(&w->pool) == 0 || cx->now_ms >= stop_deadline ||
+				    atomic_load_explicit(&srv->stop_now, memory_order_relaxed)))
 			break;
 	}
 	conn_pool_close_all(&w->pool);
 	log_flush(&cx->log);
+	atomic_fetch_sub(&srv->running, 1);
 	return NULL;
 }
 
@@ -290,9 +292,13 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		}
 	}
 	for (int i = 0; i < srv->nworkers; i++) {
-		int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+		int rc;
+
+		atomic_fetch_add(&srv->running, 1);
+		rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
 		if (rc) {
 			snprintf(err, errlen, "cannot start worker thread: %s", strerror(rc));
+			atomic_fetch_sub(&srv->running, 1);
 			srv->nworkers = i;
 			return -1;
 		}
@@ -300,20 +306,36 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-void server_stop(struct server *srv)
+static void wake_workers(struct server *srv)
 {
 	uint64_t one = 1;
 
-	atomic_store(&srv->stopping, true);
-	/* Refuse new clients from now on (they can go elsewhere at once)
-	 * rather than queue them in the backlog until exit. The fd itself
-	 * stays open: the workers still name it in loop_del. */
-	shutdown(srv->listen_fd, SHUT_RD);
 	for (int i = 0; i < srv->nworkers; i++)
 		if (write(srv->workers[i].wake_fd, &one, sizeof(one)) < 0) {
 			/* an eventfd write only fails when the counter would
 			 * overflow: the worker is already awake */
 		}
+}
+
+void server_stop(struct server *srv)
+{
+	atomic_store(&srv->stopping, true);
+	/* Refuse new clients from now on (they can go elsewhere at once)
+	 * rather than queue them in the backlog until exit. The fd itself
+	 * stays open: the workers still name it in loop_del. */
+	shutdown(srv->listen_fd, SHUT_RD);
+	wake_workers(srv);
+}
+
+void server_stop_now(struct server *srv)
+{
+	atomic_store(&srv->stop_now, true);
+	wake_workers(srv);
+}
+
+bool server_stopped(const struct server *srv)
+{
+	return atomic_load(&srv->running) == 0;
 }
 
 void server_join(struct server *srv)
@@ -348,6 +370,7 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 	t->started = srv->started;
 	t->connections = atomic_load(&srv->conns.open);
 	t->peak_connections = atomic_load(&srv->conns.peak);
+	t->tls_body_path = srv->tls_body_path;
 
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
@@ -356,6 +379,10 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 		t->requests += atomic_load_explicit(&st->requests, memory_order_relaxed);
 		t->bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
 		t->accepted += atomic_load_explicit(&st->accepted, memory_order_relaxed);
+		t->tls_handshakes += atomic_load_explicit(&st->tls_handshakes, memory_order_relaxed);
+		t->tls_resumed += atomic_load_explicit(&st->tls_resumed, memory_order_relaxed);
+		t->tls_handshake_failures += atomic_load_explicit(&st->tls_handshake_failures,
+								  memory_order_relaxed);
 		for (int k = 1; k <= 5; k++)
 			t->responses[k] += atomic_load_explicit(&st->status_class[k],
 								memory_order_relaxed);

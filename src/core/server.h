@@ -41,6 +41,9 @@ struct server {
 	const struct config *cfg;
 	const struct proto *proto;          /* each connection's first protocol */
 	const struct transport *transport;  /* NULL: plain TCP */
+	/* With TLS, how file bodies go out ("ssl-write-16k", "ktls-sendfile")
+	 * for the status report; NULL: plain TCP. */
+	const char *tls_body_path;
 	const struct mime_table *mime;
 	int listen_fd;
 	int root_fd;          /* the document root, opened once */
@@ -51,6 +54,8 @@ struct server {
 	unsigned fcache_entries; /* open files each worker may cache */
 	struct conn_count conns;
 	atomic_bool stopping;
+	atomic_bool stop_now; /* a second stop signal: the grace is over */
+	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
 	int log_fd;           /* -1 when quiet */
 
@@ -64,6 +69,10 @@ int server_listen(struct server *srv, char *err, size_t errlen);
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Ends the grace at once: workers close what they hold and return. */
+void server_stop_now(struct server *srv);
+/* Whether every worker has returned (server_join will not wait). */
+bool server_stopped(const struct server *srv);
 /* Waits for the workers; frees them. */
 void server_join(struct server *srv);
 

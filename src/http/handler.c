@@ -5,6 +5,7 @@
 #include "core/ctx.h"
 #include "core/stats.h"
 #include "files/static.h"
+#include "http/redirect.h"
 #include "services/status.h"
 
 void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
@@ -22,6 +23,11 @@ int http_handle(struct http_exchange *x)
 	struct http_response *r = &x->resp;
 	int rc = 0;
 
+	/* The --redirect-http listener answers everything with a redirect. */
+	if (x->ctx->cfg->redirect_https_port) {
+		rc = redirect_serve(x, x->ctx->cfg->redirect_https_port);
+		return rc < 0 || r->failed ? -1 : 0;
+	}
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:

@@ -18,6 +18,7 @@ static const struct {
 	[HTTP_PARTIAL_CONTENT] = { "Partial Content", false },
 	[HTTP_MOVED_PERMANENTLY] = { "Moved Permanently", false },
 	[HTTP_NOT_MODIFIED] = { "Not Modified", false },
+	[HTTP_PERMANENT_REDIRECT] = { "Permanent Redirect", false },
 	[HTTP_BAD_REQUEST] = { "Bad Request", true },
 	[HTTP_FORBIDDEN] = { "Forbidden", false },
 	[HTTP_NOT_FOUND] = { "Not Found", false },

@@ -65,3 +65,29 @@ def test_access_log_says_http2(site, start_server, tmp_path):
     lines = poll_log_lines(log, 2)
     assert log_status_bytes(lines[0]) == ("GET /hello.txt HTTP/2.0", 200, 13), lines
     assert log_status_bytes(lines[1])[:2] == ("GET /nope HTTP/2.0", 404), lines
+
+
+def test_h2_over_tls_by_alpn(site, start_server):
+    """ALPN offers h2 before http/1.1: curl --http2, nghttp and the frame
+    client get HTTP/2 over TLS; with --no-http2 ALPN says http/1.1."""
+    import socket
+
+    import h2client
+    s = start_server(site.root, tls=True)
+    resolve = f"localhost:{s.port}:127.0.0.1"
+    url = f"https://localhost:{s.port}/hello.txt"
+    rc, out, err = curl("--http2", "--resolve", resolve, "-D", "-", "-o", "/dev/null", url)
+    assert rc == 0, err
+    assert out.decode("latin-1").startswith("HTTP/2 200"), out
+    # nghttp does not verify certificates: it just needs h2 by ALPN.
+    rc, out, err = run(["nghttp", "-nv", f"https://127.0.0.1:{s.port}/hello.txt"])
+    assert rc == 0, err
+    assert ":status: 200" in out and "h2" in out, out[-1500:]
+    with h2client.H2Client(s.port, tls=s.tls) as c:
+        r = c.get("/hello.txt", scheme="https")
+        assert r.status == 200 and bytes(r.body) == b"hello, world\n"
+    s2 = start_server(site.root, "--no-http2", tls=True)
+    ctx = h2client.alpn_h2_context(s2.tls)
+    with socket.create_connection(("127.0.0.1", s2.port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as t:
+            assert t.selected_alpn_protocol() == "http/1.1"
