@@ -10,7 +10,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
 LDLIBS    += -pthread
 # Libraries eisd links with (tests/build-deps.sh installs their -dev
 # packages when missing); eisc links none of them.
-EISD_LIBS := -lcurl -ljansson -lssl -lcrypto
+EISD_LIBS := -lcurl -ljansson -lssl -lcrypto -lnghttp2
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are
@@ -150,7 +150,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_NAMES   := http_parse path range
+FUZZ_NAMES   := http_parse path range h2
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 

@@ -16,6 +16,10 @@ command -v ip >/dev/null || need="$need iproute2"
 command -v brotli >/dev/null || need="$need brotli"
 command -v wrk >/dev/null || need="$need wrk"
 command -v setpriv >/dev/null || need="$need util-linux"
+# HTTP/2: the frame-level test client, nghttp and h2load (libnghttp2-dev
+# is a build dependency: tests/build-deps.sh).
+/usr/bin/python3 -c 'import h2' 2>/dev/null || need="$need python3-h2"
+command -v h2load >/dev/null || need="$need nghttp2-client"
 # TLS: test certificates and s_client, and the audit (make tls-audit).
 command -v openssl >/dev/null || need="$need openssl"
 command -v testssl >/dev/null || need="$need testssl.sh"

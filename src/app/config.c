@@ -33,6 +33,7 @@ void config_defaults(struct config *cfg)
 	cfg->index = "index.html";
 	cfg->cache_max_age = -1;
 	cfg->precompressed = true;
+	cfg->http2 = true;
 	cfg->tls_min = 12;
 	cfg->hsts = -1;
 	cfg->redirect_http = -1;

@@ -60,6 +60,7 @@ struct config {
 	bool listing;            /* list directories without an index */
 	long cache_max_age;      /* Cache-Control max-age; -1: none */
 	bool precompressed;      /* serve FILE.br / FILE.gz sidecars */
+	bool http2;              /* HTTP/2: h2c prior knowledge, ALPN h2 (--no-http2) */
 	const char *mime_types[CONFIG_MAX_MIME]; /* --mime-type "EXT=TYPE" */
 	int nmime_types;
 	/* --header lines, each "Name: value\r\n", concatenated, validated;

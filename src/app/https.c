@@ -135,6 +135,9 @@ int https_setup(struct https *h, struct config *cfg, struct server *srv, char *e
 		return -1;
 	}
 	srv->transport = h->tp;
+	/* HTTP/2 by ALPN: h2 offered before http/1.1, unless --no-http2. */
+	if (cfg->http2)
+		transport_tls_set_h2(h->tp, &proto_h2);
 	srv->tls_body_path = tls_server_ktls(h->ts) ? "ktls-sendfile" : "ssl-write-16k";
 	if (cfg->redirect_http >= 0) {
 		/* The redirect listener: the same settings on its own port,

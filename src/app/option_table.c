@@ -361,6 +361,8 @@ const struct opt_row opt_table[] = {
 	  .help = "add a header to every response (repeatable)" },
 	{ .name = "no-precompressed", .kind = OPT_UNFLAG, .field = F(precompressed),
 	  .flags = OPT_LIVE, .help = "never look for FILE.br / FILE.gz to send instead" },
+	{ .name = "no-http2", .kind = OPT_UNFLAG, .field = F(http2),
+	  .help = "HTTP/1.1 only: no HTTP/2 by prior knowledge, no h2 in ALPN" },
 	{ .name = "tls-cert", .kind = OPT_CUSTOM, .field = F(tls_certs), .set = set_tls_cert,
 	  .flags = OPT_REPEAT, .arg = "FILE",
 	  .help = "speak TLS with this PEM certificate and chain (repeatable: SNI)" },

@@ -791,7 +791,7 @@ static int conn_process(struct conn *c)
 		}
 		if (s == 0)
 			continue; /* now writing: only a read_while_writing protocol goes on */
-		if (c->close_after || ctx_stopping(c->ctx)) {
+		if (c->close_after || (ctx_stopping(c->ctx) && !c->proto->on_stop)) {
 			conn_finish(c);
 			return -1;
 		}
@@ -917,7 +917,7 @@ static void conn_event(struct conn *c, int mask)
 				return;
 			}
 			if (s > 0) {
-				if (c->close_after || ctx_stopping(c->ctx)) {
+				if (c->close_after || (ctx_stopping(c->ctx) && !c->proto->on_stop)) {
 					conn_finish(c);
 					return;
 				}
@@ -1116,13 +1116,35 @@ uint64_t conn_pool_expire(struct conn_pool *p)
 	return pool_next_deadline(p);
 }
 
+/* A protocol with on_stop says its last word and whether it is busy. */
+static void conn_stop_proto(struct conn *c)
+{
+	bool busy = c->proto->on_stop(c);
+
+	if (c->state != CONN_READING)
+		return; /* the output in flight goes first */
+	if (conn_has_output(c)) {
+		int s = conn_send(c);
+		if (s < 0) {
+			conn_close(c);
+			return;
+		}
+		if (s == 0)
+			return;
+	}
+	if (!busy || c->close_after)
+		conn_finish(c);
+}
+
 void conn_pool_stop(struct conn_pool *p)
 {
 	struct conn *c, *next;
 
 	for (c = p->clients; c; c = next) {
 		next = c->cnext;
-		if (c->state == CONN_READING && c->in.len == 0)
+		if (c->proto->on_stop)
+			conn_stop_proto(c);
+		else if (c->state == CONN_READING && c->in.len == 0)
 			conn_close(c);
 	}
 }

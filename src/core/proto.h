@@ -69,12 +69,22 @@ struct proto {
 	 * header one. Optional; NULL keeps the header deadline running. */
 	bool (*mid_request)(const struct conn *c);
 
+	/* A graceful stop began (SIGTERM): the protocol may queue a last
+	 * word (HTTP/2: GOAWAY with the last stream id) and returns whether
+	 * requests are still in flight on c. The connection then closes
+	 * once its queued output is out and it is not busy (or when the
+	 * protocol sets close_after), or at the end of --shutdown-grace.
+	 * Optional: without it, a connection between requests closes at
+	 * once and a busy one after its current response. */
+	bool (*on_stop)(struct conn *c);
+
 	/* What a client refused over --max-connections is told (the
 	 * transport sends it best effort, or nothing: TLS), or NULL. */
 	const char *reject_reply;
 };
 
 extern const struct proto proto_http;
+extern const struct proto proto_h2;   /* http/h2.c */
 extern const struct proto proto_echo; /* services/echo.c */
 extern const struct proto proto_file; /* services/file_service.c */
 

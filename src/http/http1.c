@@ -12,6 +12,7 @@
 #include "http/http_parse.h"
 #include "http/handler.h"
 #include "http/http1_serialize.h"
+#include "http/h2_session.h"
 #include "core/proto.h"
 #include "core/ctx.h"
 
@@ -178,12 +179,35 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 	return head;
 }
 
+/* The HTTP/2 client preface as a connection's first bytes (prior
+ * knowledge, RFC 9113 §3.3): never a valid HTTP/1.1 request, so it is
+ * served as HTTP/2 on the same port. Returns 1 (switched: the preface is
+ * the new protocol's), 0 (not it), -1 (need more bytes, or failed:
+ * *rc says which). */
+static int h2_preface(struct conn *c, const char *data, size_t len, long *rc)
+{
+	size_t n = len < H2_PREFACE_LEN ? len : H2_PREFACE_LEN;
+
+	if (c->requests || data[0] != 'P' || !c->ctx->cfg->http2 ||
+	    memcmp(data, H2_PREFACE, n) != 0)
+		return 0;
+	*rc = 0;
+	if (n < H2_PREFACE_LEN)
+		return -1;
+	if (conn_set_proto(c, &proto_h2))
+		*rc = -1;
+	return 1;
+}
+
 static long http_on_input(struct conn *c, const char *data, size_t len)
 {
 	struct http_state *hs = state_of(c);
+	long rc;
 
 	if (hs->skip != SKIP_NONE)
 		return skip_body(c, hs, data, len);
+	if (h2_preface(c, data, len, &rc))
+		return rc;
 	return answer(c, data, len, false);
 }
 

@@ -113,8 +113,9 @@ class Server:
     full pipe. stall: names of pipes ("stdout", "stderr") held open but not
     read (stdout after its startup line) until resume(name)."""
 
-    def __init__(self, root, args, env=None, preexec_fn=None, stall=(), tls=None):
+    def __init__(self, root, args, env=None, preexec_fn=None, stall=(), tls=None, h2=False):
         self.root = str(root)
+        self.h2 = h2  # connect() speaks HTTP/2 (h2c prior knowledge)
         self.args = list(args)
         # An ssl.SSLContext trusting the test CA when the server speaks
         # TLS: connect() then wraps every socket in it.
@@ -210,9 +211,15 @@ class Server:
 
     def connect(self, timeout=SOCK_TIMEOUT, **kw):
         """A Conn to the server: TCP, or TLS when the server speaks it (the
-        handshake done, SNI "localhost" unless server_hostname= says)."""
+        handshake done, SNI "localhost" unless server_hostname= says). In
+        the HTTP/2 run of an over_h2 test, an h2client.H2Conn: h2c by prior
+        knowledge, or h2 by ALPN over TLS."""
         if self.tls is not None and "tls" not in kw:
             kw["tls"] = self.tls
+        if self.h2:
+            import h2client
+            return h2client.H2Conn(self.port, host=self.host, timeout=timeout,
+                                   tls=kw.get("tls"))
         return Conn(self.port, host=self.host, timeout=timeout, **kw)
 
     def send_signal(self, sig):
@@ -601,7 +608,14 @@ def assert_error_page(r, status, marker=None):
 
 
 def assert_closed_after_error(r, conn):
-    """After a malformed request: Connection: close, then the server closes."""
+    """After a malformed request: Connection: close, then the server closes.
+    Over HTTP/2 the error ends only its stream: the connection goes on (a
+    PING is still answered)."""
+    if getattr(conn, "h2", False):
+        assert "connection" not in r.headers, r.headers.raw
+        conn.client.ping(b"stillok!")
+        assert conn.client.wait(lambda: b"stillok!" in conn.client.pongs), "connection ended"
+        return
     assert r.keep_alive_denied, f"expected Connection: close, got {r.headers.raw}"
     assert conn.closed_by_server(timeout=3), "server kept the connection open after an error"
 
@@ -649,6 +663,11 @@ def run_in_netns(script, *args, timeout=60):
 
 def pytest_configure(config):
     config.addinivalue_line(
+        "markers", "over_h2: run the test twice, over HTTP/1.1 and over HTTP/2 (h2c prior "
+        "knowledge: server.connect() returns an h2client.H2Conn taking HTTP/1.1 request bytes)")
+    config.addinivalue_line(
+        "markers", "h1_only: in a module marked over_h2, a test of HTTP/1.1 framing itself")
+    config.addinivalue_line(
         "markers", "smoke: a quick end-to-end check, also run under valgrind (make valgrind)")
     config.addinivalue_line(
         "markers", "over_tls: run the test twice, over plain TCP and over TLS "
@@ -658,6 +677,9 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     if "transport" in metafunc.fixturenames and metafunc.definition.get_closest_marker("over_tls"):
         metafunc.parametrize("transport", ["tcp", "tls"], indirect=True)
+    if ("http_version" in metafunc.fixturenames and metafunc.definition.get_closest_marker("over_h2")
+            and not metafunc.definition.get_closest_marker("h1_only")):
+        metafunc.parametrize("http_version", ["1.1", "2"], indirect=True)
 
 
 @pytest.fixture
@@ -719,6 +741,12 @@ def _report_files():
 def _is_report(text):
     return any(line.strip() and not re.match(rb"^--\d+-- ", line)
                for line in text.splitlines())
+
+
+@pytest.fixture
+def http_version(request):
+    """"1.1", or "2" for the HTTP/2 run of a test marked over_h2."""
+    return getattr(request, "param", "1.1")
 
 
 @pytest.fixture(autouse=True)
@@ -821,7 +849,7 @@ def site(tmp_path):
 
 
 @pytest.fixture
-def start_server(request, transport):
+def start_server(request, transport, http_version):
     """Factory: start_server(root, *extra_args, quiet=True, threads=2,
     wait=True, preexec_fn=None, tls=None). Every server it starts is stopped
     by PID at teardown; a server that crashed on a signal during the test
@@ -849,7 +877,8 @@ def start_server(request, transport):
         args += list(extra)
         if positional and root is not None:
             args.append(str(root))
-        s = Server(root, args, env=env, preexec_fn=preexec_fn, stall=stall, tls=ctx)
+        s = Server(root, args, env=env, preexec_fn=preexec_fn, stall=stall, tls=ctx,
+                   h2=http_version == "2")
         if tls:
             s.tls_ca = certs.ca
         servers.append(s)

@@ -9,6 +9,9 @@ import pytest
 from conftest import (INDEX_HTML, SUB_INDEX_HTML, assert_common_headers,
                       assert_error_page, fetch, parse_http_date, req, run_eisd)
 
+# The HTTP semantics are the same over HTTP/2 (h2c): every test runs over both.
+pytestmark = pytest.mark.over_h2
+
 
 @pytest.mark.over_tls
 @pytest.mark.smoke
@@ -29,6 +32,7 @@ def test_get_root_serves_index(server):
     assert r.headers["Content-Type"] == "text/html; charset=utf-8"
 
 
+@pytest.mark.h1_only
 def test_status_line_is_http11(server):
     r = fetch(server, "/hello.txt")
     assert r.version == "HTTP/1.1"
@@ -227,6 +231,7 @@ def test_absolute_form_target(server):
     assert r.body == b"hello, world\n"
 
 
+@pytest.mark.h1_only
 def test_bare_lf_line_endings(server):
     with server.connect() as c:
         c.send(b"GET /hello.txt HTTP/1.1\nHost: x\n\n")
@@ -235,6 +240,7 @@ def test_bare_lf_line_endings(server):
     assert r.body == b"hello, world\n"
 
 
+@pytest.mark.h1_only
 def test_http10_without_host_ok(server):
     r = fetch(server, "/hello.txt", version="1.0", host=None)
     assert r.status == 200

@@ -10,6 +10,9 @@ import pytest
 from conftest import assert_common_headers, fetch, parse_http_date, req
 from semantics import expected_etag, http_date, set_mtime
 
+# The HTTP semantics are the same over HTTP/2 (h2c): every test runs over both.
+pytestmark = pytest.mark.over_h2
+
 PAST = 1700000000  # Tue, 14 Nov 2023 22:13:20 GMT
 PAST_TEXT = "Tue, 14 Nov 2023 22:13:20 GMT"
 

@@ -12,6 +12,9 @@ import pytest
 from conftest import fetch, req
 from semantics import curl, expected_etag
 
+# The HTTP semantics are the same over HTTP/2 (h2c): every test runs over both.
+pytestmark = pytest.mark.over_h2
+
 TEXT = b"body { color: #123456; }\n" * 200  # compresses well
 
 

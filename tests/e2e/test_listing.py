@@ -16,6 +16,9 @@ import pytest
 from conftest import EISD_BIN, fetch, path_impl_env, req, run_eisd, run_in_netns
 from semantics import set_mtime
 
+# The HTTP semantics are the same over HTTP/2 (h2c): every test runs over both.
+pytestmark = pytest.mark.over_h2
+
 T = 1700000000  # 2023-11-14 22:13:20 UTC
 T_HTML = "2023-11-14 22:13"
 T_JSON = "2023-11-14T22:13:20Z"

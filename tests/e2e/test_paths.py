@@ -35,6 +35,9 @@ def test_path_implementation_in_effect(server, site, path_impl):
     else:
         assert (r.status, r.body) == (200, b"AAAA file a\n")
 
+# The HTTP semantics are the same over HTTP/2 (h2c): every test runs over both.
+pytestmark = pytest.mark.over_h2
+
 # ROOT is tmp/www; the canary is tmp/canary.txt. A path that climbs above the
 # root with ".." (after percent-decoding) is 400; anything else that cannot
 # be a file under ROOT is 404 (no such file, or a hidden segment).
@@ -133,6 +136,7 @@ def test_traversal_absolute_form(server, site, target, statuses):
 
 
 @pytest.mark.parametrize("target", ["/../canary.txt", "/%2e%2e/canary.txt", "/..%2fcanary.txt"])
+@pytest.mark.h1_only  # HTTP/1.0 without Host has no HTTP/2 form
 def test_traversal_with_head_and_http10(server, site, target):
     for raw in (f"HEAD {target} HTTP/1.1\r\nHost: x\r\n\r\n", f"GET {target} HTTP/1.0\r\n\r\n"):
         with server.connect() as c:

@@ -12,6 +12,9 @@ from conftest import fetch, parse_http_date, req
 from semantics import (expected_etag, http_date, log_status_bytes, parse_multipart,
                        poll_log_lines, set_mtime)
 
+# The HTTP semantics are the same over HTTP/2 (h2c): every test runs over both.
+pytestmark = pytest.mark.over_h2
+
 SIZE = 1000
 PAST = 1600000000
 
@@ -334,8 +337,9 @@ def test_ranges_pipelined_on_one_connection(rserver, data):
         assert_partial(c.read_response(), data, 997, 999)
 
 
-def test_access_log_counts_body_bytes(site, data, start_server, tmp_path):
+def test_access_log_counts_body_bytes(site, data, start_server, tmp_path, http_version):
     log = str(tmp_path / "access.log")
+    v = "HTTP/2.0" if http_version == "2" else "HTTP/1.1"
     # One worker, so the lines are in request order.
     s = start_server(site.root, "--access-log", log, quiet=False, threads=1)
     single = get(s, "bytes=0-99")
@@ -343,7 +347,7 @@ def test_access_log_counts_body_bytes(site, data, start_server, tmp_path):
     get(s, "bytes=0-99", method="HEAD")
     lines = poll_log_lines(log, 3)
     assert len(lines) == 3, lines
-    assert log_status_bytes(lines[0]) == ("GET /r.bin HTTP/1.1", 206, 100)
+    assert log_status_bytes(lines[0]) == (f"GET /r.bin {v}", 206, 100)
     assert single.body == data[:100]
-    assert log_status_bytes(lines[1]) == ("GET /r.bin HTTP/1.1", 206, len(multi.body))
-    assert log_status_bytes(lines[2]) == ("HEAD /r.bin HTTP/1.1", 206, 0)
+    assert log_status_bytes(lines[1]) == (f"GET /r.bin {v}", 206, len(multi.body))
+    assert log_status_bytes(lines[2]) == (f"HEAD /r.bin {v}", 206, 0)

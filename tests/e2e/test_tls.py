@@ -266,12 +266,33 @@ def test_sni_name_verifies_with_curl(site, start_server, tls_certs):
 
 @pytest.mark.parametrize("offer, chosen", [
     (["http/1.1"], "http/1.1"),
-    (["h2", "http/1.1"], "http/1.1"),
+    (["h2", "http/1.1"], "h2"),
+    (["http/1.1", "h2"], "h2"),  # the server's preference: h2 first
+    (["h2"], "h2"),
     (None, None),
 ])
 def test_alpn(tsrv, offer, chosen):
     ctx = tls_client_context_for(tsrv)
     with handshake(tsrv, ctx, alpn=offer) as t:
+        assert t.selected_alpn_protocol() == chosen
+        if chosen == "h2":
+            # HTTP/2 from the first byte: the server's SETTINGS answer
+            # the client preface (docs/http2.md).
+            t.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+            head = t.recv(9)
+            assert len(head) == 9 and head[3] == 4 and head[4] == 0, head
+        else:
+            assert get_over(t).startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+@pytest.mark.parametrize("offer, chosen", [
+    (["h2", "http/1.1"], "http/1.1"),
+    (["http/1.1"], "http/1.1"),
+    (None, None),
+])
+def test_alpn_without_http2(site, start_server, offer, chosen):
+    s = start_server(site.root, "--no-http2", tls=True)
+    with handshake(s, tls_client_context_for(s), alpn=offer) as t:
         assert t.selected_alpn_protocol() == chosen
         assert get_over(t).startswith(b"HTTP/1.1 200 OK\r\n")
 
@@ -281,7 +302,7 @@ def tls_client_context_for(srv):
     return ctx
 
 
-@pytest.mark.parametrize("offer", [["h2"], ["spdy/3", "h3"]])
+@pytest.mark.parametrize("offer", [["spdy/3", "h3"]])
 def test_alpn_nothing_in_common_gets_alert(tsrv, offer):
     with pytest.raises(ssl.SSLError) as e:
         handshake(tsrv, tls_client_context_for(tsrv), alpn=offer).close()
@@ -290,8 +311,18 @@ def test_alpn_nothing_in_common_gets_alert(tsrv, offer):
     assert "no application protocol" in out, out
 
 
-def test_alpn_s_client_http11(tsrv):
+def test_alpn_h2_only_without_http2_gets_alert(site, start_server):
+    s = start_server(site.root, "--no-http2", tls=True)
+    with pytest.raises(ssl.SSLError) as e:
+        handshake(s, tls_client_context_for(s), alpn=["h2"]).close()
+    assert "alert no application protocol" in str(e.value), e.value
+
+
+def test_alpn_s_client(tsrv, site, start_server):
     rc, out = s_client(tsrv, "-alpn", "h2,http/1.1", input=b"")
+    assert "ALPN protocol: h2" in out, out
+    s = start_server(site.root, "--no-http2", tls=True)
+    rc, out = s_client(s, "-alpn", "h2,http/1.1", input=b"")
     assert "ALPN protocol: http/1.1" in out, out
 
 
@@ -586,8 +617,11 @@ def test_redirect_followed_by_curl(redir, site, tls_certs):
 # ------------------------------------------------------------ real clients
 
 def test_curl_cacert(tsrv, site, tls_certs):
-    p = subprocess.run(["curl", "-sS", "--noproxy", "*", "--cacert", tls_certs.ca, "-D", "-",
-                        f"https://localhost:{tsrv.port}/hello.txt"], capture_output=True, timeout=30)
+    # HTTP/1.1 bytes exactly (curl would pick h2 by ALPN otherwise:
+    # test_h2_clients.py has that).
+    p = subprocess.run(["curl", "-sS", "--noproxy", "*", "--http1.1", "--cacert", tls_certs.ca,
+                        "-D", "-", f"https://localhost:{tsrv.port}/hello.txt"],
+                       capture_output=True, timeout=30)
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith(b"HTTP/1.1 200 OK\r\n")
     assert p.stdout.endswith(b"\r\n\r\n" + site.read("hello.txt"))

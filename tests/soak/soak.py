@@ -11,6 +11,10 @@
     never read), with a SIGUSR1 status report asked for every 50 ms,
   - a client pipelining HEADs of a 20,000-entry directory listing, and 20
     clients that ask for a capped 2 MiB listing page and never read it.
+  - HTTP/2 (h2c, or h2 by ALPN over TLS): a checker verifying every byte
+    over many streams, and hostile HTTP/2 clients (rapid resets, PING
+    floods, zero-window stalls, garbage after the preface, streams reset
+    mid-download).
 With SOAK_TLS=1 the same runs over TLS (eisd with a throw-away
 certificate; make soak runs both): the slowloris clients then trickle a
 ClientHello (stalled handshakes), the garbage clients send it to the TLS
@@ -364,6 +368,59 @@ def status_json(port):
         r = c.read_response()
         assert r.status == 200, r
         return json.loads(r.body)
+def h2checker(load, expect):
+    """A normal HTTP/2 client: 8 streams at a time, every byte checked."""
+    import h2client
+    while load.running():
+        try:
+            with h2client.H2Client(load.port, timeout=10, tls=TLS_CTX) as c:
+                for _ in range(10):
+                    if not load.running():
+                        break
+                    sids = [c.request("/index.html") for _ in range(8)]
+                    for sid in sids:
+                        r = c.response(sid)
+                        if r.status != 200 or bytes(r.body) != expect:
+                            load.fail(f"h2checker: {r.status} reset={r.reset} {bytes(r.body)[:60]!r}")
+                        else:
+                            load.count("h2 checker ok")
+                    time.sleep(0.2)
+        except Exception as e:
+            load.fail(f"h2checker: {e!r}")
+
+
+def h2attacker(load, seed):
+    """Hostile HTTP/2 clients, one kind at a time; the server may answer
+    GOAWAY and close, it must never stall the others or grow."""
+    import h2client
+    from h2client import CANCEL, PING, RST_STREAM, RawH2, frame, request_fields
+    rnd = random.Random(seed)
+    while load.running():
+        kind = rnd.choice(["rapid-reset", "ping-flood", "stall", "garbage", "abort"])
+        try:
+            settings = struct.pack(">HI", 4, 0) if kind == "stall" else b""
+            with RawH2(load.port, timeout=5, settings=settings, tls=TLS_CTX) as c:
+                if kind == "rapid-reset":
+                    c.send(b"".join(c.headers(1 + 2 * i, request_fields("/index.html"))
+                                    + frame(RST_STREAM, 0, 1 + 2 * i, CANCEL.to_bytes(4, "big"))
+                                    for i in range(300)))
+                elif kind == "ping-flood":
+                    c.send(b"".join(frame(PING, 0, 0, i.to_bytes(8, "big")) for i in range(3000)))
+                elif kind == "stall":
+                    c.send(c.headers(1, request_fields("/big.bin")))
+                    c.read_some(1.0)
+                elif kind == "garbage":
+                    c.send(bytes(rnd.getrandbits(8) for _ in range(rnd.choice([9, 100, 5000]))))
+                else:
+                    c.send(c.headers(1, request_fields("/big.bin")))
+                    c.wait(lambda c: len(c.frames) > 5, timeout=2)
+                    c.send(frame(RST_STREAM, 0, 1, CANCEL.to_bytes(4, "big")))
+                c.wait(lambda c: c.goaway() is not None, timeout=1)
+                load.count(f"h2 {kind}")
+        except (OSError, socket.timeout):
+            load.count(f"h2 {kind}")
+        except Exception as e:
+            load.fail(f"h2attacker {kind}: {e!r}")
 
 
 def run_wrk(port, seconds, out):
@@ -466,7 +523,9 @@ def main():
                    threading.Thread(target=aborter, args=(load, big, 1)),
                    threading.Thread(target=aborter, args=(load, big, 2)),
                    threading.Thread(target=garbage, args=(load, 3)),
-                   threading.Thread(target=churn, args=(load, 4))]
+                   threading.Thread(target=churn, args=(load, 4)),
+                   threading.Thread(target=h2checker, args=(load, expect)),
+                   threading.Thread(target=h2attacker, args=(load, 5))]
         if SOAK_TLS:
             threads.append(threading.Thread(target=handshake_storm, args=(load,)))
         else:
