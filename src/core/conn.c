@@ -7,28 +7,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/conn_io.h"
 #include "core/loop.h"
 #include "core/proto.h"
-#include "core/server.h"
+#include "core/transport.h"
 
 /* Output buffers larger than this are freed after each response so a big
  * listing does not pin memory on a keep-alive connection. */
 #define OUT_KEEP_CAP 16384
 #define LINGER_MS 2000
 
+/* Sizes of the buffers a pool lends to the connection it is serving. */
+#define POOL_OUT_SCRATCH 16384
+#define POOL_SEG_SCRATCH 64
+
+/* One connection's share of a loop turn (issue 16: a greedy pipeliner
+ * held a one-thread worker for tens of milliseconds): this many responses
+ * or full reads of --max-request-bytes, and this many bytes sent. */
+#define FAIR_SHARE 32
+#define FAIR_SEND_BYTES (512 * 1024)
+
+/* The pool whose context c works in. */
+static inline struct conn_pool *pool_of(const struct conn *c)
+{
+	return (struct conn_pool *)(void *)((char *)c->ctx - offsetof(struct conn_pool, ctx));
+}
+
+static void conn_close(struct conn *c);
+static void conn_on_event(struct loop_handler *h, int mask);
+
 /* ---- deadlines ---- */
 
-static int timer_duration_ms(const struct worker *w, enum conn_timer t)
+static int timer_duration_ms(const struct conn_pool *w, enum conn_timer t)
 {
-	const struct config *cfg = w->srv->cfg;
+	const struct config *cfg = w->ctx.cfg;
 	switch (t) {
 	case TIMER_HEADER: return cfg->header_timeout * 1000;
 	case TIMER_IDLE:   return cfg->keepalive_timeout * 1000;
@@ -40,7 +55,7 @@ static int timer_duration_ms(const struct worker *w, enum conn_timer t)
 
 static void timer_unlink(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct conn_pool *w = pool_of(c);
 	if (c->timer == TIMER_NONE)
 		return;
 	if (c->tprev)
@@ -55,13 +70,13 @@ static void timer_unlink(struct conn *c)
 	c->timer = TIMER_NONE;
 }
 
-void conn_timer_set(struct conn *c, enum conn_timer t)
+static void conn_timer_set(struct conn *c, enum conn_timer t)
 {
-	struct worker *w = c->w;
+	struct conn_pool *w = pool_of(c);
 
 	timer_unlink(c);
 	c->timer = t;
-	c->deadline_ms = w->now_ms + (uint64_t)timer_duration_ms(w, t);
+	c->deadline_ms = w->ctx.now_ms + (uint64_t)timer_duration_ms(w, t);
 	c->tprev = w->timer_tail[t];
 	c->tnext = NULL;
 	if (w->timer_tail[t])
@@ -77,7 +92,7 @@ void conn_timer_set(struct conn *c, enum conn_timer t)
  * time, and conn_settle takes it back before the worker moves on. */
 static bool lend_ok(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct conn_pool *w = pool_of(c);
 
 	if (w->lent_to && w->lent_to != c)
 		return false;
@@ -119,7 +134,7 @@ static void *dup_mem(const void *p, size_t len)
 /* The worker is done with c for now: whatever c still needs moves from
  * the lent buffers into its own memory. Returns -1 when that memory could
  * not be had (the connection is then closed). */
-static int conn_settle(struct worker *w)
+static int conn_settle(struct conn_pool *w)
 {
 	struct conn *c = w->lent_to;
 
@@ -178,22 +193,12 @@ fail:
 	return -1;
 }
 
-/* Bytes in the socket's send queue, sent or not, that the peer has not
- * acknowledged yet; -1 when unknown. */
-static int sock_outq(int fd)
-{
-	int q;
-
-	if (ioctl(fd, SIOCOUTQ, &q) < 0)
-		return -1;
-	return q;
-}
-
-/* Waiting to write: the send deadline runs from now. */
+/* Waiting to write: the send deadline runs from now. It remembers how
+ * much the peer had not acknowledged (sent or not), to see progress. */
 static void send_timer_arm(struct conn *c)
 {
 	conn_timer_set(c, TIMER_SEND);
-	c->send_queued = sock_outq(c->fd);
+	c->send_queued = c->tp->queued(c);
 }
 
 /* ---- output queue ---- */
@@ -201,15 +206,15 @@ static void send_timer_arm(struct conn *c)
 static int out_reserve(struct conn *c, size_t more)
 {
 	struct buf *b = &c->out;
-	struct worker *w = c->w;
+	struct conn_pool *w = pool_of(c);
 	size_t cap;
 	char *p;
 
 	if (b->len + more <= b->cap)
 		return 0;
-	if (!b->p && more <= WORKER_OUT_SCRATCH && lend_ok(c)) {
+	if (!b->p && more <= POOL_OUT_SCRATCH && lend_ok(c)) {
 		b->p = w->out_scratch;
-		b->cap = WORKER_OUT_SCRATCH;
+		b->cap = POOL_OUT_SCRATCH;
 		b->len = 0;
 		c->out_lent = true;
 		return 0;
@@ -235,13 +240,13 @@ static int out_reserve(struct conn *c, size_t more)
 static int seg_push(struct conn *c, struct out_seg s)
 {
 	if (c->nsegs == c->seg_cap) {
-		struct worker *w = c->w;
+		struct conn_pool *w = pool_of(c);
 		unsigned cap = c->seg_cap ? c->seg_cap * 2 : 4;
 		struct out_seg *n;
 
 		if (!c->segs && lend_ok(c)) {
 			n = w->seg_scratch;
-			cap = WORKER_SEG_SCRATCH;
+			cap = POOL_SEG_SCRATCH;
 			c->segs_lent = true;
 		} else if (c->segs_lent) {
 			n = malloc(cap * sizeof(*n));
@@ -379,32 +384,129 @@ static void out_reset(struct conn *c)
 
 /* ---- life cycle ---- */
 
-/* Tells the loop what c waits for; c joins the loop on its first wait,
- * so a connection answered and closed right after accept never does. */
-static int conn_watch(struct conn *c, int mask)
+/* What c waits for: the one place where its state and its transport's
+ * wants (read_wants_write, write_wants_read) become loop interest. */
+static int conn_interest(const struct conn *c)
 {
-	struct loop *l = c->w->loop;
+	switch (c->state) {
+	case CONN_READING:
+		return c->read_wants_write ? LOOP_WRITE : LOOP_READ;
+	case CONN_WRITING: {
+		int mask = c->write_wants_read ? LOOP_READ : LOOP_WRITE;
+		/* Input while output is pending, as long as there is room. */
+		if (c->proto->read_while_writing && c->in.len < c->ctx->cfg->max_request_bytes)
+			mask |= LOOP_READ;
+		return mask;
+	}
+	case CONN_LINGER:
+		return LOOP_READ;
+	}
+	return LOOP_READ;
+}
 
-	if (c->in_loop)
-		return loop_mod(l, c->fd, mask, c);
-	if (loop_add(l, c->fd, mask, c))
+/* Tells the loop what c waits for now; c joins the loop on its first
+ * wait, so a connection answered and closed right after accept never
+ * does. Nothing to tell when the interest did not change. */
+static int conn_watch(struct conn *c)
+{
+	struct loop *l = pool_of(c)->loop;
+	int mask = conn_interest(c);
+
+	if (c->in_loop) {
+		if (mask == c->watching)
+			return 0;
+		c->watching = (unsigned char)mask;
+		return loop_mod(l, c->fd, mask, &c->lh);
+	}
+	if (loop_add(l, c->fd, mask, &c->lh))
 		return -1;
+	c->watching = (unsigned char)mask;
 	c->in_loop = true;
 	return 0;
 }
 
-struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer)
+/* Whether on_input may run now: between responses, or always for a
+ * protocol that reads while writing. */
+static bool conn_reads(const struct conn *c)
+{
+	return c->state == CONN_READING ||
+	       (c->state == CONN_WRITING && c->proto->read_while_writing);
+}
+
+/* c's share of this turn ran out with work left: it comes back, in
+ * order, after the others had theirs (conn_pool_run_ready). */
+static void conn_defer(struct conn *c)
+{
+	struct conn_pool *p = pool_of(c);
+
+	if (c->on_ready)
+		return;
+	c->on_ready = true;
+	c->rnext = NULL;
+	if (p->ready_tail)
+		p->ready_tail->rnext = c;
+	else
+		p->ready_head = c;
+	p->ready_tail = c;
+	p->nready++;
+}
+
+/* Takes c off the ready list (it is short: only connections that used up
+ * their share are on it). */
+static void ready_unlink(struct conn *c)
+{
+	struct conn_pool *p = pool_of(c);
+	struct conn *prev = NULL;
+
+	for (struct conn *r = p->ready_head; r; prev = r, r = r->rnext) {
+		if (r != c)
+			continue;
+		if (prev)
+			prev->rnext = c->rnext;
+		else
+			p->ready_head = c->rnext;
+		if (p->ready_tail == c)
+			p->ready_tail = prev;
+		p->nready--;
+		break;
+	}
+	c->on_ready = false;
+	c->rnext = NULL;
+}
+
+int conn_set_proto(struct conn *c, const struct proto *p)
+{
+	if (c->proto && c->proto->on_close)
+		c->proto->on_close(c);
+	memset(&c->proto_state, 0, sizeof(c->proto_state));
+	c->proto = p;
+	if (c->in_loop && conn_watch(c))
+		return -1;
+	return p->on_open ? p->on_open(c) : 0;
+}
+
+/* A connection on fd, counted already. NULL when that failed: the fd is
+ * closed then, and the connection counted out. */
+static struct conn *conn_new(struct conn_pool *w, int fd, const struct sockaddr_storage *peer,
+			     const struct transport *tp, const struct proto *proto)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	if (!c)
+
+	if (!c) {
+		tp->reject(fd, NULL, 0);
+		atomic_fetch_sub(&w->count->open, 1);
 		return NULL;
+	}
 	c->fd = fd;
-	c->w = w;
+	c->lh.on_event = conn_on_event;
+	c->ctx = &w->ctx;
+	c->tp = tp;
 	c->state = CONN_READING;
 	c->timer = TIMER_NONE;
 	c->body_fd = -1;
-	c->peer = *peer;
-	c->connected_at = w->now;
+	/* IPv4 and IPv6 addresses fit; anything else is never printed. */
+	memcpy(&c->peer, peer, sizeof(c->peer));
+	c->connected_at = w->ctx.now;
 	conn_format_addr(peer, c->peer_addr, sizeof(c->peer_addr));
 	conn_timer_set(c, TIMER_HEADER);
 
@@ -415,16 +517,23 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *p
 	w->clients = c;
 	w->nclients++;
 	pthread_mutex_unlock(&w->clients_lock);
+
+	if ((tp->open && tp->open(c)) || conn_set_proto(c, proto)) {
+		conn_close(c);
+		return NULL;
+	}
 	return c;
 }
 
-void conn_close(struct conn *c)
+static void conn_drop(struct conn *c, enum transport_close how)
 {
-	struct worker *w = c->w;
+	struct conn_pool *w = pool_of(c);
 
-	if (w->srv->proto->on_close)
-		w->srv->proto->on_close(c);
+	if (c->proto && c->proto->on_close)
+		c->proto->on_close(c);
 	timer_unlink(c);
+	if (c->on_ready)
+		ready_unlink(c);
 	pthread_mutex_lock(&w->clients_lock);
 	if (c->cprev)
 		c->cprev->cnext = c->cnext;
@@ -435,7 +544,9 @@ void conn_close(struct conn *c)
 	w->nclients--;
 	pthread_mutex_unlock(&w->clients_lock);
 
-	close(c->fd); /* also removes it from epoll */
+	if (c->in_loop)
+		loop_forget(w->loop, c->fd);
+	c->tp->close(c, how);
 	if (c->body_fd >= 0)
 		close(c->body_fd);
 	hold_drop(c);
@@ -444,7 +555,12 @@ void conn_close(struct conn *c)
 	if (w->lent_to == c)
 		w->lent_to = NULL;
 	free(c);
-	atomic_fetch_sub(&w->srv->nconns, 1);
+	atomic_fetch_sub(&w->count->open, 1);
+}
+
+static void conn_close(struct conn *c)
+{
+	conn_drop(c, TRANSPORT_CLOSE_GRACEFUL);
 }
 
 /* Closes without cutting off the response: if the client may still be
@@ -453,7 +569,6 @@ void conn_close(struct conn *c)
 static void conn_finish(struct conn *c)
 {
 	char scratch[512];
-	ssize_t n;
 
 	/* The client said this request was its last: nothing more is on its
 	 * way, so skip the look for it. */
@@ -461,25 +576,20 @@ static void conn_finish(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	if (c->in.len == 0 && !c->read_eof && !c->linger) {
-		n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			conn_close(c);
-			return;
-		}
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
+	/* Nothing there (or the peer is gone): close at once. */
+	if (c->in.len == 0 && !c->read_eof && !c->linger &&
+	    c->tp->read(c, scratch, sizeof(scratch)) <= 0) {
+		conn_close(c);
+		return;
 	}
 	if (c->read_eof) {
 		conn_close(c);
 		return;
 	}
-	shutdown(c->fd, SHUT_WR);
+	c->tp->shutdown(c);
 	in_drop(c);
 	c->state = CONN_LINGER;
-	if (conn_watch(c, LOOP_READ)) {
+	if (conn_watch(c)) {
 		conn_close(c);
 		return;
 	}
@@ -491,106 +601,128 @@ static void conn_linger_read(struct conn *c)
 	char scratch[4096];
 
 	for (;;) {
-		ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+		ssize_t n = c->tp->read(c, scratch, sizeof(scratch));
 		if (n > 0)
 			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == TRANSPORT_WANT_READ || n == TRANSPORT_WANT_WRITE)
 			return;
 		conn_close(c);
 		return;
 	}
 }
 
-/* Sends queued output. Returns 1 when all is sent, 0 when the socket is
- * full (now waiting for LOOP_WRITE), -1 on a dead connection. */
+/* A write could not go on: the transport wants the socket writable (or,
+ * TLS, readable) first. Returns -1 when the loop refused. */
+static int conn_send_wait(struct conn *c, ssize_t want, bool progressed)
+{
+	c->write_wants_read = want == TRANSPORT_WANT_READ;
+	if (c->state != CONN_WRITING) {
+		c->state = CONN_WRITING;
+		if (conn_watch(c))
+			return -1;
+		send_timer_arm(c);
+		return 0;
+	}
+	if (conn_watch(c))
+		return -1;
+	if (progressed)
+		send_timer_arm(c);
+	return 0;
+}
+
+/* Sends queued output. Returns 1 when all is sent, 0 when the transport
+ * cannot take more now (now waiting in the loop), -1 on a dead
+ * connection. */
 static int conn_send(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct conn_pool *w = pool_of(c);
 	bool progressed = false;
 	uint64_t sent = 0;
+	ssize_t n;
 
-	while (c->seg_next < c->nsegs) {
-		struct out_seg *s = &c->segs[c->seg_next];
-		ssize_t n;
+	for (;;) {
+		while (c->seg_next < c->nsegs) {
+			struct out_seg *s = &c->segs[c->seg_next];
 
-		if (s->fd < 0) {
-			struct iovec iov[16];
-			unsigned k = 0, i = c->seg_next;
-			struct msghdr msg = { 0 };
-			int flags = MSG_NOSIGNAL;
-
-			for (; i < c->nsegs && k < 16 && c->segs[i].fd < 0; i++, k++) {
-				const struct out_seg *m = &c->segs[i];
-				iov[k].iov_base = (char *)(m->ext ? m->ext : c->out.p) + m->mem_off;
-				iov[k].iov_len = (size_t)m->len;
+			/* A fast reader of a large body: the others' turn,
+			 * then back (the loop reports the socket writable). */
+			if (sent >= FAIR_SEND_BYTES) {
+				stat_add(&w->ctx.stats.bytes_sent, sent);
+				return conn_send_wait(c, TRANSPORT_WANT_WRITE, true) ? -1 : 0;
 			}
-			/* More to follow from a file: let the kernel merge
-			 * the header with the first body bytes. The last
-			 * bytes before a close wait for it too, so the FIN
-			 * rides in the same packet (close() pushes them). */
-			if (i < c->nsegs || c->close_after)
-				flags |= MSG_MORE;
-			msg.msg_iov = iov;
-			msg.msg_iovlen = k;
-			n = sendmsg(c->fd, &msg, flags);
-			if (n < 0)
-				goto fail;
-			sent += (uint64_t)n;
-			progressed = true;
-			while (n > 0) {
-				s = &c->segs[c->seg_next];
-				if ((uint64_t)n >= s->len) {
-					n -= (ssize_t)s->len;
-					c->seg_next++;
-				} else {
-					s->mem_off += (size_t)n;
-					s->len -= (uint64_t)n;
-					n = 0;
+			if (s->fd < 0) {
+				struct iovec iov[16];
+				unsigned k = 0, i = c->seg_next;
+				int flags = 0;
+
+				for (; i < c->nsegs && k < 16 && c->segs[i].fd < 0; i++, k++) {
+					const struct out_seg *m = &c->segs[i];
+					iov[k].iov_base = (char *)(m->ext ? m->ext : c->out.p) + m->mem_off;
+					iov[k].iov_len = (size_t)m->len;
 				}
+				/* More to follow from a file: let the kernel merge
+				 * the header with the first body bytes. The last
+				 * bytes before a close wait for it too, so the FIN
+				 * rides in the same packet (close() pushes them). */
+				if (i < c->nsegs || c->close_after)
+					flags |= TRANSPORT_MORE;
+				n = c->tp->writev(c, iov, (int)k, flags);
+				if (n < 0)
+					goto stuck;
+				sent += (uint64_t)n;
+				progressed = true;
+				while (n > 0) {
+					s = &c->segs[c->seg_next];
+					if ((uint64_t)n >= s->len) {
+						n -= (ssize_t)s->len;
+						c->seg_next++;
+					} else {
+						s->mem_off += (size_t)n;
+						s->len -= (uint64_t)n;
+						n = 0;
+					}
+				}
+			} else {
+				size_t chunk = s->len > 0x7ffff000 ? 0x7ffff000 : (size_t)s->len;
+				int flags = c->seg_next + 1 < c->nsegs || c->close_after ? TRANSPORT_MORE : 0;
+
+				n = c->tp->sendfile(c, s->fd, &s->file_off, chunk, flags);
+				if (n < 0)
+					goto stuck;
+				if (n == 0)
+					goto dead; /* the file shrank under us */
+				sent += (uint64_t)n;
+				progressed = true;
+				s->len -= (uint64_t)n;
+				if (s->len == 0)
+					c->seg_next++;
 			}
-		} else {
-			size_t chunk = s->len > 0x7ffff000 ? 0x7ffff000 : (size_t)s->len;
-			n = sendfile(c->fd, s->fd, &s->file_off, chunk);
-			if (n < 0)
-				goto fail;
-			if (n == 0)
-				goto dead; /* the file shrank under us */
-			sent += (uint64_t)n;
-			progressed = true;
-			s->len -= (uint64_t)n;
-			if (s->len == 0)
-				c->seg_next++;
 		}
-		continue;
-fail:
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			stat_add(&w->stats.bytes_sent, sent);
-			if (c->state != CONN_WRITING) {
-				c->state = CONN_WRITING;
-				if (conn_watch(c, LOOP_WRITE))
-					goto dead;
-				send_timer_arm(c);
-			} else if (progressed) {
-				send_timer_arm(c);
-			}
-			return 0;
-		}
-dead:
-		stat_add(&w->stats.bytes_sent, sent);
-		return -1;
+		stat_add(&w->ctx.stats.bytes_sent, sent);
+		sent = 0;
+		out_reset(c);
+		/* A streaming protocol makes its next output as this drains. */
+		if (!c->proto->on_writable)
+			break;
+		c->proto->on_writable(c);
+		if (!conn_has_output(c))
+			break;
 	}
-	stat_add(&w->stats.bytes_sent, sent);
-	out_reset(c);
 	if (c->state == CONN_WRITING) {
 		c->state = CONN_READING;
-		if (conn_watch(c, LOOP_READ))
+		c->write_wants_read = false;
+		if (conn_watch(c))
 			return -1;
 	}
 	return 1;
+stuck:
+	stat_add(&w->ctx.stats.bytes_sent, sent);
+	if (n == TRANSPORT_WANT_WRITE || n == TRANSPORT_WANT_READ)
+		return conn_send_wait(c, n, progressed) ? -1 : 0;
+	return -1;
+dead:
+	stat_add(&w->ctx.stats.bytes_sent, sent);
+	return -1;
 }
 
 /* Between requests. An idle keep-alive connection keeps no buffers, so
@@ -609,12 +741,12 @@ static void conn_wait_next(struct conn *c)
 }
 
 /* Feeds buffered input to the protocol until it needs more bytes or a
- * response is waiting on the socket. Returns -1 when c was freed. */
+ * response is waiting on the socket (for a protocol that reads while
+ * writing: until it needs more bytes). Returns -1 when c was freed. */
 static int conn_process(struct conn *c)
 {
-	const struct proto *p = c->w->srv->proto;
-
-	while (c->state == CONN_READING) {
+	while (conn_reads(c)) {
+		const struct proto *p = c->proto;
 		long r = 0;
 
 		if (c->in.len) {
@@ -628,6 +760,15 @@ static int conn_process(struct conn *c)
 				if (c->in.len)
 					memmove(c->in.p, c->in.p + r, c->in.len);
 			}
+			if (c->proto != p)
+				continue; /* the rest is the new protocol's */
+		}
+		if (c->state == CONN_WRITING) {
+			/* The transport is full: what on_input queued waits
+			 * behind the pending output for the loop. */
+			if (r == 0 || c->in.len == 0)
+				break;
+			continue;
 		}
 		if (!conn_has_output(c)) {
 			if (r == 0 && c->in.len == c->in.cap && c->in.cap) {
@@ -649,14 +790,20 @@ static int conn_process(struct conn *c)
 			return -1;
 		}
 		if (s == 0)
-			return 0;
-		if (c->close_after || atomic_load_explicit(&c->w->srv->stopping, memory_order_relaxed)) {
+			continue; /* now writing: only a read_while_writing protocol goes on */
+		if (c->close_after || ctx_stopping(c->ctx)) {
 			conn_finish(c);
 			return -1;
 		}
 		conn_wait_next(c);
+		if (--pool_of(c)->budget <= 0 && c->in.len) {
+			conn_defer(c); /* pipelined requests wait for the next turn */
+			break;
+		}
 	}
 	if (c->state == CONN_READING) {
+		const struct proto *p = c->proto;
+
 		if (c->in.len == 0 && c->in.p)
 			in_drop(c);
 		if (c->read_eof) {
@@ -667,17 +814,21 @@ static int conn_process(struct conn *c)
 		if (c->in.len == 0 && c->timer == TIMER_HEADER && p->mid_request &&
 		    !p->mid_request(c))
 			conn_wait_next(c);
+	} else if (c->state == CONN_WRITING && conn_watch(c)) {
+		/* the input buffer's room decides whether to read on */
+		conn_close(c);
+		return -1;
 	}
 	return 0;
 }
 
-/* Reads until the socket is drained (a short read says so without
+/* Reads until the transport is drained (a short read says so without
  * another call), handing each burst to the protocol. Returns 1 when bytes
  * came, 0 when none did, -1 when c is gone (or going). */
 static int conn_read(struct conn *c)
 {
-	struct worker *w = c->w;
-	size_t cap = w->srv->cfg->max_request_bytes;
+	struct conn_pool *w = pool_of(c);
+	size_t cap = c->ctx->cfg->max_request_bytes;
 	int got = 0;
 
 	for (;;) {
@@ -699,7 +850,7 @@ static int conn_read(struct conn *c)
 		}
 		if (c->in.len == c->in.cap)
 			break; /* the protocol is consuming; wait */
-		n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
+		n = c->tp->read(c, c->in.p + c->in.len, c->in.cap - c->in.len);
 		if (n > 0) {
 			size_t room = c->in.cap - c->in.len;
 			if (c->timer == TIMER_IDLE)
@@ -707,8 +858,14 @@ static int conn_read(struct conn *c)
 			c->in.len += (size_t)n;
 			if (conn_process(c) < 0)
 				return -1;
-			if (c->state != CONN_READING || (size_t)n < room)
+			if (!conn_reads(c) || c->on_ready)
 				return 1;
+			if ((size_t)n < room && !(c->tp->read_pending && c->tp->read_pending(c)))
+				return 1;
+			if (--w->budget <= 0) {
+				conn_defer(c); /* more may wait in the socket */
+				return 1;
+			}
 			got = 1;
 			continue;
 		}
@@ -717,41 +874,64 @@ static int conn_read(struct conn *c)
 			conn_close(c);
 			return -1;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		if (n != TRANSPORT_WANT_READ && n != TRANSPORT_WANT_WRITE) {
 			conn_close(c);
 			return -1;
 		}
+		/* TLS: the handshake may need the socket writable first. */
+		if ((n == TRANSPORT_WANT_WRITE) != c->read_wants_write) {
+			c->read_wants_write = n == TRANSPORT_WANT_WRITE;
+			if (conn_watch(c)) {
+				conn_close(c);
+				return -1;
+			}
+		}
 		if (c->in.len == 0)
 			in_drop(c);
+		/* Output a new protocol queued on taking over (from inside
+		 * the transport's read: ALPN) goes out now. */
+		if (c->state == CONN_READING && conn_has_output(c) && conn_process(c) < 0)
+			return -1;
 		return got;
 	}
 	return got;
+}
+
+/* After the output went out: input the transport holds is not seen by the
+ * loop, so read it now. Returns -1 when c is gone. */
+static int conn_read_held(struct conn *c)
+{
+	if (conn_reads(c) && c->tp->read_pending && c->tp->read_pending(c))
+		return conn_read(c) < 0 ? -1 : 0;
+	return 0;
 }
 
 static void conn_event(struct conn *c, int mask)
 {
 	switch (c->state) {
 	case CONN_WRITING:
-		if (mask & LOOP_WRITE) {
+		if (mask & (c->write_wants_read ? LOOP_READ : LOOP_WRITE)) {
 			int s = conn_send(c);
 			if (s < 0) {
 				conn_close(c);
 				return;
 			}
-			if (s == 0)
-				return;
-			if (c->close_after || atomic_load(&c->w->srv->stopping)) {
-				conn_finish(c);
+			if (s > 0) {
+				if (c->close_after || ctx_stopping(c->ctx)) {
+					conn_finish(c);
+					return;
+				}
+				conn_wait_next(c);
+				if (conn_process(c) == 0)
+					conn_read_held(c);
 				return;
 			}
-			conn_wait_next(c);
-			conn_process(c);
 		}
+		if ((mask & LOOP_READ) && conn_reads(c))
+			conn_read(c);
 		return;
 	case CONN_READING:
-		if (mask & LOOP_READ)
+		if (mask & (c->read_wants_write ? LOOP_WRITE : LOOP_READ))
 			conn_read(c);
 		return;
 	case CONN_LINGER:
@@ -768,11 +948,12 @@ static void conn_event(struct conn *c, int mask)
 #define EARLY_READ_ON 8
 #define EARLY_READ_PROBE 16
 
-void conn_start(struct conn *c)
+static void conn_start(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct conn_pool *w = pool_of(c);
 	int r = 0;
 
+	w->budget = FAIR_SHARE;
 	if (w->early_read_score >= EARLY_READ_ON ||
 	    ++w->early_read_probe % EARLY_READ_PROBE == 0) {
 		r = conn_read(c);
@@ -783,15 +964,20 @@ void conn_start(struct conn *c)
 			w->early_read_score = w->early_read_score >= 2 ? w->early_read_score - 2 : 0;
 		}
 	}
-	if (r >= 0 && c->state == CONN_READING && !c->in_loop && conn_watch(c, LOOP_READ))
+	if (r >= 0 && c->state == CONN_READING && !c->in_loop && conn_watch(c))
 		conn_close(c);
 	conn_settle(w);
 }
 
-void conn_on_event(struct conn *c, int mask)
+static void conn_on_event(struct loop_handler *h, int mask)
 {
-	struct worker *w = c->w;
+	struct conn *c = (struct conn *)(void *)((char *)h - offsetof(struct conn, lh));
+	struct conn_pool *w = pool_of(c);
 
+	/* Waiting for its next share: served from the ready list. */
+	if (c->on_ready)
+		return;
+	w->budget = FAIR_SHARE;
 	conn_event(c, mask);
 	conn_settle(w);
 }
@@ -806,15 +992,20 @@ static void conn_timeout(struct conn *c)
 	 * same when the peer has acknowledged bytes since. So a reader is
 	 * dropped once it took nothing for one to two send deadlines. */
 	if (t == TIMER_SEND && c->state == CONN_WRITING) {
-		int q = sock_outq(c->fd);
+		int q = c->tp->queued(c);
 		if (q >= 0 && q < c->send_queued) {
 			send_timer_arm(c);
 			return;
 		}
+		/* Dropped for not reading: a reset, so the kernel frees what is
+		 * queued for it now (a FIN would wait behind megabytes the peer
+		 * never takes, in an orphaned socket). */
+		conn_drop(c, TRANSPORT_CLOSE_ABORT);
+		return;
 	}
-	if (t == TIMER_HEADER && c->state == CONN_READING && c->w->srv->proto->on_header_timeout) {
+	if (t == TIMER_HEADER && c->state == CONN_READING && c->proto->on_header_timeout) {
 		c->close_after = true;
-		c->w->srv->proto->on_header_timeout(c);
+		c->proto->on_header_timeout(c);
 		if (conn_has_output(c)) {
 			int s = conn_send(c);
 			if (s < 0)
@@ -827,12 +1018,132 @@ static void conn_timeout(struct conn *c)
 	conn_close(c);
 }
 
-void conn_on_timeout(struct conn *c)
+static void conn_on_timeout(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct conn_pool *w = pool_of(c);
 
 	conn_timeout(c);
 	conn_settle(w);
+}
+
+/* ---- the pool ---- */
+
+int conn_pool_init(struct conn_pool *p, struct loop *loop, struct conn_count *count)
+{
+	p->loop = loop;
+	p->count = count;
+	pthread_mutex_init(&p->clients_lock, NULL);
+	p->in_scratch = malloc(p->ctx.cfg->max_request_bytes);
+	p->out_scratch = malloc(POOL_OUT_SCRATCH);
+	p->seg_scratch = malloc(POOL_SEG_SCRATCH * sizeof(*p->seg_scratch));
+	return p->in_scratch && p->out_scratch && p->seg_scratch ? 0 : -1;
+}
+
+void conn_pool_fini(struct conn_pool *p)
+{
+	conn_pool_close_all(p);
+	pthread_mutex_destroy(&p->clients_lock);
+	free(p->in_scratch);
+	free(p->out_scratch);
+	free(p->seg_scratch);
+	p->in_scratch = p->out_scratch = NULL;
+	p->seg_scratch = NULL;
+}
+
+void conn_accept(struct conn_pool *p, int fd, const struct sockaddr_storage *peer,
+		 const struct transport *tp, const struct proto *proto)
+{
+	struct conn_count *n = p->count;
+	long open = atomic_fetch_add(&n->open, 1) + 1;
+
+	if (open > n->max) {
+		const char *reply = proto->reject_reply;
+
+		atomic_fetch_sub(&n->open, 1);
+		tp->reject(fd, reply, reply ? strlen(reply) : 0);
+		return;
+	}
+	long peak = atomic_load(&n->peak);
+	while (open > peak && !atomic_compare_exchange_weak(&n->peak, &peak, open))
+		;
+	stat_add(&p->ctx.stats.accepted, 1);
+	struct conn *c = conn_new(p, fd, peer, tp, proto);
+	if (c)
+		conn_start(c);
+}
+
+void conn_pool_run_ready(struct conn_pool *p, unsigned n)
+{
+	while (n-- && p->ready_head) {
+		struct conn *c = p->ready_head;
+
+		p->ready_head = c->rnext;
+		if (!p->ready_head)
+			p->ready_tail = NULL;
+		p->nready--;
+		c->rnext = NULL;
+		c->on_ready = false;
+		p->budget = FAIR_SHARE;
+		/* What it has buffered first, then what waits in the socket
+		 * (or in the transport). */
+		if (conn_process(c) == 0 && conn_reads(c) && !c->on_ready)
+			conn_read(c);
+		conn_settle(p);
+	}
+}
+
+static uint64_t pool_next_deadline(const struct conn_pool *p)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (int t = 0; t < TIMER_COUNT; t++)
+		if (p->timer_head[t] && p->timer_head[t]->deadline_ms < next)
+			next = p->timer_head[t]->deadline_ms;
+	return next;
+}
+
+uint64_t conn_pool_expire(struct conn_pool *p)
+{
+	uint64_t next = pool_next_deadline(p);
+
+	if (next > p->ctx.now_ms)
+		return next; /* the usual turn: nothing due */
+	for (int t = 0; t < TIMER_COUNT; t++) {
+		struct conn *c;
+		while ((c = p->timer_head[t]) && c->deadline_ms <= p->ctx.now_ms)
+			conn_on_timeout(c);
+	}
+	return pool_next_deadline(p);
+}
+
+void conn_pool_stop(struct conn_pool *p)
+{
+	struct conn *c, *next;
+
+	for (c = p->clients; c; c = next) {
+		next = c->cnext;
+		if (c->state == CONN_READING && c->in.len == 0)
+			conn_close(c);
+	}
+}
+
+void conn_pool_close_all(struct conn_pool *p)
+{
+	while (p->clients)
+		conn_close(p->clients);
+}
+
+size_t conn_pool_each(struct conn_pool *p, size_t max,
+		      void (*each)(void *arg, const struct conn *c), void *arg)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->clients_lock);
+	n = p->nclients;
+	for (const struct conn *c = p->clients; c && max; c = c->cnext, max--)
+		each(arg, c);
+	pthread_mutex_unlock(&p->clients_lock);
+	return n;
 }
 
 void conn_format_addr(const struct sockaddr_storage *ss, char *out, size_t len)

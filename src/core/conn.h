@@ -6,11 +6,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
-struct worker;
+#include "core/loop.h"
+
+struct ctx;
+struct proto;
+struct transport;
 
 enum conn_state {
 	CONN_READING, /* waiting for (more of) a request */
@@ -18,7 +23,7 @@ enum conn_state {
 	CONN_LINGER,  /* write side shut; draining input before close */
 };
 
-/* Which deadline a connection is waiting on (one list each in the worker). */
+/* Which deadline a connection is waiting on (one list each in its pool). */
 enum conn_timer {
 	TIMER_NONE = -1,
 	TIMER_HEADER = 0, /* a request has begun (or the connection is new) */
@@ -44,22 +49,37 @@ struct buf {
 	size_t cap;
 };
 
+/* A peer's address: IPv4 or IPv6 (a sockaddr_storage would be 100 bytes
+ * more on every connection). */
+union conn_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 struct conn {
 	int fd;
 	enum conn_state state;
-	struct worker *w;
+	struct loop_handler lh; /* what the loop calls (conn.c) */
+	struct ctx *ctx; /* the serving worker's context (core/ctx.h) */
+	/* The protocol speaking on c now (conn_set_proto switches it) and
+	 * the transport under it, with its per-connection state. */
+	const struct proto *proto;
+	const struct transport *tp;
+	void *tp_data;
 
-	/* Deadline list membership (worker.timers[timer]). */
+	/* Deadline list membership (conn_pool.timer_head[timer]). */
 	enum conn_timer timer;
 	int send_queued; /* kernel send queue when TIMER_SEND was armed */
 	uint64_t deadline_ms;
 	struct conn *tprev, *tnext;
 
-	/* Client registry (worker.clients), guarded by worker.clients_lock. */
+	/* Client registry (conn_pool.clients), guarded by its clients_lock. */
 	struct conn *cprev, *cnext;
+	struct conn *rnext; /* the pool's ready list */
 
-	/* Buffers exist only while bytes are in flight. While the worker
-	 * serves this connection they are lent from the worker (*_lent); what
+	/* Buffers exist only while bytes are in flight. While the pool
+	 * serves this connection they are lent from the pool (*_lent); what
 	 * is still pending when it moves on is copied into owned memory, so
 	 * an idle connection holds none and a request answered in one go
 	 * allocates nothing. */
@@ -73,23 +93,29 @@ struct conn {
 	void (*hold_release)(void *arg);
 	void *hold_arg;
 
-	bool in_lent, out_lent, segs_lent; /* the buffers above are the worker's */
-	bool in_loop;     /* registered with the worker's loop */
+	bool in_lent, out_lent, segs_lent; /* the buffers above are the pool's */
+	bool in_loop;     /* registered with the loop */
 	bool close_after; /* close once the queued output is sent */
 	bool linger;      /* the peer may still be sending: drain before close */
 	bool peer_done;   /* the peer announced its last request (Connection: close) */
 	bool read_eof;
+	/* The transport asked for the other direction (conn_want): a read
+	 * waits for writability, or a write for readability. */
+	bool read_wants_write, write_wants_read;
+	unsigned char watching; /* the loop interest last set (conn_watch) */
+	bool on_ready;    /* in the pool's ready list (its fair share ran out) */
 
-	struct sockaddr_storage peer;
+	union conn_addr peer;
 	char peer_addr[48]; /* numeric, without port */
 	time_t connected_at;
 	uint64_t requests;
 
-	/* Per-connection state owned by the protocol handler. */
+	/* Per-connection state owned by the protocol (zeroed whenever the
+	 * protocol changes). */
 	union {
 		uint64_t u64[4];
 		void *ptr;
-	} proto;
+	} proto_state;
 };
 
 /* Output building, used by protocol handlers. Each returns 0 or -1 when
@@ -109,5 +135,15 @@ int conn_out_file_ref(struct conn *c, int fd, off_t off, uint64_t len);
  * returns -1 when another is set (release is not called then). */
 int conn_out_hold(struct conn *c, void (*release)(void *arg), void *arg);
 bool conn_has_output(const struct conn *c);
+
+/* Switches c to protocol p, e.g. from HTTP/1.1 on seeing the HTTP/2
+ * preface, or from the TLS transport once ALPN chose (core/proto.h says
+ * when each hook runs). The current protocol's on_close runs first (it
+ * frees what it holds), c->proto_state is zeroed, then p's on_open.
+ * Called from inside on_input, the old protocol returns the bytes it
+ * consumed and touches c->proto_state no more; the engine hands the rest
+ * of the input to p at once. Returns 0, or -1 when p->on_open failed
+ * (the caller then returns -1, or TRANSPORT_ERROR from a transport). */
+int conn_set_proto(struct conn *c, const struct proto *p);
 
 #endif

@@ -1,5 +1,5 @@
-/* The server: the listening socket, the worker threads, start and stop,
- * and the registry of clients each worker keeps. */
+/* The server: the listening socket, the worker threads (one loop each),
+ * start and stop. Connections are conn.c's (conn_io.h). */
 #ifndef EISD_SERVER_H
 #define EISD_SERVER_H
 
@@ -10,81 +10,37 @@
 #include <time.h>
 
 #include "app/config.h"
-#include "core/conn.h"
-#include "http/httpdate.h"
-#include "util/log.h"
+#include "core/conn_io.h"
+#include "core/loop.h"
 
-struct loop;
 struct mime_table;
 struct proto;
+struct transport;
 struct server;
 
-/* Counters a worker bumps without locks; readers sum them (status). */
-struct worker_stats {
-	atomic_uint_fast64_t requests;
-	atomic_uint_fast64_t bytes_sent;
-	atomic_uint_fast64_t status_class[6]; /* [1..5]: 1xx..5xx */
-	atomic_uint_fast64_t accepted;
-};
-
-/* Only the owning worker writes its counters: a relaxed load and store
- * is enough, and cheaper on the hot path than a locked add. */
-static inline void stat_add(atomic_uint_fast64_t *v, uint64_t n)
-{
-	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
-/* Sizes of the buffers a worker lends to the connection it is serving. */
-#define WORKER_OUT_SCRATCH 16384
-#define WORKER_SEG_SCRATCH 64
-
-struct fcache;
-
+/* One thread: its loop, its share of the listener, and the pool of the
+ * connections it accepted (conn_io.h), whose ctx its clock drives. */
 struct worker {
 	struct server *srv;
 	int index;
 	pthread_t thread;
 	struct loop *loop;
 	int wake_fd;           /* eventfd: stop requests */
+	struct loop_handler wake_h, listen_h;
 	bool listening;        /* listener is in this worker's loop */
+	bool stopping;         /* this worker saw the stop */
 	uint64_t accept_resume_ms; /* after EMFILE: when to listen again */
-
-	/* Clock, read once per loop turn. */
-	uint64_t now_ms;       /* monotonic */
-	time_t now;            /* wall clock */
-	char date[HTTPDATE_LEN + 1]; /* Date header for now */
-
-	/* One list per deadline kind; each kind has one duration, so
-	 * appending keeps every list ordered and expiry is O(1). */
-	struct conn *timer_head[TIMER_COUNT];
-	struct conn *timer_tail[TIMER_COUNT];
-
-	/* All this worker's connections. The lock is held only to link,
-	 * unlink or copy, so a status reader never stalls the worker. */
-	pthread_mutex_t clients_lock;
-	struct conn *clients;
-	unsigned nclients;
+	uint64_t conn_deadline; /* the pool's next deadline (conn_pool_expire) */
 	unsigned trim_peak;    /* most clients since memory was last trimmed */
 	uint64_t trim_check_ms;
 
-	/* Lent to one connection at a time (conn.c): input of
-	 * cfg->max_request_bytes, output, output segments. */
-	struct conn *lent_to;
-	char *in_scratch;
-	char *out_scratch;
-	struct out_seg *seg_scratch;
-
-	struct fcache *fcache; /* open files, this worker's own */
-	unsigned early_read_score, early_read_probe; /* conn_start */
-
-	struct log_buf log;
-	struct worker_stats stats;
+	struct conn_pool pool;
 };
 
 struct server {
 	const struct config *cfg;
-	const struct proto *proto;
+	const struct proto *proto;          /* each connection's first protocol */
+	const struct transport *transport;  /* NULL: plain TCP */
 	const struct mime_table *mime;
 	int listen_fd;
 	int root_fd;          /* the document root, opened once */
@@ -93,8 +49,7 @@ struct server {
 	int port;             /* the real port, after bind */
 	long max_connections;
 	unsigned fcache_entries; /* open files each worker may cache */
-	atomic_long nconns;
-	atomic_long peak_conns;
+	struct conn_count conns;
 	atomic_bool stopping;
 	time_t started;
 	int log_fd;           /* -1 when quiet */

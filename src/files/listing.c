@@ -22,7 +22,7 @@
 #include "core/conn.h"
 #include "http/negotiate.h"
 #include "files/path.h"
-#include "core/server.h"
+#include "core/ctx.h"
 
 struct entry {
 	const char *name; /* into dir_list.names once reading is done */
@@ -494,7 +494,7 @@ int listing_serve(struct http_exchange *x, int dirfd, const char *rel)
 	uint64_t len;
 	int rc;
 
-	rc = read_dir(x->srv->root_fd, dirfd, rel, &l);
+	rc = read_dir(x->ctx->root_fd, dirfd, rel, &l);
 	if (rc < 0) {
 		dir_list_free(&l);
 		return rc == -1 ? -1 : http_resp_error(x, -rc, NULL);

@@ -14,7 +14,7 @@
 #include "files/fcache.h"
 #include "files/listing.h"
 #include "files/path.h"
-#include "core/server.h"
+#include "core/ctx.h"
 #include "files/static_file.h"
 
 /* A directory asked for without its slash: send the client to the slash
@@ -42,8 +42,8 @@ static int redirect_to_slash(struct http_exchange *x)
  * (length n) and has room for "/" and the index name. */
 static int serve_dir(struct http_exchange *x, char *path, size_t n)
 {
-	const struct config *cfg = x->srv->cfg;
-	struct worker *w = x->c->w;
+	const struct config *cfg = x->ctx->cfg;
+	struct ctx *cx = x->ctx;
 	size_t len = n, ilen = strlen(cfg->index);
 	struct fcache_entry *fe;
 	struct stat st;
@@ -52,7 +52,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 	if (len > 0)
 		path[len++] = '/';
 	memcpy(path + len, cfg->index, ilen + 1);
-	fe = fcache_get(w->fcache, path, w->now, &status);
+	fe = fcache_get(cx->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
 	path[n] = '\0';
@@ -64,7 +64,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 		return http_resp_error(x, 403, NULL); /* no index, no listing */
 	/* The cache keeps files only: the directory is opened for this
 	 * listing alone. */
-	dirfd = path_open(x->srv->root_fd, path, &st);
+	dirfd = path_open(x->ctx->root_fd, path, &st);
 	if (dirfd < 0)
 		return http_resp_error(x, -dirfd, NULL);
 	if (!S_ISDIR(st.st_mode)) { /* replaced meanwhile */
@@ -79,7 +79,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 int static_serve(struct http_exchange *x)
 {
 	const struct http_request *req = x->req;
-	struct worker *w = x->c->w;
+	struct ctx *cx = x->ctx;
 	/* Room past PATH_MAX for "/" + index name: the kernel judges the
 	 * full length (ENAMETOOLONG is a 404). */
 	char path[PATH_MAX + NAME_MAX + 2];
@@ -95,7 +95,7 @@ int static_serve(struct http_exchange *x)
 	if (n < 0)
 		return http_resp_error(x, (int)-n, NULL);
 
-	fe = fcache_get(w->fcache, path, w->now, &status);
+	fe = fcache_get(cx->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
 	if (status < 0)

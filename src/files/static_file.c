@@ -22,7 +22,7 @@
 #include "http/httpdate.h"
 #include "http/negotiate.h"
 #include "http/range.h"
-#include "core/server.h"
+#include "core/ctx.h"
 
 /* The representation being sent. */
 struct rep {
@@ -60,7 +60,7 @@ _Static_assert(sizeof(codings) / sizeof(codings[0]) <= FCACHE_SIDECARS, "a cache
 static void choose_representation(struct http_exchange *x, struct rep *rep)
 {
 	const struct http_request *req = x->req;
-	struct worker *w = x->c->w;
+	struct ctx *cx = x->ctx;
 	struct fcache_entry *file = rep->e, *copy;
 	enum negotiate_coding order[2];
 	bool tried[2] = { false, false };
@@ -71,7 +71,7 @@ static void choose_representation(struct http_exchange *x, struct rep *rep)
 					order);
 	for (unsigned i = 0; i < n; i++) {
 		tried[order[i]] = true;
-		copy = fcache_sidecar(w->fcache, file, order[i], codings[order[i]].suffix, w->now);
+		copy = fcache_sidecar(cx->fcache, file, order[i], codings[order[i]].suffix, cx->now);
 		if (copy) {
 			fcache_release(file);
 			rep->e = copy;
@@ -85,7 +85,7 @@ static void choose_representation(struct http_exchange *x, struct rep *rep)
 	for (int k = NEGOTIATE_BR; k >= NEGOTIATE_GZIP; k--) {
 		if (tried[k])
 			continue;
-		copy = fcache_sidecar(w->fcache, file, (unsigned)k, codings[k].suffix, w->now);
+		copy = fcache_sidecar(cx->fcache, file, (unsigned)k, codings[k].suffix, cx->now);
 		if (copy) {
 			fcache_release(copy);
 			rep->vary = true;
@@ -122,7 +122,7 @@ static void make_validators(struct rep *rep, time_t now)
  * also Accept-Ranges and Content-Encoding. */
 static int put_validators(struct http_exchange *x, const struct rep *rep, bool entity)
 {
-	long max_age = x->srv->cfg->cache_max_age;
+	long max_age = x->ctx->cfg->cache_max_age;
 	char buf[512];
 	struct http_hdr b = { buf, 0, sizeof(buf), false };
 
@@ -321,9 +321,9 @@ int static_file_serve(struct http_exchange *x, struct fcache_entry *fe)
 	struct rep rep = { .e = fe, .st = &fe->st, .type = fe->type };
 	int rc;
 
-	if (x->srv->cfg->precompressed)
+	if (x->ctx->cfg->precompressed)
 		choose_representation(x, &rep);
-	make_validators(&rep, x->c->w->now);
+	make_validators(&rep, x->ctx->now);
 
 	switch (cond_evaluate(x->req, &rep.v)) {
 	case COND_NOT_MODIFIED:

@@ -10,7 +10,7 @@
 #include "http/http_parse.h"
 #include "http/http_resp.h"
 #include "core/proto.h"
-#include "core/server.h"
+#include "core/ctx.h"
 #include "files/static.h"
 #include "services/status.h"
 
@@ -36,32 +36,32 @@ struct http_state {
 	struct http_held *held; /* owned; SKIP_CHUNKED only */
 };
 
-_Static_assert(sizeof(struct http_state) <= sizeof(((struct conn *)0)->proto),
+_Static_assert(sizeof(struct http_state) <= sizeof(((struct conn *)0)->proto_state),
 	       "http_state must fit in conn.proto");
 
 static struct http_state *state_of(struct conn *c)
 {
-	return (struct http_state *)(void *)&c->proto;
+	return (struct http_state *)(void *)&c->proto_state;
 }
 
 static void account(struct http_exchange *x)
 {
 	struct conn *c = x->c;
-	struct worker *w = c->w;
+	struct ctx *cx = c->ctx;
 	const struct http_request *req = x->req;
 	int cls = x->status / 100;
 
-	stat_add(&w->stats.requests, 1);
+	stat_add(&cx->stats.requests, 1);
 	if (cls >= 1 && cls <= 5)
-		stat_add(&w->stats.status_class[cls], 1);
-	if (w->log.fd < 0)
+		stat_add(&cx->stats.status_class[cls], 1);
+	if (cx->log.fd < 0)
 		return;
 	if (req)
-		log_access(&w->log, w->now, c->peer_addr, req->method_name.p, req->method_name.len,
+		log_access(&cx->log, cx->now, c->peer_addr, req->method_name.p, req->method_name.len,
 			   req->target.p, req->target.len, req->version_minor, x->status,
 			   x->body_bytes);
 	else
-		log_access(&w->log, w->now, c->peer_addr, NULL, 0, NULL, 0, 1, x->status,
+		log_access(&cx->log, cx->now, c->peer_addr, NULL, 0, NULL, 0, 1, x->status,
 			   x->body_bytes);
 }
 
@@ -102,7 +102,7 @@ static void drop_held(struct http_state *hs)
 static long fail_held(struct conn *c, struct http_state *hs, int status)
 {
 	struct http_request req;
-	struct http_exchange x = { .c = c, .srv = c->w->srv, .close = true };
+	struct http_exchange x = { .c = c, .ctx = c->ctx, .close = true };
 
 	if (http_parse_request(hs->held->head, hs->held->len, hs->held->len, &req) > 0) {
 		x.req = &req;
@@ -128,7 +128,7 @@ static long skip_body(struct conn *c, struct http_state *hs, const char *data, s
 		return (long)n;
 	}
 	bool done = false;
-	uint64_t max = c->w->srv->cfg->max_body_bytes;
+	uint64_t max = c->ctx->cfg->max_body_bytes;
 	long n = http_chunked_feed(&hs->held->chunked, data, len, max, &done);
 	if (n < 0) {
 		if (fail_held(c, hs, hs->held->chunked.too_large ? 413 : 400) < 0)
@@ -152,12 +152,12 @@ static long skip_body(struct conn *c, struct http_state *hs, const char *data, s
 static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 {
 	struct http_state *hs = state_of(c);
-	const struct server *srv = c->w->srv;
+	const struct ctx *cx = c->ctx;
 	struct http_request req;
-	struct http_exchange x = { .c = c, .srv = srv };
+	struct http_exchange x = { .c = c, .ctx = c->ctx };
 	long head;
 
-	head = http_parse_request(data, len, srv->cfg->max_request_bytes, &req);
+	head = http_parse_request(data, len, cx->cfg->max_request_bytes, &req);
 	if (head == 0)
 		return 0;
 	if (head < 0) {
@@ -169,7 +169,7 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 	x.req = &req;
 	x.head = req.method == HTTP_METHOD_HEAD;
 
-	if (req.body == HTTP_BODY_LENGTH && req.content_length > srv->cfg->max_body_bytes) {
+	if (req.body == HTTP_BODY_LENGTH && req.content_length > cx->cfg->max_body_bytes) {
 		if (http_resp_error(&x, 413, NULL))
 			return -1;
 		account(&x);
@@ -220,14 +220,14 @@ static void http_on_close(struct conn *c)
 
 static bool http_mid_request(const struct conn *c)
 {
-	const struct http_state *hs = (const struct http_state *)(const void *)&c->proto;
+	const struct http_state *hs = (const struct http_state *)(const void *)&c->proto_state;
 
 	return hs->skip != SKIP_NONE;
 }
 
 static void http_on_overflow(struct conn *c)
 {
-	struct http_exchange x = { .c = c, .srv = c->w->srv };
+	struct http_exchange x = { .c = c, .ctx = c->ctx };
 
 	/* Only reachable while skipping cannot make progress: answer 431. */
 	if (http_resp_error(&x, 431, NULL) == 0)
@@ -236,30 +236,23 @@ static void http_on_overflow(struct conn *c)
 
 static void http_on_header_timeout(struct conn *c)
 {
-	struct http_exchange x = { .c = c, .srv = c->w->srv };
+	struct http_exchange x = { .c = c, .ctx = c->ctx };
 
 	if (http_resp_error(&x, 408, NULL) == 0)
 		account(&x);
 }
 
-static void http_on_reject(int fd)
-{
-	static const char busy[] =
-		"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
-		"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\n"
-		"server at capacity.\n";
-	/* Best effort on a fresh socket; its buffer takes this whole. */
-	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		/* the client is gone already */
-	}
-}
+static const char http_busy[] =
+	"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\n"
+	"server at capacity.\n";
 
 const struct proto proto_http = {
 	.name = "http",
 	.on_input = http_on_input,
 	.on_overflow = http_on_overflow,
 	.on_header_timeout = http_on_header_timeout,
-	.on_reject = http_on_reject,
+	.reject_reply = http_busy,
 	.on_close = http_on_close,
 	.mid_request = http_mid_request,
 };

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "core/conn.h"
-#include "core/server.h"
+#include "core/ctx.h"
+#include "http/httpdate.h"
 
 const char *http_reason(int status)
 {
@@ -75,12 +76,12 @@ void http_hdr_u64(struct http_hdr *b, uint64_t v)
 int http_resp_start(struct http_exchange *x, int status)
 {
 	struct conn *c = x->c;
-	const struct worker *w = c->w;
+	const struct ctx *cx = x->ctx;
 	const char *conn_hdr = "";
 
 	x->status = status;
 	if (!x->req || !x->req->keep_alive || status_forces_close(status) ||
-	    atomic_load(&x->srv->stopping))
+	    atomic_load(cx->stopping))
 		x->close = true;
 	if (x->close)
 		conn_hdr = "Connection: close\r\n";
@@ -99,14 +100,14 @@ int http_resp_start(struct http_exchange *x, int status)
 	http_hdr_put(&b, " ", 1);
 	http_hdr_str(&b, http_reason(status));
 	HTTP_HDR_LIT(&b, "\r\nDate: ");
-	http_hdr_put(&b, w->date, HTTPDATE_LEN);
+	http_hdr_put(&b, cx->date, HTTPDATE_LEN);
 	HTTP_HDR_LIT(&b, "\r\nServer: eisd/" EISD_VERSION "\r\n");
 	http_hdr_str(&b, conn_hdr);
 	if (b.overflow)
 		return -1;
 	/* --header lines go on every response, errors included; they were
 	 * validated at startup (config.c). */
-	const char *extra = x->srv->cfg->extra_headers;
+	const char *extra = cx->cfg->extra_headers;
 	int rc = conn_out_bytes(c, line, b.len);
 	if (extra)
 		rc |= conn_out_bytes(c, extra, strlen(extra));

@@ -9,12 +9,12 @@
 #include "http/http_parse.h"
 
 struct conn;
-struct server;
+struct ctx;
 
 /* One request and the response being made for it. */
 struct http_exchange {
 	struct conn *c;
-	const struct server *srv;
+	struct ctx *ctx; /* c->ctx */
 	const struct http_request *req; /* NULL: the request did not parse */
 	int status;          /* what was answered (for the log) */
 	uint64_t body_bytes; /* body bytes queued (for the log) */

@@ -22,19 +22,19 @@
 #include "core/conn.h"
 #include "files/path.h"
 #include "core/proto.h"
-#include "core/server.h"
+#include "core/ctx.h"
 
 /* Lives in conn.proto. */
 struct file_state {
 	bool line_mode; /* a newline has been seen: names end at newlines */
 };
 
-_Static_assert(sizeof(struct file_state) <= sizeof(((struct conn *)0)->proto),
+_Static_assert(sizeof(struct file_state) <= sizeof(((struct conn *)0)->proto_state),
 	       "file_state must fit in conn.proto");
 
 static struct file_state *state_of(struct conn *c)
 {
-	return (struct file_state *)(void *)&c->proto;
+	return (struct file_state *)(void *)&c->proto_state;
 }
 
 /* What one request came to: its reply and the status the log and the
@@ -74,12 +74,12 @@ static bool name_is_valid(const char *name, size_t len)
 
 static void account(struct conn *c, const char *name, size_t len, int status, uint64_t bytes)
 {
-	struct worker *w = c->w;
+	struct ctx *cx = c->ctx;
 
 	c->requests++;
-	stat_add(&w->stats.requests, 1);
-	stat_add(&w->stats.status_class[status / 100], 1);
-	log_service(&w->log, w->now, c->peer_addr, "FILE", name, len, status, bytes);
+	stat_add(&cx->stats.requests, 1);
+	stat_add(&cx->stats.status_class[status / 100], 1);
+	log_service(&cx->log, cx->now, c->peer_addr, "FILE", name, len, status, bytes);
 }
 
 /* Queues the reply to one name. Returns its status and sets *bytes to the
@@ -104,7 +104,7 @@ static int serve_name(struct conn *c, const char *name, size_t len, uint64_t *by
 	if (path_normalize(path, &trailing) < 0)
 		goto not_found;
 
-	fd = path_open(c->w->srv->root_fd, path, &st);
+	fd = path_open(c->ctx->root_fd, path, &st);
 	if (fd == -404)
 		goto not_found;
 	if (fd == -403) /* permissions, a symlink out of the root, a FIFO... */
@@ -155,7 +155,7 @@ static long file_on_input(struct conn *c, const char *data, size_t len)
 		fs->line_mode = true;
 		end = (size_t)(nl - data);
 		take = end + 1;
-	} else if (fs->line_mode || len >= c->w->srv->cfg->max_request_bytes) {
+	} else if (fs->line_mode || len >= c->ctx->cfg->max_request_bytes) {
 		return 0; /* wait for the newline; a full buffer overflows */
 	} else {
 		end = take = len;
@@ -176,7 +176,7 @@ static long file_on_input(struct conn *c, const char *data, size_t len)
 
 static void file_on_overflow(struct conn *c)
 {
-	size_t limit = c->w->srv->cfg->max_request_bytes;
+	size_t limit = c->ctx->cfg->max_request_bytes;
 
 	if (conn_out_printf(c, "ERROR: File name too long (limit %zu bytes)\n", limit - 1) == 0)
 		account(c, NULL, 0, FILE_TOO_LONG, 0);
@@ -189,6 +189,6 @@ const struct proto proto_file = {
 	/* Silence past --timeout, or a connection over --max-connections:
 	 * closed without a reply (no reply format fits either). */
 	.on_header_timeout = NULL,
-	.on_reject = NULL,
+	.reject_reply = NULL,
 	.on_close = NULL,
 };

@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,62 +12,57 @@
 #include "core/conn.h"
 #include "http/http_resp.h"
 #include "core/proto.h"
-#include "core/server.h"
+#include "core/ctx.h"
+#include "core/stats.h"
 
 #define HTML_REFRESH_SEC 5
 
 /* ---- gathering ---- */
 
-static int peer_port(const struct sockaddr_storage *ss)
+static int peer_port(const union conn_addr *a)
 {
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	if (a->sa.sa_family == AF_INET)
+		return ntohs(a->in.sin_port);
+	if (a->sa.sa_family == AF_INET6)
+		return ntohs(a->in6.sin6_port);
 	return 0;
+}
+
+static void copy_client(void *arg, const struct conn *c)
+{
+	struct status_snapshot *s = arg;
+	struct status_client *out = &s->clients[s->nclients++];
+
+	memcpy(out->addr, c->peer_addr, sizeof(out->addr));
+	out->addr[sizeof(out->addr) - 1] = '\0';
+	out->port = peer_port(&c->peer);
+	out->connected_at = c->connected_at;
 }
 
 int status_gather(const struct server *srv, time_t now, struct status_snapshot *s)
 {
-	memset(s, 0, sizeof(*s));
-	s->protocol = srv->proto->name;
-	s->running = !atomic_load(&srv->stopping);
-	snprintf(s->listen, sizeof(s->listen), "%s", srv->addr_text);
-	s->port = srv->port;
-	s->threads = srv->nworkers;
-	s->started = srv->started;
-	s->now = now;
-	s->connections = atomic_load(&srv->nconns);
-	s->peak_connections = atomic_load(&srv->peak_conns);
+	struct stats_totals t;
 
+	memset(s, 0, sizeof(*s));
 	/* Allocated before any lock is taken: the locks cover copying only. */
 	s->clients = malloc(STATUS_MAX_CLIENTS * sizeof(*s->clients));
 	if (!s->clients)
 		return -1;
-
-	for (int i = 0; i < srv->nworkers; i++) {
-		struct worker *w = &srv->workers[i];
-		const struct worker_stats *st = &w->stats;
-
-		s->requests += atomic_load_explicit(&st->requests, memory_order_relaxed);
-		s->bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
-		s->accepted += atomic_load_explicit(&st->accepted, memory_order_relaxed);
-		for (int k = 1; k <= 5; k++)
-			s->responses[k] += atomic_load_explicit(&st->status_class[k],
-								memory_order_relaxed);
-
-		pthread_mutex_lock(&w->clients_lock);
-		s->client_count += w->nclients;
-		for (const struct conn *c = w->clients; c && s->nclients < STATUS_MAX_CLIENTS;
-		     c = c->cnext) {
-			struct status_client *out = &s->clients[s->nclients++];
-			memcpy(out->addr, c->peer_addr, sizeof(out->addr));
-			out->addr[sizeof(out->addr) - 1] = '\0';
-			out->port = peer_port(&c->peer);
-			out->connected_at = c->connected_at;
-		}
-		pthread_mutex_unlock(&w->clients_lock);
-	}
+	stats_gather(srv, &t, STATUS_MAX_CLIENTS, copy_client, s);
+	s->protocol = t.protocol;
+	s->running = t.running;
+	snprintf(s->listen, sizeof(s->listen), "%s", t.listen);
+	s->port = t.port;
+	s->threads = t.threads;
+	s->started = t.started;
+	s->now = now;
+	s->connections = t.connections;
+	s->peak_connections = t.peak_connections;
+	s->requests = t.requests;
+	s->bytes_sent = t.bytes_sent;
+	s->accepted = t.accepted;
+	memcpy(s->responses, t.responses, sizeof(s->responses));
+	s->client_count = t.client_count;
 	return 0;
 }
 
@@ -460,7 +454,7 @@ bool status_wants_json(struct http_str accept, struct http_str query)
 
 bool status_is_request(const struct http_exchange *x)
 {
-	const char *path = x->srv->cfg->status_path;
+	const char *path = x->ctx->cfg->status_path;
 	const struct http_request *req = x->req;
 
 	return path && (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD) &&
@@ -479,11 +473,11 @@ int status_serve(struct http_exchange *x)
 
 	/* 404, not 403: a refused client learns nothing, not even that the
 	 * report exists. */
-	if (!x->srv->cfg->status_public &&
-	    !status_addr_is_loopback((const struct sockaddr *)&c->peer))
+	if (!x->ctx->cfg->status_public &&
+	    !status_addr_is_loopback(&c->peer.sa))
 		return http_resp_error(x, 404, NULL);
 
-	if (status_gather(x->srv, c->w->now, &snap))
+	if (status_gather(x->ctx->srv, x->ctx->now, &snap))
 		return -1;
 	json = status_wants_json(req->accept, req->query);
 	body = json ? status_render_json(&snap, &len) : status_render_html(&snap, &len);
