@@ -1,6 +1,7 @@
 /* Every option eisd has: one row each (options.h says what a row holds).
  * The order is the order of --help. */
 #include "app/options.h"
+#include "util/chars.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -88,14 +89,6 @@ static int set_mime_type(struct config *cfg, const struct opt_row *row, const ch
 	return 0;
 }
 
-/* tchar, RFC 9110 §5.6.2. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Headers eisd writes itself, or that frame the message: a second copy
  * from --header would make the response ambiguous or break it. */
 static const char *const reserved_headers[] = {
@@ -125,7 +118,7 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 	}
 	name_len = (size_t)(colon - arg);
 	for (size_t i = 0; i < name_len; i++) {
-		if (!is_tchar((unsigned char)arg[i])) {
+		if (!chars_is_tchar((unsigned char)arg[i])) {
 			set_err(err, errlen, "invalid --header name (must be a token: letters, digits, !#$%%&'*+-.^_`|~)");
 			return -1;
 		}
@@ -139,10 +132,10 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 		}
 	}
 	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
+	while (chars_is_ows((unsigned char)*v))
 		v++;
 	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > v && chars_is_ows((unsigned char)end[-1]))
 		end--;
 	for (const char *p = v; p < end; p++) {
 		unsigned char c = (unsigned char)*p;
