@@ -20,15 +20,3 @@ def test_unique_prefix_and_cluster_work(tmp_path):
     rc, out, err = run_eisd(["-qZ", str(tmp_path)])
     assert (rc, err) == (2, "eisd: unknown option '-Z' (see --help)\n")
 
-
-def test_every_option_in_help_is_in_the_man_page():
-    import os
-    import re
-    rc, out, _ = run_eisd(["--help"])
-    assert rc == 0
-    here = os.path.dirname(os.path.abspath(__file__))
-    man = open(os.path.join(here, "..", "..", "man", "eisd.1")).read().replace("\\-", "-")
-    names = set(re.findall(r"--[a-z][a-z0-9-]*", out))
-    assert len(names) > 25
-    missing = sorted(n for n in names if n not in man)
-    assert missing == [], missing
