@@ -47,20 +47,6 @@ static bool index_name_ok(const char *name)
 	       strchr(name, '/') == NULL;
 }
 
-/* --root also says the root was named (echo serves none). */
-static int set_root(struct config *cfg, const struct opt_row *row, const char *v,
-		    char *err, size_t errlen)
-{
-	const char *copy = config_keep(cfg, v);
-
-	if (!copy) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
-	cfg->root = copy;
-	return 0;
-}
-
 /* "EXT=TYPE": the parts are checked by the mime table when it is built
  * (main.c); here only the shape. */
 static int set_mime_type(struct config *cfg, const struct opt_row *row, const char *v,
@@ -171,7 +157,7 @@ const struct opt_row opt_table[] = {
 	  .help = "port to listen on (default 8080; 0 picks a free one)" },
 	{ .name = "bind", .letter = 'b', .kind = OPT_TEXT, .field = F(bind), .arg = "ADDR",
 	  .help = "address to bind (default 127.0.0.1; IPv6 like ::1 works)" },
-	{ .name = "root", .letter = 'r', .kind = OPT_CUSTOM, .field = F(root), .set = set_root,
+	{ .name = "root", .letter = 'r', .kind = OPT_TEXT, .field = F(root),
 	  .arg = "DIR", .help = "document root (same as ROOT)" },
 	{ .name = "threads", .letter = 't', .kind = OPT_INT, .field = F(threads), .min = 1, .max = 1024,
 	  .what = "thread count", .arg = "N", .help = "worker threads (default: online CPUs)" },
@@ -190,7 +176,7 @@ const struct opt_row opt_table[] = {
 	  .max = 10000000, .what = "--max-connections", .arg = "N",
 	  .help = "open connections at most (default: from the fd limit)" },
 	{ .name = "max-request-bytes", .kind = OPT_SIZE, .field = F(max_request_bytes), .min = 256,
-	  .max = 1 << 20, .flags = OPT_LIVE, .what = "--max-request-bytes", .arg = "N",
+	  .max = 1 << 20, .what = "--max-request-bytes", .arg = "N",
 	  .help = "largest request head accepted (default 8192)" },
 	{ .name = "access-log", .kind = OPT_TEXT, .field = F(access_log), .flags = OPT_LIVE,
 	  .arg = "FILE", .help = "access log in Common Log Format (default stdout; - for stdout)" },
@@ -206,8 +192,8 @@ const struct opt_row opt_table[] = {
 	  .help = "http (default), echo, or file (the file service)" },
 	{ .name = "status", .kind = OPT_TEXT, .field = F(status_path), .check = status_path_ok,
 	  .bad = "invalid --status path '%s' (expected an absolute path like /_status)",
-	  .arg = "PATH", .help = "status report at PATH, e.g. /_status (http only)" },
-	{ .name = "status-public", .kind = OPT_FLAG, .field = F(status_public),
+	  .flags = OPT_LIVE, .arg = "PATH", .help = "status report at PATH, e.g. /_status (http only)" },
+	{ .name = "status-public", .kind = OPT_FLAG, .field = F(status_public), .flags = OPT_LIVE,
 	  .help = "let non-loopback clients see the status report too" },
 	{ .name = "index", .kind = OPT_TEXT, .field = F(index), .check = index_name_ok,
 	  .bad = "invalid --index '%s' (expected a file name: no '/', not starting with '.')",

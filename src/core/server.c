@@ -191,6 +191,41 @@ static void worker_begin_stop(struct worker *w)
 	}
 }
 
+void server_snapshot_release(struct server_snapshot *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		s->destroy(s);
+}
+
+/* A published snapshot, taken between two loop turns. New MIME types
+ * need a new file cache (its entries carry their type); without memory
+ * for one the worker stays on what it has. */
+static void worker_adopt(struct worker *w)
+{
+	struct server_snapshot *s;
+
+	if (!atomic_load_explicit(&w->next_snap, memory_order_relaxed))
+		return;
+	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
+	if (!s)
+		return;
+	if (s->mime != w->ctx.mime) {
+		unsigned n = w->srv->fcache_entries ? w->srv->fcache_entries : FCACHE_MAX_ENTRIES;
+		struct fcache *fc = fcache_new(w->ctx.root_fd, s->mime, n);
+
+		if (!fc) {
+			server_snapshot_release(s);
+			return;
+		}
+		fcache_free(w->ctx.fcache);
+		w->ctx.fcache = fc;
+	}
+	w->ctx.cfg = s->cfg;
+	w->ctx.mime = s->mime;
+	server_snapshot_release(w->snap);
+	w->snap = s;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -205,6 +240,7 @@ static void *worker_main(void *arg)
 		int n = loop_wait(w->loop, worker_next_timeout(w), &ev);
 
 		worker_tick(w);
+		worker_adopt(w);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data == &w->listening) {
 				if (!stopping)
@@ -220,7 +256,7 @@ static void *worker_main(void *arg)
 		}
 		if (!stopping && atomic_load(&srv->stopping)) {
 			stopping = true;
-			stop_deadline = w->ctx.now_ms + (uint64_t)srv->cfg->shutdown_grace * 1000;
+			stop_deadline = w->ctx.now_ms + (uint64_t)w->ctx.cfg->shutdown_grace * 1000;
 			worker_begin_stop(w);
 		}
 		worker_expire(w);
@@ -329,6 +365,17 @@ void server_stop(struct server *srv)
 	wake_workers(srv);
 }
 
+void server_publish(struct server *srv, struct server_snapshot *s)
+{
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		atomic_fetch_add(&s->refs, 1);
+		server_snapshot_release(atomic_exchange(&w->next_snap, s));
+	}
+	wake_workers(srv);
+}
+
 void server_stop_now(struct server *srv)
 {
 	atomic_store(&srv->stop_now, true);
@@ -345,6 +392,8 @@ void server_join(struct server *srv)
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		pthread_join(w->thread, NULL);
+		server_snapshot_release(atomic_exchange(&w->next_snap, NULL));
+		server_snapshot_release(w->snap);
 		loop_free(w->loop);
 		close(w->wake_fd);
 		pthread_mutex_destroy(&w->clients_lock);

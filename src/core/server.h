@@ -23,6 +23,18 @@ struct server;
 #define WORKER_OUT_SCRATCH 16384
 #define WORKER_SEG_SCRATCH 64
 
+/* Settings published while the server runs (a reload): each worker takes
+ * the newest at the start of a loop turn, so one request sees one config
+ * throughout and the request path takes no lock. The last holder to let
+ * go calls destroy. Only values may outlive a loop turn (a deadline, a
+ * length), never pointers into cfg or mime. */
+struct server_snapshot {
+	atomic_uint refs;
+	const struct config *cfg;
+	const struct mime_table *mime;
+	void (*destroy)(struct server_snapshot *s);
+};
+
 struct worker {
 	struct server *srv;
 	int index;
@@ -56,6 +68,11 @@ struct worker {
 	struct out_seg *seg_scratch;
 
 	unsigned early_read_score, early_read_probe; /* conn_start */
+
+	/* The snapshot ctx.cfg and ctx.mime come from (NULL: the server's
+	 * own, from the start), and the one published for the next turn. */
+	struct server_snapshot *snap;
+	_Atomic(struct server_snapshot *) next_snap;
 };
 
 struct server {
@@ -88,6 +105,13 @@ int server_listen(struct server *srv, char *err, size_t errlen);
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Hands s to every worker (a reference each; the caller keeps its own):
+ * they switch to it at the start of their next loop turn. A worker given
+ * two before it looks takes the newer. */
+void server_publish(struct server *srv, struct server_snapshot *s);
+/* Drops one reference; the last calls s->destroy. */
+void server_snapshot_release(struct server_snapshot *s);
+
 /* Ends the grace at once: workers close what they hold and return. */
 void server_stop_now(struct server *srv);
 /* Whether every worker has returned (server_join will not wait). */
