@@ -185,6 +185,43 @@ static void worker_begin_stop(struct worker *w)
 	conn_pool_stop(&w->pool);
 }
 
+void server_snapshot_release(struct server_snapshot *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		s->destroy(s);
+}
+
+/* A published snapshot, taken between two loop turns. New MIME types
+ * need a new file cache (its entries carry their type); without memory
+ * for one the worker stays on what it has. */
+static void worker_adopt(struct worker *w)
+{
+	struct server_snapshot *s;
+
+	if (!atomic_load_explicit(&w->next_snap, memory_order_relaxed))
+		return;
+	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
+	if (!s)
+		return;
+	struct ctx *cx = &w->pool.ctx;
+
+	if (s->mime != cx->mime) {
+		unsigned n = w->srv->fcache_entries ? w->srv->fcache_entries : FCACHE_MAX_ENTRIES;
+		struct fcache *fc = fcache_new(cx->root_fd, s->mime, n);
+
+		if (!fc) {
+			server_snapshot_release(s);
+			return;
+		}
+		fcache_free(cx->fcache);
+		cx->fcache = fc;
+	}
+	cx->cfg = s->cfg;
+	cx->mime = s->mime;
+	server_snapshot_release(w->snap);
+	w->snap = s;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -201,6 +238,7 @@ static void *worker_main(void *arg)
 		unsigned ready = conn_pool_ready(&w->pool);
 
 		worker_tick(w);
+		worker_adopt(w);
 		if (n > 0)
 			loop_dispatch(ev, n);
 		/* Those that waited for the next share get it now; the ones
@@ -208,7 +246,7 @@ static void *worker_main(void *arg)
 		conn_pool_run_ready(&w->pool, ready);
 		if (!w->stopping && atomic_load(&srv->stopping)) {
 			w->stopping = true;
-			stop_deadline = cx->now_ms + (uint64_t)srv->cfg->shutdown_grace * 1000;
+			stop_deadline = cx->now_ms + (uint64_t)cx->cfg->shutdown_grace * 1000;
 			worker_begin_stop(w);
 		}
 		w->conn_deadline = conn_pool_expire(&w->pool);
@@ -227,11 +265,13 @@ static void *worker_main(void *arg)
 			log_flush(&cx->log);
 			last_flush = cx->now_ms;
 		}
-		if (w->stopping && (conn_pool_size(&w->pool) == 0 || cx->now_ms >= stop_deadline))
+		if (w->stopping && (conn_pool_size(&w->pool) == 0 || cx->now_ms >= stop_deadline ||
+				    atomic_load_explicit(&srv->stop_now, memory_order_relaxed)))
 			break;
 	}
 	conn_pool_close_all(&w->pool);
 	log_flush(&cx->log);
+	atomic_fetch_sub(&srv->running, 1);
 	return NULL;
 }
 
@@ -290,9 +330,13 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		}
 	}
 	for (int i = 0; i < srv->nworkers; i++) {
-		int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+		int rc;
+
+		atomic_fetch_add(&srv->running, 1);
+		rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
 		if (rc) {
 			snprintf(err, errlen, "cannot start worker thread: %s", strerror(rc));
+			atomic_fetch_sub(&srv->running, 1);
 			srv->nworkers = i;
 			return -1;
 		}
@@ -300,20 +344,47 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-void server_stop(struct server *srv)
+static void wake_workers(struct server *srv)
 {
 	uint64_t one = 1;
 
-	atomic_store(&srv->stopping, true);
-	/* Refuse new clients from now on (they can go elsewhere at once)
-	 * rather than queue them in the backlog until exit. The fd itself
-	 * stays open: the workers still name it in loop_del. */
-	shutdown(srv->listen_fd, SHUT_RD);
 	for (int i = 0; i < srv->nworkers; i++)
 		if (write(srv->workers[i].wake_fd, &one, sizeof(one)) < 0) {
 			/* an eventfd write only fails when the counter would
 			 * overflow: the worker is already awake */
 		}
+}
+
+void server_stop(struct server *srv)
+{
+	atomic_store(&srv->stopping, true);
+	/* Refuse new clients from now on (they can go elsewhere at once)
+	 * rather than queue them in the backlog until exit. The fd itself
+	 * stays open: the workers still name it in loop_del. */
+	shutdown(srv->listen_fd, SHUT_RD);
+	wake_workers(srv);
+}
+
+void server_publish(struct server *srv, struct server_snapshot *s)
+{
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		atomic_fetch_add(&s->refs, 1);
+		server_snapshot_release(atomic_exchange(&w->next_snap, s));
+	}
+	wake_workers(srv);
+}
+
+void server_stop_now(struct server *srv)
+{
+	atomic_store(&srv->stop_now, true);
+	wake_workers(srv);
+}
+
+bool server_stopped(const struct server *srv)
+{
+	return atomic_load(&srv->running) == 0;
 }
 
 void server_join(struct server *srv)
@@ -322,6 +393,8 @@ void server_join(struct server *srv)
 		struct worker *w = &srv->workers[i];
 		pthread_join(w->thread, NULL);
 		conn_pool_fini(&w->pool);
+		server_snapshot_release(atomic_exchange(&w->next_snap, NULL));
+		server_snapshot_release(w->snap);
 		loop_free(w->loop);
 		close(w->wake_fd);
 		fcache_free(w->pool.ctx.fcache);
