@@ -8,6 +8,8 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE -DEISD_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
 LDLIBS    += -pthread
+# --auth-file: crypt_r (libcrypt), SHA-256 and constant-time compare (libcrypto).
+LDLIBS    += -lcrypt -lcrypto
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are

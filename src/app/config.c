@@ -10,6 +10,8 @@
 
 #include "app/config_file.h"
 #include "app/options.h"
+#include "app/site_options.h"
+#include "http/auth.h"
 
 #define set_err opt_err
 
@@ -33,6 +35,7 @@ void config_defaults(struct config *cfg)
 	cfg->index = "index.html";
 	cfg->cache_max_age = -1;
 	cfg->precompressed = true;
+	cfg->auth_max_failures = 10;
 	/* What config_resolve_locations would make of these defaults. */
 	cfg->site = (struct path_settings){
 		.index = cfg->index, .precompressed = true, .cache_max_age = -1,
@@ -55,6 +58,8 @@ void config_free(struct config *cfg)
 	cfg->nlocations = 0;
 	free(cfg->extra_headers);
 	cfg->extra_headers = NULL;
+	auth_db_free(cfg->auth_db);
+	cfg->auth_db = NULL;
 }
 
 void config_usage(void)
@@ -253,7 +258,13 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		rc = config_file_load(cfg, cfg->config_file, err, errlen);
 	if (rc == CONFIG_OK)
 		rc = config_check(cfg, err, errlen);
+	if (rc == CONFIG_OK)
+		rc = site_check(cfg, err, errlen);
+	if (rc == CONFIG_OK && site_headers_resolve(cfg, err, errlen))
+		rc = CONFIG_ERROR;
 	if (rc == CONFIG_OK && config_resolve_locations(cfg, err, errlen))
+		rc = CONFIG_ERROR;
+	if (rc == CONFIG_OK && site_load_auth(cfg, err, errlen))
 		rc = CONFIG_ERROR;
 	return rc;
 }

@@ -41,6 +41,39 @@ struct path_settings {
 };
 
 #define CONFIG_MAX_LOCATIONS 64
+#define CONFIG_MAX_ERROR_PAGES 16
+#define CONFIG_MAX_REDIRECTS 64
+#define CONFIG_MAX_CORS 16
+#define CONFIG_MAX_AUTH 16
+
+/* Paths the operator wrote are kept in "full" form: the request path as
+ * path_normalize leaves it, with its leading '/' (and a trailing '/' when
+ * written with one): "/docs/", "/old.html". Rules compare them with the
+ * same form of the request's path (files/rules.h). */
+
+/* --error-page CODE=PATH */
+struct config_error_page {
+	int status;
+	const char *rel;         /* relative to the root, as fcache_get wants */
+};
+
+/* --redirect FROM=TO[:CODE] */
+struct config_redirect {
+	const char *from;        /* full form */
+	size_t from_len;
+	bool prefix;             /* FROM ends with '/': the rest is kept */
+	const char *to;          /* a path ("/new/") or an absolute URL */
+	size_t to_len;
+	int status;              /* 301 or 308 */
+};
+
+/* --auth PREFIX */
+struct config_prefix {
+	const char *path;        /* full form */
+	size_t len;
+};
+
+struct auth_db;
 
 struct config_location {
 	const char *prefix;        /* decoded, normalised: "/assets/" */
@@ -84,6 +117,23 @@ struct config {
 	/* --header lines, each "Name: value\r\n", concatenated, validated;
 	 * owned (config_free); NULL when none. */
 	char *extra_headers;
+	/* Site rules (files/rules.h, http/cors.h, http/auth.h). */
+	bool security_headers;   /* --security-headers: the strict preset */
+	struct config_error_page error_pages[CONFIG_MAX_ERROR_PAGES];
+	int nerror_pages;
+	const char *fallback;    /* --fallback: relative path; NULL: none */
+	struct config_redirect redirects[CONFIG_MAX_REDIRECTS];
+	int nredirects;
+	const char *cors[CONFIG_MAX_CORS]; /* allowed origins; "*" any */
+	int ncors;
+	const char *auth_file;   /* --auth-file FILE */
+	struct config_prefix auth[CONFIG_MAX_AUTH]; /* none given: all */
+	int nauth;
+	const char *auth_realm;
+	bool auth_insecure;      /* allow Basic auth over plain HTTP off loopback */
+	long auth_max_failures;  /* failures per client address in the window */
+	struct auth_db *auth_db; /* owned: the loaded --auth-file */
+
 	const char *user;        /* NULL: keep the starting user */
 	bool chroot;             /* chroot into root (needs user) */
 	const char *config_file; /* --config FILE; NULL: none */

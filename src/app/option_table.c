@@ -1,6 +1,7 @@
 /* Every option eisd has: one row each (options.h says what a row holds).
  * The order is the order of --help. */
 #include "app/options.h"
+#include "app/site_options.h"
 #include "util/chars.h"
 
 #include <limits.h>
@@ -212,6 +213,34 @@ const struct opt_row opt_table[] = {
 	  .help = "add a header to every response (repeatable)" },
 	{ .name = "no-precompressed", .kind = OPT_UNFLAG, .field = F(precompressed),
 	  .flags = OPT_LIVE | OPT_LOCAL, .help = "never look for FILE.br / FILE.gz to send instead" },
+	{ .name = "security-headers", .kind = OPT_FLAG, .field = F(security_headers), .flags = OPT_LIVE,
+	  .help = "strict CSP, Referrer-Policy, X-Frame-Options, Permissions-Policy" },
+	{ .name = "error-page", .kind = OPT_CUSTOM, .field = F(error_pages), .set = site_set_error_page,
+	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "CODE=PATH",
+	  .help = "serve the file PATH as the body of status CODE (repeatable)" },
+	{ .name = "fallback", .kind = OPT_CUSTOM, .field = F(fallback), .set = site_set_fallback,
+	  .flags = OPT_LIVE, .arg = "PATH",
+	  .help = "single-page app: PATH (200) for missing pages that accept HTML" },
+	{ .name = "redirect", .kind = OPT_CUSTOM, .field = F(redirects), .set = site_set_redirect,
+	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "FROM=TO[:CODE]",
+	  .help = "redirect a path (or a prefix ending in /) to TO, 301 or 308 (repeatable)" },
+	{ .name = "cors", .kind = OPT_CUSTOM, .field = F(cors), .set = site_set_cors,
+	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "ORIGIN",
+	  .help = "let ORIGIN (or *) read the site from its pages (repeatable)" },
+	{ .name = "auth-file", .kind = OPT_TEXT, .field = F(auth_file), .check = nonempty,
+	  .bad = "--auth-file needs a file name", .flags = OPT_LIVE, .arg = "FILE",
+	  .help = "require a user of the htpasswd FILE (bcrypt or SHA-crypt)" },
+	{ .name = "auth", .kind = OPT_CUSTOM, .field = F(auth), .set = site_set_auth,
+	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "PREFIX",
+	  .help = "only paths under PREFIX need a user (repeatable; default: all)" },
+	{ .name = "auth-realm", .kind = OPT_TEXT, .field = F(auth_realm), .check = site_realm_ok,
+	  .bad = "invalid --auth-realm '%s' (1-64 printable characters, no quote or backslash)",
+	  .flags = OPT_LIVE, .arg = "TEXT", .help = "the realm browsers show (default eisd)" },
+	{ .name = "auth-max-failures", .kind = OPT_LONG, .field = F(auth_max_failures), .min = 1,
+	  .max = 1000000, .flags = OPT_LIVE, .what = "--auth-max-failures", .arg = "N",
+	  .help = "failed logins per client address a minute, then 429 (default 10)" },
+	{ .name = "auth-insecure", .kind = OPT_FLAG, .field = F(auth_insecure), .flags = OPT_LIVE,
+	  .help = "allow --auth-file over plain HTTP on a non-loopback address" },
 	{ .name = "config", .kind = OPT_TEXT, .field = F(config_file), .flags = OPT_CLI_ONLY,
 	  .check = nonempty, .bad = "--config needs a file name", .arg = "FILE",
 	  .help = "read settings from FILE (name = value lines; flags given here win)" },

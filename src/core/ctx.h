@@ -36,6 +36,11 @@ struct ctx {
 	/* CTX_IO_SCRATCH bytes a transport may use within one call (TLS:
 	 * a file chunk on its way to SSL_write); nothing survives the call. */
 	char *io_scratch;
+	/* What a handler keeps per worker between requests (the auth
+	 * cache): made by the handler on first use, freed with
+	 * handler_state_free when the worker ends. */
+	void *handler_state;
+	void (*handler_state_free)(void *state);
 
 	/* Server-wide, read-only. */
 	const struct config *cfg;

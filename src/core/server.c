@@ -399,6 +399,8 @@ void server_join(struct server *srv)
 		close(w->wake_fd);
 		fcache_free(w->pool.ctx.fcache);
 		free(w->pool.ctx.io_scratch);
+		if (w->pool.ctx.handler_state_free)
+			w->pool.ctx.handler_state_free(w->pool.ctx.handler_state);
 	}
 	free(srv->workers);
 	srv->workers = NULL;

@@ -4,8 +4,14 @@
 
 #include "core/ctx.h"
 #include "core/stats.h"
+#include "files/error_page.h"
+#include "files/rules.h"
 #include "files/static.h"
+#include "http/auth.h"
+#include "http/cors.h"
 #include "services/status.h"
+
+#include <string.h>
 
 void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 			const struct http_request *req,
@@ -26,12 +32,16 @@ int http_handle(struct http_exchange *x)
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:
-		if (status_is_request(x))
-			rc = status_serve(x);
-		else
+		if (!status_is_request(x))
 			rc = static_serve(x);
+		else if (!rules_auth_required(x->ctx->cfg, x->ctx->cfg->status_path,
+					      strlen(x->ctx->cfg->status_path)) || auth_check(x))
+			rc = status_serve(x);
 		break;
 	case HTTP_METHOD_OPTIONS:
+		/* A preflight carries no credentials (Fetch): never behind auth. */
+		if (cors_preflight(x))
+			return r->failed ? -1 : 0;
 		r->status = HTTP_NO_CONTENT;
 		HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_ALLOW, "GET, HEAD, OPTIONS");
 		break;
@@ -47,6 +57,10 @@ int http_handle(struct http_exchange *x)
 	default:
 		http_response_error(r, HTTP_NOT_IMPLEMENTED);
 		break;
+	}
+	if (rc == 0 && !r->failed) {
+		error_page_apply(x);
+		cors_decorate(x);
 	}
 	return rc < 0 || r->failed ? -1 : 0;
 }

@@ -154,7 +154,8 @@ static void test_command_line_wins(void **state)
 			      err, sizeof(err)), CONFIG_OK);
 	assert_int_equal(cfg->port, 9);
 	assert_int_equal(cfg->threads, 2);
-	assert_string_equal(cfg->extra_headers, "X-Cli: 1\r\n");
+	/* The default X-Content-Type-Options comes first (site_options.h). */
+	assert_string_equal(cfg->extra_headers, "X-Content-Type-Options: nosniff\r\nX-Cli: 1\r\n");
 	/* Overridden, but still checked: a bad file is a bad file. */
 	assert_int_equal(load(cfg, "port = 70000\n", err, sizeof(err)), CONFIG_USAGE);
 	assert_string_equal(err, "t.conf:1: invalid port '70000' (expected 0-65535)");

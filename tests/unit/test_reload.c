@@ -52,7 +52,7 @@ static void test_restart_only_named_and_kept(void **state)
 	assert_int_equal(b->threads, a->threads);
 	assert_int_equal(b->protocol, PROTOCOL_HTTP);
 	/* Live ones keep the new value. */
-	assert_string_equal(b->extra_headers, "X: b\r\n");
+	assert_string_equal(b->extra_headers, "X-Content-Type-Options: nosniff\r\nX: b\r\n");
 	assert_int_equal(b->cache_max_age, 9);
 	done(a);
 	done(b);
