@@ -75,6 +75,13 @@ struct config_prefix {
 
 struct auth_db;
 
+/* --vhost NAME=DIR */
+#define CONFIG_MAX_VHOSTS 64
+struct config_vhost {
+	const char *name;        /* lower case; "*.example.org" a wildcard */
+	const char *dir;
+};
+
 struct config_location {
 	const char *prefix;        /* decoded, normalised: "/assets/" */
 	size_t len;
@@ -133,6 +140,9 @@ struct config {
 	bool auth_insecure;      /* allow Basic auth over plain HTTP off loopback */
 	long auth_max_failures;  /* failures per client address in the window */
 	struct auth_db *auth_db; /* owned: the loaded --auth-file */
+	struct config_vhost vhosts[CONFIG_MAX_VHOSTS];
+	int nvhosts;
+	bool vhost_strict;       /* a Host no vhost has: 421 */
 
 	const char *user;        /* NULL: keep the starting user */
 	bool chroot;             /* chroot into root (needs user) */

@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct server srv = { 0 };
+	struct ctx_vhost vhosts[CONFIG_MAX_VHOSTS];
 	struct mime_table *mime;
 	struct privs user;
 	char err[512];
@@ -104,6 +105,20 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	_Static_assert(CONFIG_MAX_VHOSTS <= SERVER_MAX_VHOSTS, "a worker cache per vhost");
+	for (int i = 0; i < cfg.nvhosts; i++) {
+		const struct config_vhost *cv = &cfg.vhosts[i];
+		int fd = setup_dir(cv->dir, err, sizeof(err));
+
+		if (fd < 0) {
+			rc = die(1, "--vhost %s: %s", cv->name, err);
+			goto out;
+		}
+		vhosts[i] = (struct ctx_vhost){ cv->name, strlen(cv->name), cv->name[0] == '*', fd };
+		srv.nvhosts = (unsigned)i + 1;
+	}
+	srv.vhosts = vhosts;
+	srv.vhost_strict = cfg.vhost_strict;
 	srv.log_fd = setup_log(&cfg, err, sizeof(err));
 	if (srv.log_fd < 0 && err[0]) {
 		rc = die(1, "%s", err);
@@ -161,6 +176,8 @@ out:
 		close(srv.listen_fd);
 	if (srv.root_fd >= 0)
 		close(srv.root_fd);
+	for (unsigned i = 0; i < srv.nvhosts; i++)
+		close(vhosts[i].root_fd);
 	if (srv.log_fd > STDERR_FILENO)
 		close(srv.log_fd);
 	mime_table_free(mime);

@@ -50,17 +50,22 @@ struct mime_table *setup_mime(const struct config *cfg, int *code, char *err, si
 	return mime;
 }
 
-int setup_root(const struct config *cfg, char *err, size_t errlen)
+int setup_dir(const char *dir, char *err, size_t errlen)
 {
-	int fd = open(cfg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
 		if (errno == ENOTDIR)
-			snprintf(err, errlen, "root '%s' is not a directory", cfg->root);
+			snprintf(err, errlen, "root '%s' is not a directory", dir);
 		else
-			snprintf(err, errlen, "root '%s': %s", cfg->root, strerror(errno));
+			snprintf(err, errlen, "root '%s': %s", dir, strerror(errno));
 	}
 	return fd;
+}
+
+int setup_root(const struct config *cfg, char *err, size_t errlen)
+{
+	return setup_dir(cfg->root, err, errlen);
 }
 
 bool setup_log_is_file(const struct config *cfg)

@@ -19,6 +19,8 @@ struct mime_table *setup_mime(const struct config *cfg, int *code, char *err, si
 
 /* The document root, opened once; -1 with err. */
 int setup_root(const struct config *cfg, char *err, size_t errlen);
+/* Opens the directory dir as a root: the descriptor, or -1 with err. */
+int setup_dir(const char *dir, char *err, size_t errlen);
 
 /* Whether cfg has an access log file (not stdout, not --quiet). */
 bool setup_log_is_file(const struct config *cfg);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "files/rules.h"
+#include "http/vhost.h"
 
 #define set_err opt_err
 
@@ -207,6 +208,48 @@ int site_set_auth(struct config *cfg, const struct opt_row *row, const char *v,
 	return 0;
 }
 
+int site_set_vhost(struct config *cfg, const struct opt_row *row, const char *v,
+		   char *err, size_t errlen)
+{
+	const char *eq = strchr(v, '=');
+	char name[VHOST_NAME_MAX + 1];
+	size_t n = eq ? (size_t)(eq - v) : 0;
+	struct config_vhost vh;
+
+	if (!eq || n == 0 || !eq[1]) {
+		set_err(err, errlen, "invalid --vhost '%s' (expected NAME=DIR, e.g. example.org=/srv/example)", v);
+		return -1;
+	}
+	if (n > VHOST_NAME_MAX) {
+		set_err(err, errlen, "invalid --vhost name (longer than %d bytes)", VHOST_NAME_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		name[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+	name[n] = '\0';
+	if (!vhost_name_ok(name)) {
+		set_err(err, errlen, "invalid --vhost name '%s' (expected a host name like example.org, or *.example.org)", name);
+		return -1;
+	}
+	for (int i = 0; i < cfg->nvhosts; i++)
+		if (strcmp(cfg->vhosts[i].name, name) == 0) {
+			set_err(err, errlen, "--vhost '%s' given twice", name);
+			return -1;
+		}
+	if (cfg->nvhosts == CONFIG_MAX_VHOSTS) {
+		set_err(err, errlen, "too many --%s options (at most %d)", row->name, CONFIG_MAX_VHOSTS);
+		return -1;
+	}
+	vh.name = config_keep(cfg, name);
+	vh.dir = config_keep(cfg, eq + 1);
+	if (!vh.name || !vh.dir) {
+		set_err(err, errlen, "--%s: too much option text", row->name);
+		return -1;
+	}
+	cfg->vhosts[cfg->nvhosts++] = vh;
+	return 0;
+}
+
 bool site_realm_ok(const char *v)
 {
 	size_t n = strlen(v);
@@ -286,6 +329,14 @@ enum config_result site_check(const struct config *cfg, char *err, size_t errlen
 	}
 	if ((cfg->auth_realm || cfg->auth_insecure) && !cfg->auth_file) {
 		set_err(err, errlen, "--auth-realm and --auth-insecure need --auth-file FILE");
+		return CONFIG_USAGE;
+	}
+	if (cfg->vhost_strict && !cfg->nvhosts) {
+		set_err(err, errlen, "--vhost-strict needs --vhost NAME=DIR");
+		return CONFIG_USAGE;
+	}
+	if (cfg->nvhosts && cfg->protocol != PROTOCOL_HTTP) {
+		set_err(err, errlen, "--vhost needs --protocol http");
 		return CONFIG_USAGE;
 	}
 	if (cfg->auth_file && cfg->protocol != PROTOCOL_HTTP) {

@@ -21,6 +21,8 @@ int site_set_cors(struct config *cfg, const struct opt_row *row, const char *v,
 int site_set_auth(struct config *cfg, const struct opt_row *row, const char *v,
 		  char *err, size_t errlen);
 bool site_realm_ok(const char *v);
+int site_set_vhost(struct config *cfg, const struct opt_row *row, const char *v,
+		   char *err, size_t errlen);
 
 /* The default headers (X-Content-Type-Options: nosniff; with
  * --security-headers the strict preset) put before the --header lines,

@@ -191,6 +191,34 @@ void server_snapshot_release(struct server_snapshot *s)
 		s->destroy(s);
 }
 
+/* Entries each of a worker's caches may hold: its share of the open
+ * files, split between the root and the vhosts. */
+static unsigned cache_entries(const struct server *srv)
+{
+	unsigned n = srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES;
+
+	n /= 1 + srv->nvhosts;
+	return n < 16 ? 16 : n;
+}
+
+/* A file cache for the root, then one per vhost, typed by mime, into
+ * fc; all or none (-1). */
+static int worker_caches(struct worker *w, const struct mime_table *mime, struct fcache **fc)
+{
+	const struct server *srv = w->srv;
+	unsigned n = cache_entries(srv);
+
+	for (unsigned i = 0; i <= srv->nvhosts; i++) {
+		fc[i] = fcache_new(i ? srv->vhosts[i - 1].root_fd : srv->root_fd, mime, n);
+		if (!fc[i]) {
+			while (i-- > 0)
+				fcache_free(fc[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* A published snapshot, taken between two loop turns. New MIME types
  * need a new file cache (its entries carry their type); without memory
  * for one the worker stays on what it has. */
@@ -206,15 +234,18 @@ static void worker_adopt(struct worker *w)
 	struct ctx *cx = &w->pool.ctx;
 
 	if (s->mime != cx->mime) {
-		unsigned n = w->srv->fcache_entries ? w->srv->fcache_entries : FCACHE_MAX_ENTRIES;
-		struct fcache *fc = fcache_new(cx->root_fd, s->mime, n);
+		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
 
-		if (!fc) {
+		if (worker_caches(w, s->mime, fc)) {
 			server_snapshot_release(s);
 			return;
 		}
 		fcache_free(cx->fcache);
-		cx->fcache = fc;
+		cx->fcache = fc[0];
+		for (unsigned i = 0; i < cx->nvhosts; i++) {
+			fcache_free(cx->vhost_fcache[i]);
+			cx->vhost_fcache[i] = fc[1 + i];
+		}
 	}
 	cx->cfg = s->cfg;
 	cx->mime = s->mime;
@@ -259,6 +290,8 @@ static void *worker_main(void *arg)
 		worker_trim_memory(w);
 		if (cx->now_ms - last_sweep >= TICK_MS) {
 			fcache_sweep(cx->fcache);
+			for (unsigned i = 0; i < cx->nvhosts; i++)
+				fcache_sweep(cx->vhost_fcache[i]);
 			last_sweep = cx->now_ms;
 		}
 		if (cx->log.len && cx->now_ms - last_flush >= TICK_MS) {
@@ -293,8 +326,18 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->srv = srv;
 	log_buf_init(&cx->log, srv->log_fd);
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
-	cx->fcache = fcache_new(srv->root_fd, srv->mime,
-				srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
+	cx->vhosts = srv->vhosts;
+	cx->nvhosts = srv->nvhosts;
+	cx->vhost_strict = srv->vhost_strict;
+	cx->vhost_fcache = calloc(srv->nvhosts + 1, sizeof(*cx->vhost_fcache));
+	if (cx->vhost_fcache) {
+		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
+
+		if (worker_caches(w, srv->mime, fc) == 0) {
+			cx->fcache = fc[0];
+			memcpy(cx->vhost_fcache, fc + 1, srv->nvhosts * sizeof(*fc));
+		}
+	}
 	w->loop = loop_new(512);
 	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache)
 		return -ENOMEM;
@@ -398,6 +441,9 @@ void server_join(struct server *srv)
 		loop_free(w->loop);
 		close(w->wake_fd);
 		fcache_free(w->pool.ctx.fcache);
+		for (unsigned k = 0; w->pool.ctx.vhost_fcache && k < w->pool.ctx.nvhosts; k++)
+			fcache_free(w->pool.ctx.vhost_fcache[k]);
+		free(w->pool.ctx.vhost_fcache);
 		free(w->pool.ctx.io_scratch);
 		if (w->pool.ctx.handler_state_free)
 			w->pool.ctx.handler_state_free(w->pool.ctx.handler_state);

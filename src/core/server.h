@@ -32,6 +32,8 @@ struct server_snapshot {
 
 /* One thread: its loop, its share of the listener, and the pool of the
  * connections it accepted (conn_io.h), whose ctx its clock drives. */
+#define SERVER_MAX_VHOSTS 64
+
 struct worker {
 	struct server *srv;
 	int index;
@@ -61,6 +63,9 @@ struct server {
 	const struct mime_table *mime;
 	int listen_fd;
 	int root_fd;          /* the document root, opened once */
+	const struct ctx_vhost *vhosts; /* --vhost roots, opened once */
+	unsigned nvhosts;     /* at most SERVER_MAX_VHOSTS */
+	bool vhost_strict;
 	char addr_text[80];   /* "127.0.0.1:8080" or "[::1]:8080" */
 	char url_host[64];    /* host part for URLs */
 	int port;             /* the real port, after bind */

@@ -20,12 +20,12 @@ void error_page_apply(struct http_exchange *x)
 	const char *rel;
 	int status;
 
-	if (r->status < 400 || r->failed || r->hold_release || cx->root_fd < 0 || !cx->fcache)
+	if (r->status < 400 || r->failed || r->hold_release || x->root_fd < 0 || !x->fcache)
 		return;
 	rel = page_for(cx->cfg, (int)r->status);
 	if (!rel)
 		return;
-	fe = fcache_get(cx->fcache, rel, cx->now, &status);
+	fe = fcache_get(x->fcache, rel, cx->now, &status);
 	if (!fe)
 		return; /* missing or not a file: the built-in page */
 	http_response_body_clear(r);

@@ -317,7 +317,7 @@ int listing_serve(struct http_exchange *x, int dirfd, const char *rel)
 	char *body;
 	int rc;
 
-	rc = read_dir(x->ctx->root_fd, dirfd, rel, &l);
+	rc = read_dir(x->root_fd, dirfd, rel, &l);
 	if (rc < 0) {
 		dir_list_free(&l);
 		return rc == -1 ? -1 : http_response_error(r, -rc);

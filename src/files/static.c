@@ -74,7 +74,7 @@ static int serve_fallback(struct http_exchange *x, int status)
 	struct fcache_entry *fe;
 	int st;
 
-	fe = fcache_get(cx->fcache, cx->cfg->fallback, cx->now, &st);
+	fe = fcache_get(x->fcache, cx->cfg->fallback, cx->now, &st);
 	if (!fe)
 		return http_response_error(&x->resp, status);
 	HTTP_RESPONSE_FIELD_LIT(&x->resp, HTTP_F_VARY, "Accept");
@@ -101,7 +101,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 	if (len > 0)
 		path[len++] = '/';
 	memcpy(path + len, set->index, ilen + 1);
-	fe = fcache_get(cx->fcache, path, cx->now, &status);
+	fe = fcache_get(x->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
 	path[n] = '\0';
@@ -116,7 +116,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 	}
 	/* The cache keeps files only: the directory is opened for this
 	 * listing alone. */
-	dirfd = path_open(x->ctx->root_fd, path, &st);
+	dirfd = path_open(x->root_fd, path, &st);
 	if (dirfd < 0)
 		return http_response_error(&x->resp, -dirfd);
 	if (!S_ISDIR(st.st_mode)) { /* replaced meanwhile */
@@ -160,7 +160,7 @@ int static_serve(struct http_exchange *x)
 	if (cx->cfg->nredirects && (rd = rules_redirect_for(cx->cfg, full, flen)))
 		return redirect_by_rule(x, rd, full, flen);
 
-	fe = fcache_get(cx->fcache, path, cx->now, &status);
+	fe = fcache_get(x->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
 	if (status == -404 && fallback_applies(x, path, (size_t)n))

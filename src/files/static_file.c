@@ -71,7 +71,7 @@ static void choose_representation(struct http_exchange *x, struct rep *rep)
 					order);
 	for (unsigned i = 0; i < n; i++) {
 		tried[order[i]] = true;
-		copy = fcache_sidecar(cx->fcache, file, order[i], codings[order[i]].suffix, cx->now);
+		copy = fcache_sidecar(x->fcache, file, order[i], codings[order[i]].suffix, cx->now);
 		if (copy) {
 			fcache_release(file);
 			rep->e = copy;
@@ -85,7 +85,7 @@ static void choose_representation(struct http_exchange *x, struct rep *rep)
 	for (int k = NEGOTIATE_BR; k >= NEGOTIATE_GZIP; k--) {
 		if (tried[k])
 			continue;
-		copy = fcache_sidecar(cx->fcache, file, (unsigned)k, codings[k].suffix, cx->now);
+		copy = fcache_sidecar(x->fcache, file, (unsigned)k, codings[k].suffix, cx->now);
 		if (copy) {
 			fcache_release(copy);
 			rep->vary = true;

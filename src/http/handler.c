@@ -9,6 +9,7 @@
 #include "files/static.h"
 #include "http/auth.h"
 #include "http/cors.h"
+#include "http/vhost.h"
 #include "services/status.h"
 
 #include <string.h>
@@ -22,6 +23,8 @@ void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 	x->peer = peer;
 	http_response_init(&x->resp, req && req->method == HTTP_METHOD_HEAD);
 	x->settings = &ctx->cfg->site;
+	x->root_fd = ctx->root_fd;
+	x->fcache = ctx->fcache;
 }
 
 int http_handle(struct http_exchange *x)
@@ -29,6 +32,8 @@ int http_handle(struct http_exchange *x)
 	struct http_response *r = &x->resp;
 	int rc = 0;
 
+	if (!vhost_pick(x))
+		goto answered;
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:
@@ -58,6 +63,7 @@ int http_handle(struct http_exchange *x)
 		http_response_error(r, HTTP_NOT_IMPLEMENTED);
 		break;
 	}
+answered:
 	if (rc == 0 && !r->failed) {
 		error_page_apply(x);
 		cors_decorate(x);

@@ -16,6 +16,7 @@
 #include "http/response.h"
 
 struct path_settings;
+struct fcache;
 
 struct ctx;
 
@@ -27,6 +28,10 @@ struct http_exchange {
 	/* The settings of the request's path (config_settings_for, once the
 	 * path is decoded and normalised); the site's until then. */
 	const struct path_settings *settings;
+	/* The site the request is for: the root and its file cache (the
+	 * default ones, or a --vhost's picked by Host). */
+	int root_fd;
+	struct fcache *fcache;
 };
 
 /* A fresh exchange for req (NULL for an unparsable request), whose
