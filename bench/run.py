@@ -26,6 +26,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -56,7 +57,17 @@ SCENARIOS = {
     "medium": ("medium", 64, [], "req/s"),
     "large": ("large", 8, [], "MiB/s"),
     "idle": ("small", IDLE_CONNS, [], "KiB/conn"),
+    # The same over TLS (ECDSA P-256 certificate, same suites and session
+    # tickets on both servers). https-small-close uses openssl s_time -new:
+    # a full handshake per connection (wrk would resume its sessions).
+    "https-small-keepalive": ("small", 64, [], "req/s"),
+    "https-small-close": ("small", 1, [], "req/s"),
+    "https-large": ("large", 8, [], "MiB/s"),
+    "https-idle": ("small", 2000, [], "KiB/conn"),
 }
+TLS_SCENARIOS = {"https-small-keepalive", "https-small-close", "https-large", "https-idle"}
+TLS_SERVERS = {"eisd", "nginx"}
+IDLE_SCENARIOS = {"idle", "https-idle"}
 LOG_PASS_SCENARIOS = ["small-keepalive", "small-close"]
 
 
@@ -199,11 +210,12 @@ class Server:
 
     name = "?"
 
-    def __init__(self, exe, root, workdir, access_log):
+    def __init__(self, exe, root, workdir, access_log, tls=None):
         self.exe = exe
         self.root = root
         self.dir = workdir
         self.access_log = access_log
+        self.tls = tls  # None, or a TlsCerts (tests/e2e/tlscerts.py)
         self.proc = None
         self.port = None
         self.extra_pids = []
@@ -289,6 +301,8 @@ class Eisd(Server):
 
     def command(self):
         args = [self.exe, "--port", "0", "--threads", "1", "--timeout", "120"]
+        if self.tls:
+            args += self.tls.pair("ec")
         if self.access_log:
             args += ["--access-log", self.access_log]
         else:
@@ -299,7 +313,7 @@ class Eisd(Server):
         if self.port:
             return
         with open(os.path.join(self.dir, "eisd.out"), "rb") as f:
-            m = re.search(rb"on http://127\.0\.0\.1:(\d+)/", f.read())
+            m = re.search(rb"on https?://127\.0\.0\.1:(\d+)/", f.read())
         if m:
             self.port = int(m.group(1))
 
@@ -326,6 +340,8 @@ class Nginx(Server):
                 "DIR": self.dir, "ROOT": self.root, "PORT": self.port,
                 "NOFILE": server_nofile(), "MAXCONN": IDLE_CONNS * 2,
                 "ACCESS_LOG": self.access_log or "off",
+                "SSL": " ssl" if self.tls else "",
+                "TLS": nginx_tls(self.tls),
             }))
         return [self.exe, "-p", self.dir, "-c", conf, "-e", os.path.join(self.dir, "nginx-error.log")]
 
@@ -375,12 +391,39 @@ def start_with_retry(srv, tries=3):
 # --------------------------------------------------------------------------
 # Checks and scenarios
 
-def http_get(port, path, timeout=10.0, sock=None):
+def nginx_tls(certs):
+    """nginx's TLS settings matching eisd's defaults (docs/tls.md)."""
+    if not certs:
+        return ""
+    return "\n".join([
+        f"ssl_certificate {certs.path('ec.crt')};",
+        f"ssl_certificate_key {certs.path('ec.key')};",
+        "ssl_protocols TLSv1.2 TLSv1.3;",
+        "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+        "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;",
+        "ssl_prefer_server_ciphers on;",
+        "ssl_ecdh_curve X25519:prime256v1;",
+        "ssl_session_tickets on;",
+        "ssl_session_cache off;",
+    ])
+
+
+def connect(srv, timeout):
+    """A connection to srv, in TLS when it speaks TLS."""
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+    if srv.tls:
+        ctx = ssl.create_default_context(cafile=srv.tls.ca)
+        sock = ctx.wrap_socket(sock, server_hostname="localhost")
+    return sock
+
+
+def http_get(srv, path, timeout=10.0, sock=None):
     """One GET on a new (or the given) connection. Returns (status,
     headers dict, body)."""
     own = sock is None
     if own:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        sock = connect(srv, timeout)
     try:
         sock.settimeout(timeout)
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
@@ -420,16 +463,73 @@ def read_response(sock):
 def check_bytes(srv, digests):
     """Every file: 200, the right Content-Length, the right SHA-256."""
     for key, (name, size) in FILES.items():
-        status, headers, body = http_get(srv.port, "/" + name)
+        status, headers, body = http_get(srv, "/" + name)
         got = hashlib.sha256(body).hexdigest()
         if status != 200 or int(headers.get("content-length", -1)) != size or got != digests[key]:
             raise BenchError(f"{srv.name} answered /{name} wrongly: status {status}, "
                              f"length {headers.get('content-length')}, sha256 {got[:16]}")
 
 
+def tls_counts(srv):
+    """eisd's full and resumed handshakes so far (its SIGUSR1 report);
+    None for other servers."""
+    if srv.name != "eisd" or not srv.tls:
+        return None
+    path = os.path.join(srv.dir, "eisd.out")
+    size = os.path.getsize(path)
+    os.kill(srv.proc.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with open(path, "rb") as f:
+            f.seek(size)
+            m = re.search(rb'"tls":(\{[^}]*\})', f.read())
+        if m:
+            t = json.loads(m.group(1))
+            return t["handshakes"], t["resumed"]
+        time.sleep(0.05)
+    raise BenchError("eisd printed no status report on SIGUSR1")
+
+
+def run_s_time(srv, scenario, duration):
+    """openssl s_time -new: one full handshake and one small GET per
+    connection, back to back. Server CPU per connection like run_wrk."""
+    key = SCENARIOS[scenario][0]
+    cmd = ["taskset", "-c", CLIENT_CPU, "openssl", "s_time", "-connect",
+           f"127.0.0.1:{srv.port}", "-new", "-www", "/" + FILES[key][0],
+           "-time", str(duration), "-CAfile", srv.tls.ca]
+    counts0 = tls_counts(srv)
+    cpu0 = srv.cpu_ticks()
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, timeout=duration + 60)
+    wall = time.monotonic() - t0
+    cpu1 = srv.cpu_ticks()
+    out = p.stdout.decode("utf-8", "replace")
+    m = re.search(r"(\d+) connections in (\d+) real seconds, (\d+) bytes read per connection", out)
+    if p.returncode != 0 or not m:
+        raise BenchError(f"s_time failed ({p.returncode}): {out[-400:]} {p.stderr[-300:]!r}")
+    n, secs = int(m.group(1)), max(int(m.group(2)), 1)
+    server_s = (cpu1 - cpu0) / CLK_TCK
+    res = {
+        "requests": n, "seconds": secs, "req_s": n / secs, "mib_s": 0.0,
+        "server_us_per_req": server_s * 1e6 / max(n, 1), "server_util": server_s / wall,
+        "p50_us": 0, "p99_us": 0,
+        "errors": 0 if int(m.group(3)) > FILES[key][1] else 1, "non2xx": 0,
+        "_machine_s": 0.0, "client_util": 0.0, "_other_s": 0.0, "_wall": wall,
+    }
+    counts1 = tls_counts(srv)
+    if counts0 and counts1:
+        res["full_handshakes"] = (counts1[0] - counts1[1]) - (counts0[0] - counts0[1])
+        res["resumed_handshakes"] = counts1[1] - counts0[1]
+    return res
+
+
 def run_wrk(srv, scenario, duration):
+    if scenario == "https-small-close":
+        return run_s_time(srv, scenario, duration)
     key, conns, extra_headers, unit = SCENARIOS[scenario]
-    url = f"http://127.0.0.1:{srv.port}/{FILES[key][0]}"
+    scheme = "https" if srv.tls else "http"
+    url = f"{scheme}://127.0.0.1:{srv.port}/{FILES[key][0]}"
+    counts0 = tls_counts(srv)
     cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{conns}", f"-d{duration}s",
            "--timeout", "5s", "--latency", "-s", os.path.join(HERE, "report.lua")]
     for h in extra_headers:
@@ -479,6 +579,10 @@ def run_wrk(srv, scenario, duration):
         "_other_s": max(0.0, machine_s - server_s - client_s),
         "_wall": wall,
     }
+    counts1 = tls_counts(srv)
+    if counts0 and counts1:
+        res["full_handshakes"] = (counts1[0] - counts1[1]) - (counts0[0] - counts0[1])
+        res["resumed_handshakes"] = counts1[1] - counts0[1]
     return res
 
 
@@ -499,7 +603,11 @@ def idle_scenario(srv, nconns):
             if time.monotonic() > deadline:
                 capped = f"time: {len(socks)} connections in 60 s"
                 break
-            s = socket.create_connection(("127.0.0.1", srv.port), timeout=3)
+            try:
+                s = connect(srv, 3)
+            except (OSError, ssl.SSLError) as e:
+                capped = f"connection {len(socks) + 1}: {e!r}"
+                break
             try:
                 s.sendall(req)
                 status, _, body = read_response(s)
@@ -524,10 +632,10 @@ def idle_scenario(srv, nconns):
             time.sleep(0.2)
         fresh_ok = reuse_ok = False
         try:
-            status, _, body = http_get(srv.port, "/index.html", timeout=5)
+            status, _, body = http_get(srv, "/index.html", timeout=5)
             fresh_ok = status == 200 and len(body) == FILES["small"][1]
             # ... and on one of the idle connections too.
-            status, _, body = http_get(srv.port, "/index.html", timeout=5, sock=socks[0])
+            status, _, body = http_get(srv, "/index.html", timeout=5, sock=socks[0])
             reuse_ok = status == 200 and len(body) == FILES["small"][1]
         except (OSError, BenchError, IndexError) as e:
             log(f"idle: {srv.name}: fresh request failed: {e!r}")
@@ -586,7 +694,7 @@ def summarise(runs, servers):
         for name, f in entry["servers"].items():
             if not ng:
                 continue
-            if scen == "idle":
+            if scen in IDLE_SCENARIOS:
                 a, b = ng["kib_per_conn"]["median"], f["kib_per_conn"]["median"]
                 f["mem_vs_nginx"] = b / a if a else None
             else:
@@ -633,10 +741,10 @@ def markdown(info, summary):
     for e in summary:
         scen = e["scenario"]
         for name, f in e["servers"].items():
-            if scen == "idle":
+            if scen in IDLE_SCENARIOS:
                 tput = f"{fmt_range(f['kib_per_conn'], '{:.2f}')} KiB/conn"
                 ratio = (f"mem {f['mem_vs_nginx']:.2f}× nginx" if f.get("mem_vs_nginx") is not None else "–")
-                lines.append(f"| {e['pass']} | idle ({f['conns']['median']:.0f} conns) | {name} | {tput} | "
+                lines.append(f"| {e['pass']} | {scen} ({f['conns']['median']:.0f} conns) | {name} | {tput} | "
                              f"– | {ratio} | – | – | – | – | "
                              f"{'fresh request OK' if not f['failures'] else 'FAILED'} |")
                 continue
@@ -653,6 +761,9 @@ def markdown(info, summary):
             errs = f"{f['errors']['median']:.0f}/{f['non2xx']['median']:.0f}"
             if f["failures"]:
                 errs += " FAILED"
+            if f.get("full_handshakes"):
+                errs += (f" (TLS handshakes full {f['full_handshakes']['median']:.0f}, "
+                         f"resumed {f['resumed_handshakes']['median']:.0f})")
             lines.append(
                 f"| {e['pass']} | {scen} | {name} | {tput} | "
                 f"{fmt_range(f['server_us_per_req'], '{:.1f}')} | {ratio} | "
@@ -667,16 +778,16 @@ def chart(summary, servers, path, workdir, info):
     throughput relative to nginx."""
     rows = []
     for e in summary:
-        if e["scenario"] == "idle":
+        if e["scenario"] in IDLE_SCENARIOS:
             continue
         label = e["scenario"] + (" (logs)" if e["pass"] == "log" else "")
         cost = [e["servers"].get(s, {}).get("cost_ratio") or 0 for s in servers]
         tput = [e["servers"].get(s, {}).get("throughput_ratio") or 0 for s in servers]
         rows.append((label, cost, tput))
     for e in summary:
-        if e["scenario"] == "idle":
+        if e["scenario"] in IDLE_SCENARIOS:
             mem = [e["servers"].get(s, {}).get("mem_vs_nginx") for s in servers]
-            rows.append(("idle memory/conn", [1 / m if m else 0 for m in mem], None))
+            rows.append((e["scenario"] + " memory/conn", [1 / m if m else 0 for m in mem], None))
     data = os.path.join(workdir, "chart.dat")
     with open(data, "w") as f:
         for label, cost, tput in rows:
@@ -820,25 +931,36 @@ def main():
     t_start = time.monotonic()
     try:
         root, digests = make_docroot(base)
+        certs = None
+        if any(s in TLS_SCENARIOS for s in scenarios):
+            sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+            import tlscerts
+            certs = tlscerts.make_certs(os.path.join(base, "certs"))
+            os.chmod(os.path.join(base, "certs"), 0o755)
         # eisd copies a small file into memory only once its ctime is two
         # seconds old (src/files/fcache.h); let the fresh files settle first.
         time.sleep(2.5)
         for pas, scens in passes:
             for rnd in range(args.rounds):
-                for name in servers:
-                    wd = os.path.join(base, f"{name}-{pas}-{rnd}")
+                for name, tls in [(n, t) for t in (False, True) for n in servers]:
+                    group = [s for s in scens if (s in TLS_SCENARIOS) == tls]
+                    if not group or (tls and name not in TLS_SERVERS):
+                        continue
+                    wd = os.path.join(base, f"{name}-{pas}-{rnd}{'-tls' if tls else ''}")
                     os.mkdir(wd)
                     os.chmod(wd, 0o755)
                     access = os.path.join(wd, "access.log") if pas == "log" else None
-                    srv = SERVER_CLASSES[name](exes[name], root, wd, access)
+                    srv = SERVER_CLASSES[name](exes[name], root, wd, access,
+                                               tls=certs if tls else None)
                     try:
                         start_with_retry(srv)
                         check_bytes(srv, digests)
                         # Warm up: caches, allocator, page cache.
-                        run_wrk(srv, "small-keepalive", 1)
-                        for scen in scens:
-                            if scen == "idle":
-                                res = idle_scenario(srv, idle_conns)
+                        run_wrk(srv, "https-small-keepalive" if tls else "small-keepalive", 1)
+                        for scen in group:
+                            if scen in IDLE_SCENARIOS:
+                                res = idle_scenario(srv, idle_conns if scen == "idle"
+                                                    else min(idle_conns, SCENARIOS[scen][1]))
                                 log(f"{pas} r{rnd + 1} {scen:15} {name:8} "
                                     f"{res['kib_per_conn']:.2f} KiB/conn fresh_ok={res['fresh_ok']}")
                             else:
@@ -851,7 +973,9 @@ def main():
                                     f"{res['server_us_per_req']:8.1f} µs/req  "
                                     f"server {res['server_util'] * 100:3.0f}%  "
                                     f"p99 {res['p99_us'] / 1000:.2f} ms  "
-                                    f"err {res['errors']}/{res['non2xx']}")
+                                    f"err {res['errors']}/{res['non2xx']}"
+                                    + (f"  handshakes full {res['full_handshakes']} resumed "
+                                       f"{res['resumed_handshakes']}" if "full_handshakes" in res else ""))
                             runs.append({"pass": pas, "scenario": scen, "server": name,
                                          "round": rnd + 1, "result": res})
                         if access and os.path.getsize(access) == 0 and name != "nginx":

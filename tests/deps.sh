@@ -16,12 +16,12 @@ command -v ip >/dev/null || need="$need iproute2"
 command -v brotli >/dev/null || need="$need brotli"
 command -v wrk >/dev/null || need="$need wrk"
 command -v setpriv >/dev/null || need="$need util-linux"
-# --auth-file: the build links libcrypt and libcrypto; the tests make
-# bcrypt and SHA-crypt entries with htpasswd and openssl passwd.
-[ -f /usr/include/crypt.h ] || need="$need libcrypt-dev"
-[ -f /usr/include/openssl/evp.h ] || need="$need libssl-dev"
+# The tests make bcrypt and SHA-crypt entries (--auth-file) with
+# htpasswd and openssl passwd.
 command -v htpasswd >/dev/null || need="$need apache2-utils"
+# TLS: test certificates and s_client, and the audit (make tls-audit).
 command -v openssl >/dev/null || need="$need openssl"
+command -v testssl >/dev/null || need="$need testssl.sh"
 # contrib/logrotate is run for real by the signals test.
 command -v logrotate >/dev/null || need="$need logrotate"
 # The sanitized build and the fuzz targets (libFuzzer ships in clang's

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "app/config_file.h"
@@ -40,6 +41,9 @@ void config_defaults(struct config *cfg)
 	cfg->site = (struct path_settings){
 		.index = cfg->index, .precompressed = true, .cache_max_age = -1,
 	};
+	cfg->tls_min = 12;
+	cfg->hsts = -1;
+	cfg->redirect_http = -1;
 }
 
 void config_free(struct config *cfg)
@@ -210,6 +214,35 @@ static bool given(const struct config *cfg, size_t field)
 	return opt_given(cfg, opt_by_field(field));
 }
 
+/* The TLS options need a certificate, and HSTS and the redirect need
+ * HTTP. */
+static enum config_result config_check_tls(const struct config *cfg, char *err, size_t errlen)
+{
+	const char *need;
+
+	if (cfg->ntls_certs > cfg->ntls_keys) {
+		set_err(err, errlen, "--tls-cert needs a --tls-key after it");
+		return CONFIG_USAGE;
+	}
+	need = cfg->tls_min != 12 ? "--tls-min" : cfg->hsts >= 0 ? "--hsts"
+	       : cfg->redirect_http >= 0 ? "--redirect-http" : cfg->tls_ocsp ? "--tls-ocsp" : NULL;
+	if (!cfg->ntls_certs && need) {
+		set_err(err, errlen, "%s needs --tls-cert and --tls-key", need);
+		return CONFIG_USAGE;
+	}
+	if ((cfg->hsts >= 0 || cfg->redirect_http >= 0) && cfg->protocol != PROTOCOL_HTTP) {
+		set_err(err, errlen, "%s needs --protocol http", cfg->hsts >= 0 ? "--hsts" : "--redirect-http");
+		return CONFIG_USAGE;
+	}
+	if (cfg->hsts >= 0 && cfg->extra_headers &&
+	    (strncasecmp(cfg->extra_headers, "Strict-Transport-Security:", 26) == 0 ||
+	     strcasestr(cfg->extra_headers, "\nStrict-Transport-Security:"))) {
+		set_err(err, errlen, "--header 'Strict-Transport-Security' and --hsts: give one of them");
+		return CONFIG_USAGE;
+	}
+	return CONFIG_OK;
+}
+
 /* Rules that span several options, checked once all are read. */
 static enum config_result config_check(struct config *cfg, char *err, size_t errlen)
 {
@@ -244,6 +277,8 @@ static enum config_result config_check(struct config *cfg, char *err, size_t err
 		set_err(err, errlen, "--protocol echo serves no files: leave out ROOT and --root");
 		return CONFIG_USAGE;
 	}
+	if (config_check_tls(cfg, err, errlen) != CONFIG_OK)
+		return CONFIG_USAGE;
 	if (cfg->protocol != PROTOCOL_HTTP && !cfg->timeout && !header && !keepalive)
 		cfg->header_timeout = cfg->keepalive_timeout = CONFIG_SERVICE_IDLE_TIMEOUT;
 	return CONFIG_OK;

@@ -19,6 +19,7 @@ enum protocol {
 
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
+#define CONFIG_MAX_TLS_PAIRS 64 /* TLS_MAX_PAIRS */
 #define CONFIG_MAX_OPTS 96       /* rows in the option table, at most */
 #define CONFIG_TEXT_MAX 32768    /* bytes of option text a config holds */
 
@@ -156,6 +157,18 @@ struct config {
 	struct config_location *locations; /* owned */
 	int nlocations;
 
+	/* TLS (docs/tls.md). --tls-cert/--tls-key pairs in order; the first
+	 * is the default certificate. ntls_certs == 0: plain TCP. */
+	const char *tls_certs[CONFIG_MAX_TLS_PAIRS];
+	const char *tls_keys[CONFIG_MAX_TLS_PAIRS];
+	int ntls_certs, ntls_keys;
+	int tls_min;             /* 12 or 13 */
+	const char *tls_ocsp;    /* DER OCSP response to staple, or NULL */
+	long hsts;               /* Strict-Transport-Security max-age; -1: off */
+	int redirect_http;       /* plain listener answering 308; -1: off */
+	/* Set by main on the redirect listener's copy only: every request is
+	 * answered with 308 to this HTTPS port. 0: serve normally. */
+	int redirect_https_port;
 	/* Bookkeeping of the parser. Strings above point into text (the
 	 * config's own copies) or at built-in defaults, never into argv. */
 	unsigned char given[CONFIG_MAX_OPTS]; /* enum config_source per row */

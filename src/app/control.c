@@ -11,6 +11,7 @@
 
 #include "app/config.h"
 #include "app/setup.h"
+#include "app/https.h"
 #include "core/server.h"
 #include "services/status.h"
 
@@ -87,6 +88,8 @@ static int on_signal(struct control *ctl, int sig)
 		 * has moved the file either way. */
 		reload_run(&ctl->reload);
 		reopen_log(ctl);
+		if (ctl->https)
+			https_reload(ctl->https);
 		break;
 	default: /* SIGUSR2, SIGQUIT, SIGALRM: nothing to do (yet) */
 		break;
@@ -112,6 +115,8 @@ static void drain(struct control *ctl)
 			now = true;
 		} else if (sig == SIGHUP) {
 			reopen_log(ctl);
+			if (ctl->https)
+				https_reload(ctl->https);
 		} else if (sig == SIGUSR1) {
 			print_status(ctl->srv);
 		}
@@ -130,7 +135,11 @@ void control_run(struct control *ctl)
 	}
 	fprintf(stderr, "eisd: shutting down\n");
 	server_stop(ctl->srv);
+	if (ctl->https)
+		https_stop(ctl->https);
 	drain(ctl);
 	server_join(ctl->srv);
 	reload_done(&ctl->reload);
+	if (ctl->https)
+		https_join(ctl->https);
 }

@@ -2,7 +2,8 @@
  * answers (synchronously, with sigwait) and does what each one means.
  *
  *   SIGINT, SIGTERM  graceful stop; a second one during the grace: at once
- *   SIGHUP           reopen the access log (logrotate) and reload the config
+ *   SIGHUP           reopen the access log (logrotate), reload the config and
+ *                    the TLS certificates
  *   SIGUSR1          the status report, one line of JSON on stderr
  *   SIGUSR2          binary upgrade
  *   SIGQUIT, SIGALRM ignored: stray signals never kill eisd
@@ -15,10 +16,12 @@
 #include "app/reload.h"
 
 struct server;
+struct https;
 
 struct control {
 	struct server *srv;
 	struct reload reload;   /* reload.cfg: the config in force */
+	struct https *https;    /* TLS reload and the redirect listener, or NULL */
 	sigset_t sigs;          /* the signals above, blocked in every thread */
 };
 

@@ -15,6 +15,7 @@
 #include "app/check.h"
 #include "app/control.h"
 #include "app/setup.h"
+#include "app/https.h"
 #include "files/fcache.h"
 #include "files/mime.h"
 #include "app/privs.h"
@@ -56,8 +57,10 @@ int main(int argc, char **argv)
 	struct ctx_vhost vhosts[CONFIG_MAX_VHOSTS];
 	struct mime_table *mime;
 	struct privs user;
+	struct https https = { .rsrv.listen_fd = -1 };
 	char err[512];
-	struct control ctl = { .srv = &srv, .reload = { .argc = argc, .argv = argv, .srv = &srv, .cfg = &cfg } };
+	struct control ctl = { .srv = &srv, .https = &https,
+			       .reload = { .argc = argc, .argv = argv, .srv = &srv, .cfg = &cfg } };
 	int rc = 0;
 
 	/* Signals are taken synchronously by the main thread only (control.c);
@@ -137,7 +140,12 @@ int main(int argc, char **argv)
 	long fit = (nofile - spare) / (cfg.protocol == PROTOCOL_FILE ? 2 : 1);
 	srv.max_connections = cfg.max_connections ? cfg.max_connections : fit > 32 ? fit : 32;
 	srv.nworkers = cfg.threads;
-	if (server_listen(&srv, err, sizeof(err))) {
+	/* Keys are read now, while eisd may still be root. */
+	if (https_setup(&https, &cfg, &srv, err, sizeof(err))) {
+		rc = die(1, "%s", err);
+		goto out;
+	}
+	if (server_listen(&srv, err, sizeof(err)) || https_listen(&https, &srv, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
 	}
@@ -154,20 +162,22 @@ int main(int argc, char **argv)
 	if (privs_running_as_root())
 		fprintf(stderr, "eisd: warning: running as root; use --user NAME to drop privileges\n");
 
-	if (server_start(&srv, err, sizeof(err))) {
+	if (server_start(&srv, err, sizeof(err)) || https_start(&https, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
 	}
 
 	if (cfg.protocol == PROTOCOL_ECHO)
-		printf("eisd: echo service on %s (%d thread%s)\n", srv.addr_text, srv.nworkers,
-		       srv.nworkers == 1 ? "" : "s");
+		printf("eisd: echo service on %s%s (%d thread%s)\n", srv.addr_text,
+		       https.ts ? " with TLS" : "", srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	else if (cfg.protocol == PROTOCOL_FILE)
-		printf("eisd: file service for %s on %s (%d thread%s)\n", cfg.root, srv.addr_text,
-		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+		printf("eisd: file service for %s on %s%s (%d thread%s)\n", cfg.root, srv.addr_text,
+		       https.ts ? " with TLS" : "", srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	else
-		printf("eisd: serving %s on http://%s/ (%d thread%s)\n", cfg.root, srv.addr_text,
-		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
+		printf("eisd: serving %s on %s://%s/ (%d thread%s)\n", cfg.root,
+		       https.ts ? "https" : "http", srv.addr_text, srv.nworkers,
+		       srv.nworkers == 1 ? "" : "s");
+	https_announce(&https);
 	fflush(stdout);
 
 	control_run(&ctl);
@@ -180,6 +190,7 @@ out:
 		close(vhosts[i].root_fd);
 	if (srv.log_fd > STDERR_FILENO)
 		close(srv.log_fd);
+	https_free(&https);
 	mime_table_free(mime);
 	config_free(&cfg);
 	return rc;

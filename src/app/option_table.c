@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/chars.h"
+
 #define F(name) offsetof(struct config, name)
 
 #define set_err opt_err
@@ -148,6 +150,59 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 
 static const char *const protocols[] = { "http", "echo", "file", NULL };
 
+/* --tls-cert and --tls-key come in pairs, each key after its cert. */
+static int set_tls_cert(struct config *cfg, const struct opt_row *row, const char *v,
+			char *err, size_t errlen)
+{
+	const char *copy;
+
+	if (cfg->ntls_certs > cfg->ntls_keys) {
+		set_err(err, errlen, "--tls-cert needs a --tls-key after it");
+		return -1;
+	}
+	if (cfg->ntls_certs == CONFIG_MAX_TLS_PAIRS) {
+		set_err(err, errlen, "too many --tls-cert options (at most %d)", CONFIG_MAX_TLS_PAIRS);
+		return -1;
+	}
+	if (!(copy = config_keep(cfg, v))) {
+		set_err(err, errlen, "--%s: too much option text", row->name);
+		return -1;
+	}
+	cfg->tls_certs[cfg->ntls_certs++] = copy;
+	return 0;
+}
+
+static int set_tls_key(struct config *cfg, const struct opt_row *row, const char *v,
+		       char *err, size_t errlen)
+{
+	const char *copy;
+
+	if (cfg->ntls_keys >= cfg->ntls_certs) {
+		set_err(err, errlen, "--tls-key needs a --tls-cert before it");
+		return -1;
+	}
+	if (!(copy = config_keep(cfg, v))) {
+		set_err(err, errlen, "--%s: too much option text", row->name);
+		return -1;
+	}
+	cfg->tls_keys[cfg->ntls_keys++] = copy;
+	return 0;
+}
+
+static int set_tls_min(struct config *cfg, const struct opt_row *row, const char *v,
+		       char *err, size_t errlen)
+{
+	if (strcmp(v, "1.2") == 0)
+		cfg->tls_min = 12;
+	else if (strcmp(v, "1.3") == 0)
+		cfg->tls_min = 13;
+	else {
+		set_err(err, errlen, "invalid --tls-min '%s' (expected 1.2 or 1.3)", v);
+		return -1;
+	}
+	return 0;
+}
+
 #define TIMEOUT(n, f, what_, help_) \
 	{ .name = n, .kind = OPT_INT, .field = F(f), .min = 1, .max = 86400, \
 	  .flags = OPT_LIVE, .what = what_, .unit = " seconds", .arg = "SEC", .help = help_ }
@@ -246,6 +301,21 @@ const struct opt_row opt_table[] = {
 	  .help = "serve DIR for Host NAME (or *.NAME, one label); repeatable" },
 	{ .name = "vhost-strict", .kind = OPT_FLAG, .field = F(vhost_strict),
 	  .help = "answer 421 to a Host no --vhost names (default: serve ROOT)" },
+	{ .name = "tls-cert", .kind = OPT_CUSTOM, .field = F(tls_certs), .set = set_tls_cert,
+	  .flags = OPT_REPEAT, .arg = "FILE",
+	  .help = "speak TLS with this PEM certificate and chain (repeatable: SNI)" },
+	{ .name = "tls-key", .kind = OPT_CUSTOM, .field = F(tls_keys), .set = set_tls_key,
+	  .flags = OPT_REPEAT, .arg = "FILE", .help = "the PEM private key of the --tls-cert before it" },
+	{ .name = "tls-min", .kind = OPT_CUSTOM, .field = F(tls_min), .set = set_tls_min,
+	  .arg = "1.2|1.3", .help = "oldest TLS version accepted (default 1.2)" },
+	{ .name = "tls-ocsp", .kind = OPT_TEXT, .field = F(tls_ocsp), .arg = "FILE",
+	  .help = "staple this DER OCSP response (first certificate)" },
+	{ .name = "hsts", .kind = OPT_LONG, .field = F(hsts), .min = 0, .max = 2147483647,
+	  .what = "--hsts", .unit = " seconds", .arg = "SEC",
+	  .help = "add Strict-Transport-Security: max-age=SEC (TLS only)" },
+	{ .name = "redirect-http", .kind = OPT_INT, .field = F(redirect_http), .min = 0,
+	  .max = 65535, .what = "--redirect-http port", .arg = "PORT",
+	  .help = "plain listener answering 308 to https://HOST[:PORT]/..." },
 	{ .name = "config", .kind = OPT_TEXT, .field = F(config_file), .flags = OPT_CLI_ONLY,
 	  .check = nonempty, .bad = "--config needs a file name", .arg = "FILE",
 	  .help = "read settings from FILE (name = value lines; flags given here win)" },

@@ -2,6 +2,7 @@
 #include "app/site_options.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -300,7 +301,7 @@ static size_t put_preset(char *out, const char *preset, const char *own)
 int site_headers_resolve(struct config *cfg, char *err, size_t errlen)
 {
 	const char *own = cfg->extra_headers ? cfg->extra_headers : "";
-	size_t n = sizeof(nosniff) + sizeof(strict) + strlen(own) + 1, used = 0;
+	size_t n = sizeof(nosniff) + sizeof(strict) + SITE_HSTS_LINE + strlen(own) + 1, used = 0;
 	char *out = malloc(n);
 
 	if (!out) {
@@ -310,6 +311,16 @@ int site_headers_resolve(struct config *cfg, char *err, size_t errlen)
 	used += put_preset(out + used, nosniff, own);
 	if (cfg->security_headers)
 		used += put_preset(out + used, strict, own);
+	/* HSTS only over TLS, and through --hsts's own line (never on the
+	 * plain --redirect-http listener); a year, no subdomains. */
+	if (cfg->security_headers && cfg->ntls_certs && cfg->hsts < 0 &&
+	    !block_names(own, "Strict-Transport-Security", 25))
+		cfg->hsts = SITE_HSTS_MAX_AGE;
+	/* In the block itself, before [location] sections copy it, so every
+	 * path carries it (the --redirect-http listener takes it out). */
+	if (cfg->ntls_certs && cfg->hsts >= 0 && !block_names(own, "Strict-Transport-Security", 25))
+		used += (size_t)snprintf(out + used, SITE_HSTS_LINE,
+					 "Strict-Transport-Security: max-age=%ld\r\n", cfg->hsts);
 	memcpy(out + used, own, strlen(own) + 1);
 	free(cfg->extra_headers);
 	cfg->extra_headers = out;

@@ -29,6 +29,10 @@ int site_set_vhost(struct config *cfg, const struct opt_row *row, const char *v,
  * each replaced by a --header of the same name. 0, or -1 (err). */
 int site_headers_resolve(struct config *cfg, char *err, size_t errlen);
 
+/* The HSTS max-age --security-headers gives over TLS without --hsts. */
+#define SITE_HSTS_MAX_AGE 31536000
+#define SITE_HSTS_LINE 64 /* room for "Strict-Transport-Security: max-age=N\r\n" */
+
 /* Rules across options (--auth needs --auth-file; Basic auth over plain
  * HTTP off loopback needs --auth-insecure): CONFIG_USAGE with err. */
 enum config_result site_check(const struct config *cfg, char *err, size_t errlen);

@@ -469,6 +469,7 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 	t->started = srv->started;
 	t->connections = atomic_load(&srv->conns.open);
 	t->peak_connections = atomic_load(&srv->conns.peak);
+	t->tls_body_path = srv->tls_body_path;
 
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
@@ -477,6 +478,10 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 		t->requests += atomic_load_explicit(&st->requests, memory_order_relaxed);
 		t->bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
 		t->accepted += atomic_load_explicit(&st->accepted, memory_order_relaxed);
+		t->tls_handshakes += atomic_load_explicit(&st->tls_handshakes, memory_order_relaxed);
+		t->tls_resumed += atomic_load_explicit(&st->tls_resumed, memory_order_relaxed);
+		t->tls_handshake_failures += atomic_load_explicit(&st->tls_handshake_failures,
+								  memory_order_relaxed);
 		for (int k = 1; k <= 5; k++)
 			t->responses[k] += atomic_load_explicit(&st->status_class[k],
 								memory_order_relaxed);

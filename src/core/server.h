@@ -60,6 +60,9 @@ struct server {
 	const struct config *cfg;
 	const struct proto *proto;          /* each connection's first protocol */
 	const struct transport *transport;  /* NULL: plain TCP */
+	/* With TLS, how file bodies go out ("ssl-write-16k", "ktls-sendfile")
+	 * for the status report; NULL: plain TCP. */
+	const char *tls_body_path;
 	const struct mime_table *mime;
 	int listen_fd;
 	int root_fd;          /* the document root, opened once */

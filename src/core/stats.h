@@ -18,6 +18,9 @@ struct stats {
 	atomic_uint_fast64_t bytes_sent;
 	atomic_uint_fast64_t status_class[6]; /* [1..5]: 1xx..5xx */
 	atomic_uint_fast64_t accepted;
+	atomic_uint_fast64_t tls_handshakes;         /* completed */
+	atomic_uint_fast64_t tls_resumed;            /* of those, from a ticket */
+	atomic_uint_fast64_t tls_handshake_failures; /* failed or abandoned */
 };
 
 /* Only the owning worker writes its counters: a relaxed load and store
@@ -54,6 +57,8 @@ struct stats_totals {
 	long connections;      /* open now */
 	long peak_connections;
 	size_t client_count;   /* connected clients, all of them */
+	const char *tls_body_path;       /* NULL: plain TCP (server.tls_body_path) */
+	uint64_t tls_handshakes, tls_resumed, tls_handshake_failures;
 };
 
 /* Fills *t and calls each(arg, c) for every connected client, stopping

@@ -128,6 +128,13 @@ static void peer_key(const struct sockaddr *sa, unsigned char addr[16], uint8_t 
 	}
 }
 
+/* Milliseconds since a window began: workers read the clock each at
+ * their own turn, so another's stamp may be a little ahead of ours. */
+static uint64_t elapsed(uint64_t now_ms, uint64_t since_ms)
+{
+	return now_ms > since_ms ? now_ms - since_ms : 0;
+}
+
 /* The slot of this address (NULL: none), under db->lock. */
 static struct auth_fail *fail_find(struct auth_db *db, const unsigned char addr[16],
 				   uint8_t family)
@@ -153,10 +160,10 @@ static unsigned fail_blocked(struct auth_db *db, long max, const struct sockaddr
 	peer_key(peer, addr, &family);
 	pthread_mutex_lock(&db->lock);
 	f = fail_find(db, addr, family);
-	if (f && now_ms - f->since_ms >= AUTH_FAIL_WINDOW_MS)
+	if (f && elapsed(now_ms, f->since_ms) >= AUTH_FAIL_WINDOW_MS)
 		f->count = 0; /* its window is over */
 	else if (f && f->count >= (unsigned)max)
-		wait = (unsigned)((f->since_ms + AUTH_FAIL_WINDOW_MS - now_ms + 999) / 1000);
+		wait = (unsigned)((AUTH_FAIL_WINDOW_MS - elapsed(now_ms, f->since_ms) + 999) / 1000);
 	pthread_mutex_unlock(&db->lock);
 	return wait;
 }
@@ -170,12 +177,12 @@ static void fail_record(struct auth_db *db, const struct sockaddr *peer, uint64_
 	peer_key(peer, addr, &family);
 	pthread_mutex_lock(&db->lock);
 	f = fail_find(db, addr, family);
-	if (f && now_ms - f->since_ms >= AUTH_FAIL_WINDOW_MS)
+	if (f && elapsed(now_ms, f->since_ms) >= AUTH_FAIL_WINDOW_MS)
 		f->count = 0;
 	if (!f) {
 		for (size_t i = 0; i < AUTH_FAIL_SLOTS && !f; i++) {
 			if (db->fails[i].count == 0 ||
-			    now_ms - db->fails[i].since_ms >= AUTH_FAIL_WINDOW_MS)
+			    elapsed(now_ms, db->fails[i].since_ms) >= AUTH_FAIL_WINDOW_MS)
 				f = &db->fails[i];
 			else if (db->fails[i].since_ms < oldest->since_ms)
 				oldest = &db->fails[i];

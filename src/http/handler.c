@@ -10,6 +10,7 @@
 #include "http/auth.h"
 #include "http/cors.h"
 #include "http/vhost.h"
+#include "http/redirect.h"
 #include "services/status.h"
 
 #include <string.h>
@@ -24,6 +25,7 @@ void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 	http_response_init(&x->resp, req && req->method == HTTP_METHOD_HEAD);
 	x->settings = &ctx->cfg->site;
 	x->root_fd = ctx->root_fd;
+	x->server_name = NULL;
 	x->fcache = ctx->fcache;
 }
 
@@ -32,6 +34,11 @@ int http_handle(struct http_exchange *x)
 	struct http_response *r = &x->resp;
 	int rc = 0;
 
+	/* The --redirect-http listener answers everything with a redirect. */
+	if (x->ctx->cfg->redirect_https_port) {
+		rc = redirect_serve(x, x->ctx->cfg->redirect_https_port);
+		return rc < 0 || r->failed ? -1 : 0;
+	}
 	if (!vhost_pick(x))
 		goto answered;
 	switch (x->req->method) {

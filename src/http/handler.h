@@ -32,6 +32,9 @@ struct http_exchange {
 	 * default ones, or a --vhost's picked by Host). */
 	int root_fd;
 	struct fcache *fcache;
+	/* The name the client gave below HTTP (TLS SNI), or NULL: set by
+	 * the protocol after http_exchange_init. */
+	const char *server_name;
 };
 
 /* A fresh exchange for req (NULL for an unparsable request), whose

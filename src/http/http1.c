@@ -14,6 +14,7 @@
 #include "http/http1_serialize.h"
 #include "core/proto.h"
 #include "core/ctx.h"
+#include "core/transport.h"
 
 enum body_mode {
 	SKIP_NONE,
@@ -147,6 +148,9 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 		return (long)len;
 	}
 	http_exchange_init(&x, c->ctx, &req, &c->peer.sa);
+	/* With vhosts, the Host must be the name TLS was set up for. */
+	if (cx->nvhosts && c->tp->server_name)
+		x.server_name = c->tp->server_name(c);
 	/* A client waiting for 100 Continue may or may not send its body
 	 * after our final answer; only closing keeps the stream in sync
 	 * (RFC 9110 §10.1.1). */

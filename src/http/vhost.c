@@ -101,6 +101,15 @@ int vhost_match(const struct ctx_vhost *v, unsigned n, const char *host, size_t 
 	return -1;
 }
 
+/* Whether the SNI name sni is the request's host[0..n) (n < 0: none). */
+static bool same_name(const char *sni, const char *host, long n)
+{
+	char s[VHOST_NAME_MAX + 1];
+	long m = vhost_host(sni, strlen(sni), s);
+
+	return n > 0 && m == n && memcmp(s, host, (size_t)n) == 0;
+}
+
 bool vhost_pick(struct http_exchange *x)
 {
 	struct ctx *cx = x->ctx;
@@ -111,6 +120,12 @@ bool vhost_pick(struct http_exchange *x)
 	if (cx->nvhosts == 0)
 		return true;
 	n = vhost_host(x->req->host.p, x->req->host.len, host);
+	if (x->server_name && !same_name(x->server_name, host, n)) {
+		/* No domain fronting: a connection set up (and its
+		 * certificate chosen) for one name serves that name only. */
+		http_response_error(&x->resp, HTTP_MISDIRECTED_REQUEST);
+		return false;
+	}
 	if (n > 0)
 		i = vhost_match(cx->vhosts, cx->nvhosts, host, (size_t)n);
 	if (i >= 0) {

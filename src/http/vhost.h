@@ -31,7 +31,9 @@ bool vhost_name_ok(const char *name);
 int vhost_match(const struct ctx_vhost *v, unsigned n, const char *host, size_t len);
 
 /* Points x at its vhost's root and file cache. Returns false when x->resp
- * is the answer: 421 for a host no vhost has under --vhost-strict. */
+ * is the answer: 421 for a host no vhost has under --vhost-strict, or
+ * for a Host that is not the TLS SNI name the connection was set up for
+ * (x->server_name). */
 bool vhost_pick(struct http_exchange *x);
 
 #endif

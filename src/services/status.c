@@ -65,6 +65,10 @@ int status_gather(const struct server *srv, time_t now, struct status_snapshot *
 	s->accepted = t.accepted;
 	memcpy(s->responses, t.responses, sizeof(s->responses));
 	s->client_count = t.client_count;
+	s->tls_body_path = t.tls_body_path;
+	s->tls_handshakes = t.tls_handshakes;
+	s->tls_resumed = t.tls_resumed;
+	s->tls_handshake_failures = t.tls_handshake_failures;
 	return 0;
 }
 
@@ -118,6 +122,14 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 	json_str(&b, s->protocol);
 	BYTES_LIT(&b, ",\"address\":");
 	json_str(&b, s->listen);
+	if (s->tls_body_path) {
+		BYTES_LIT(&b, ",\"tls\":{\"body_path\":");
+		json_str(&b, s->tls_body_path);
+		bytes_printf(&b, ",\"handshakes\":%llu,\"resumed\":%llu,\"handshake_failures\":%llu}",
+				  (unsigned long long)s->tls_handshakes,
+				  (unsigned long long)s->tls_resumed,
+				  (unsigned long long)s->tls_handshake_failures);
+	}
 	iso_time(s->started, when);
 	bytes_printf(&b, ",\"port\":%d,\"threads\":%d,\"started_at\":", s->port, s->threads);
 	json_str(&b, when);
@@ -208,6 +220,12 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 	html_row_text(&b, "Address", s->listen);
 	html_row_num(&b, "Port", (unsigned long long)s->port);
 	html_row_num(&b, "Threads", (unsigned long long)s->threads);
+	if (s->tls_body_path) {
+		html_row_text(&b, "TLS file bodies", s->tls_body_path);
+		html_row_num(&b, "TLS handshakes", s->tls_handshakes);
+		html_row_num(&b, "TLS sessions resumed", s->tls_resumed);
+		html_row_num(&b, "TLS handshake failures", s->tls_handshake_failures);
+	}
 	iso_time(s->started, when);
 	html_row_text(&b, "Started", when);
 	html_row_start(&b, "Uptime");

@@ -40,6 +40,8 @@ struct status_snapshot {
 	long connections;      /* open now */
 	long peak_connections;
 	size_t client_count;   /* connected clients, all of them */
+	const char *tls_body_path; /* NULL: plain TCP */
+	uint64_t tls_handshakes, tls_resumed, tls_handshake_failures;
 	size_t nclients;       /* entries in clients (<= STATUS_MAX_CLIENTS) */
 	struct status_client *clients; /* owned */
 };

@@ -12,6 +12,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -43,7 +44,7 @@ START_TIMEOUT = 60.0 if EISD_WRAPPER else 5.0
 STOP_GRACE = 30.0 if EISD_WRAPPER else 5.0
 
 STARTUP_RE = re.compile(
-    r"^eisd: serving (?P<root>.+) on http://(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+)/"
+    r"^eisd: serving (?P<root>.+) on (?P<scheme>https?)://(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+)/"
     r" \((?P<threads>\d+) threads?\)$"
 )
 
@@ -111,9 +112,13 @@ class Server:
     self.stdout_lines / self.stderr_lines so the server never blocks on a
     full pipe."""
 
-    def __init__(self, root, args, env=None, preexec_fn=None):
+    def __init__(self, root, args, env=None, preexec_fn=None, tls=None):
         self.root = str(root)
         self.args = list(args)
+        # An ssl.SSLContext trusting the test CA when the server speaks
+        # TLS: connect() then wraps every socket in it.
+        self.tls = tls
+        self.scheme = "https" if tls else "http"
         self.stdout_lines = []
         self.stderr_lines = []
         self._lock = threading.Lock()
@@ -188,10 +193,14 @@ class Server:
 
     def url(self, path="/"):
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
-    def connect(self, timeout=SOCK_TIMEOUT):
-        return Conn(self.port, host=self.host, timeout=timeout)
+    def connect(self, timeout=SOCK_TIMEOUT, **kw):
+        """A Conn to the server: TCP, or TLS when the server speaks it (the
+        handshake done, SNI "localhost" unless server_hostname= says)."""
+        if self.tls is not None and "tls" not in kw:
+            kw["tls"] = self.tls
+        return Conn(self.port, host=self.host, timeout=timeout, **kw)
 
     def send_signal(self, sig):
         """Sends sig to the server's PID (never by name)."""
@@ -338,7 +347,8 @@ class Conn:
     """One client connection with a receive buffer, so several pipelined
     responses can be read one after another."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=SOCK_TIMEOUT, nodelay=True, rcvbuf=None):
+    def __init__(self, port, host="127.0.0.1", timeout=SOCK_TIMEOUT, nodelay=True, rcvbuf=None,
+                 tls=None, server_hostname="localhost", session=None):
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf is not None:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -346,6 +356,13 @@ class Conn:
         self.sock.connect((host, port))
         if nodelay:
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            try:
+                self.sock = tls.wrap_socket(self.sock, server_hostname=server_hostname,
+                                            session=session)
+            except BaseException:
+                self.sock.close()
+                raise
         self.timeout = timeout
         self.buf = bytearray()
         self.eof = False
@@ -379,7 +396,7 @@ class Conn:
             raise ConnectionClosed("connection already closed by server")
         try:
             chunk = self.sock.recv(maxbytes)
-        except ConnectionResetError:
+        except (ConnectionResetError, ssl.SSLEOFError):
             chunk = b""
         if not chunk:
             self.eof = True
@@ -469,7 +486,7 @@ class Conn:
             chunk = self.sock.recv(65536)
         except socket.timeout:
             return "quiet"
-        except ConnectionResetError:
+        except (ConnectionResetError, ssl.SSLEOFError):
             self.eof = True
             return "closed"
         finally:
@@ -616,6 +633,43 @@ def run_in_netns(script, *args, timeout=60):
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "smoke: a quick end-to-end check, also run under valgrind (make valgrind)")
+    config.addinivalue_line(
+        "markers", "over_tls: run the test twice, over plain TCP and over TLS "
+        "(the server fixtures add --tls-cert/--tls-key, connect() wraps sockets in ssl)")
+
+
+def pytest_generate_tests(metafunc):
+    if "transport" in metafunc.fixturenames and metafunc.definition.get_closest_marker("over_tls"):
+        metafunc.parametrize("transport", ["tcp", "tls"], indirect=True)
+
+
+@pytest.fixture
+def transport(request):
+    """"tcp", or "tls" for the TLS run of a test marked over_tls."""
+    return getattr(request, "param", "tcp")
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    """Throw-away CA and leaves (tlscerts.make_certs), made once per run.
+    curl trusts the CA through CURL_CA_BUNDLE, so tests that run curl on
+    server.url() work over both transports."""
+    import tlscerts
+    certs = tlscerts.make_certs(tmp_path_factory.mktemp("tls"))
+    os.environ["CURL_CA_BUNDLE"] = certs.ca
+    return certs
+
+
+def tls_client_context(certs, **kw):
+    """An ssl client context trusting the test CA (kw: minimum_version,
+    maximum_version, ciphers...)."""
+    ctx = ssl.create_default_context(cafile=certs.ca)
+    for k, v in kw.items():
+        if k == "ciphers":
+            ctx.set_ciphers(v)
+        else:
+            setattr(ctx, k, v)
+    return ctx
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -750,24 +804,37 @@ def site(tmp_path):
 
 
 @pytest.fixture
-def start_server():
+def start_server(request, transport):
     """Factory: start_server(root, *extra_args, quiet=True, threads=2,
-    wait=True, preexec_fn=None). Every server it starts is stopped by PID at
-    teardown; a server that crashed on a signal during the test fails the
-    test. preexec_fn runs in the child before exec (e.g. to set rlimits)."""
+    wait=True, preexec_fn=None, tls=None). Every server it starts is stopped
+    by PID at teardown; a server that crashed on a signal during the test
+    fails the test. preexec_fn runs in the child before exec (e.g. to set
+    rlimits). tls=True (or the TLS run of an over_tls test) adds the test
+    certificate (ECDSA, localhost) and makes connect() speak TLS; tls=False
+    never does."""
     servers = []
 
     def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True,
-              preexec_fn=None, env=None):
+              preexec_fn=None, env=None, tls=None):
         args = ["--port", str(port), "--bind", bind]
         if threads is not None:
             args += ["--threads", str(threads)]
         if quiet:
             args.append("--quiet")
+        ctx = None
+        if tls is None:
+            tls = transport == "tls"
+        if tls:
+            certs = request.getfixturevalue("tls_certs")
+            if "--tls-cert" not in extra:
+                args += certs.pair("ec")
+            ctx = tls_client_context(certs)
         args += list(extra)
         if positional and root is not None:
             args.append(str(root))
-        s = Server(root, args, env=env, preexec_fn=preexec_fn)
+        s = Server(root, args, env=env, preexec_fn=preexec_fn, tls=ctx)
+        if tls:
+            s.tls_ca = certs.ca
         servers.append(s)
         if wait:
             s.wait_started()
@@ -815,7 +882,7 @@ EISC_BIN = os.environ.get(
 
 SERVICE_RE = re.compile(
     r"^eisd: (?:echo service|file service for (?P<root>.+)) on "
-    r"(?P<host>\[[^\]]+\]|[^\s:/\[]+):(?P<port>\d+) \((?P<threads>\d+) threads?\)$"
+    r"(?P<host>\[[^\]]+\]|[^\s:/\[]+):(?P<port>\d+)(?: with TLS)? \((?P<threads>\d+) threads?\)$"
 )
 
 

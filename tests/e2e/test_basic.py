@@ -10,6 +10,7 @@ from conftest import (INDEX_HTML, SUB_INDEX_HTML, assert_common_headers,
                       assert_error_page, fetch, parse_http_date, req, run_eisd)
 
 
+@pytest.mark.over_tls
 @pytest.mark.smoke
 def test_get_index_exact(server, site):
     r = fetch(server, "/index.html")
@@ -70,6 +71,7 @@ def test_date_on_error_response(server):
     assert_common_headers(r)
 
 
+@pytest.mark.over_tls
 @pytest.mark.smoke
 def test_head_same_headers_no_body(server):
     with server.connect() as c:
@@ -246,6 +248,7 @@ def test_sub_directory_index(server):
     assert r.headers["Content-Type"] == "text/html; charset=utf-8"
 
 
+@pytest.mark.over_tls
 def test_404_page_keeps_alive(server):
     marker = "nosuchfile-7f3a9c"
     with server.connect() as c:

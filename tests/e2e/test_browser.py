@@ -6,6 +6,9 @@ a real PNG with real content."""
 import os
 import time
 
+import pytest
+
+import tlscerts
 from browser import decode_png, run_chromium
 from semantics import poll_log_lines
 
@@ -13,10 +16,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 WWW = os.path.join(REPO, "www")
 
 
-def test_page_loads_with_css_and_image(start_server, tmp_path):
+@pytest.mark.over_tls
+def test_page_loads_with_css_and_image(start_server, tmp_path, transport, request):
     log = str(tmp_path / "access.log")
     s = start_server(WWW, "--access-log", log, quiet=False)
-    rc, dom, err = run_chromium(tmp_path, "--dump-dom", s.url("/"))
+    trust = []
+    if transport == "tls":
+        # The test certificate trusted by its key (Chromium has no CA
+        # file flag; this pin works with a profile of its own).
+        leaf = request.getfixturevalue("tls_certs").path("ec.crt")
+        trust = [f"--ignore-certificate-errors-spki-list={tlscerts.spki_pin(leaf)}"]
+    rc, dom, err = run_chromium(tmp_path, *trust, "--dump-dom", s.url("/"))
     assert rc == 0, err[-2000:]
     assert "<title>eisd" in dom, dom[:500]
     assert '<p id="eisd-ready" data-css="ok" data-img="ok">assets loaded</p>' in dom, \

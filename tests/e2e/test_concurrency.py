@@ -23,6 +23,7 @@ def many_files(site):
     return files
 
 
+@pytest.mark.over_tls
 def test_200_concurrent_clients(site, start_server, many_files):
     s = start_server(site.root, threads=2)
     n = 200
@@ -35,7 +36,7 @@ def test_200_concurrent_clients(site, start_server, many_files):
         try:
             first = f"f{i % NFILES:02d}.bin"
             second = f"f{(i + 7) % NFILES:02d}.bin"
-            with Conn(s.port, timeout=30) as c:
+            with s.connect(timeout=30) as c:
                 barrier.wait()
                 c.send(req("/" + first) + req("/" + second, headers=[("Connection", "close")]))
                 r1 = c.read_response()
@@ -59,6 +60,7 @@ def test_200_concurrent_clients(site, start_server, many_files):
     assert len(done) == n
 
 
+@pytest.mark.over_tls
 @pytest.mark.smoke
 def test_concurrent_mixed_good_and_bad_clients(site, start_server, many_files):
     """Broken requests and slow clients on the same workers do not disturb
@@ -70,7 +72,7 @@ def test_concurrent_mixed_good_and_bad_clients(site, start_server, many_files):
     def good(i):
         try:
             name = f"f{i % NFILES:02d}.bin"
-            with Conn(s.port, timeout=30) as c:
+            with s.connect(timeout=30) as c:
                 for _ in range(3):
                     c.send(req("/" + name))
                     r = c.read_response()
@@ -81,7 +83,7 @@ def test_concurrent_mixed_good_and_bad_clients(site, start_server, many_files):
 
     def bad(i):
         try:
-            with Conn(s.port, timeout=30) as c:
+            with s.connect(timeout=30) as c:
                 c.send(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n")
                 r = c.read_response()
                 assert r.status == 400
@@ -91,7 +93,7 @@ def test_concurrent_mixed_good_and_bad_clients(site, start_server, many_files):
 
     def slow(i):
         try:
-            with Conn(s.port, timeout=30) as c:
+            with s.connect(timeout=30) as c:
                 c.send_slowly(req("/a.txt"), delay=0.005)
                 assert c.read_response().body == b"AAAA file a\n"
         except BaseException as e:

@@ -94,6 +94,7 @@ def test_future_mtime_is_clamped_to_date(cond_site, start_server):
 # ------------------------------------------------------------ If-None-Match
 
 
+@pytest.mark.over_tls
 def test_if_none_match_exact_is_304(cserver, cond_site):
     etag = get(cserver).headers["ETag"]
     r = get(cserver, headers=[("If-None-Match", etag)])
@@ -120,6 +121,7 @@ def test_if_none_match_other_is_200(cserver, value):
     assert r.body == b"hello, world\n"
 
 
+@pytest.mark.over_tls
 def test_304_body_really_absent_on_keepalive(cserver):
     """If a 304 carried a body, the next response on the connection would
     be corrupted."""
@@ -145,6 +147,7 @@ def test_head_conditional_is_304(cserver):
 # ------------------------------------------------------------ If-Modified-Since
 
 
+@pytest.mark.over_tls
 @pytest.mark.parametrize("date", [
     PAST_TEXT,
     http_date(PAST + 1),

@@ -11,6 +11,7 @@ from conftest import assert_closed_after_error, assert_error_page, req
 MIB = 1024 * 1024
 
 
+@pytest.mark.over_tls
 def test_keep_alive_several_requests(server, site):
     names = ["a.txt", "b.txt", "c.txt", "hello.txt", "index.html", "sub/file.txt"]
     with server.connect() as c:
@@ -24,6 +25,7 @@ def test_keep_alive_several_requests(server, site):
         c.answered_next("/hello.txt", b"hello, world\n")
 
 
+@pytest.mark.over_tls
 def test_pipelining_three_in_one_write(server, site):
     data = req("/a.txt") + req("/b.txt") + req("/c.txt")
     with server.connect() as c:
@@ -33,6 +35,7 @@ def test_pipelining_three_in_one_write(server, site):
         c.answered_next("/hello.txt", b"hello, world\n")
 
 
+@pytest.mark.over_tls
 @pytest.mark.smoke
 def test_pipelining_mixed_in_order(server, site):
     data = (req("/a.txt", method="HEAD") + req("/missing") + req("/b.txt")
@@ -54,6 +57,7 @@ def test_pipelining_mixed_in_order(server, site):
     assert (r6.status, r6.body) == (200, site.read("c.txt"))
 
 
+@pytest.mark.over_tls
 def test_pipelining_many(server, site):
     names = ["a.txt", "b.txt", "c.txt"] * 30
     with server.connect() as c:
@@ -63,6 +67,7 @@ def test_pipelining_many(server, site):
             assert r.status == 200 and r.body == site.read(n)
 
 
+@pytest.mark.over_tls
 def test_request_one_byte_at_a_time(server):
     with server.connect() as c:
         c.send_slowly(req("/hello.txt", headers=[("User-Agent", "byte-by-byte"), ("Accept", "*/*")]))
@@ -157,6 +162,7 @@ def test_post_body_content_length_discarded(server):
         c.answered_next("/c.txt", b"C\n")  # the smuggled /b.txt would come first
 
 
+@pytest.mark.over_tls
 def test_post_body_chunked_discarded(server):
     # Ends in "Z", not a newline: skipped one byte short, the body would
     # leave "Z" before the next request (a lone newline would be allowed).
@@ -263,6 +269,7 @@ def test_413_chunked_over_limit(server):
         assert_closed_after_error(r, c)
 
 
+@pytest.mark.over_tls
 def test_idle_keep_alive_timeout(start_server, site):
     s = start_server(site.root, "--timeout", "1")
     with s.connect() as c:
@@ -273,6 +280,7 @@ def test_idle_keep_alive_timeout(start_server, site):
         assert time.monotonic() - t0 < 4
 
 
+@pytest.mark.over_tls
 @pytest.mark.smoke
 def test_slow_head_timeout(start_server, site):
     """A client that never finishes its head gets 408 Request Timeout with

@@ -28,6 +28,7 @@ def test_startup_line(start_service):
     assert s.startup_line == f"eisd: echo service on 127.0.0.1:{s.port} (3 threads)"
 
 
+@pytest.mark.over_tls
 def test_echo_one_message_exactly(start_service):
     s = start_service("echo")
     with s.connect() as c:
@@ -88,6 +89,7 @@ def _strip_prefixes(stream, payload):
     return pieces
 
 
+@pytest.mark.over_tls
 def test_binary_100k_round_trip(start_service):
     s = start_service("echo")
     payload = _payload_without_prefix(100 * 1024, seed=4)
@@ -111,6 +113,7 @@ def test_binary_100k_round_trip(start_service):
         assert echo_once(c, b"after") == b"Echo: after"
 
 
+@pytest.mark.over_tls
 def test_20_clients_20_messages_each(start_service):
     s = start_service("echo", threads=2)
     errors = []
@@ -118,7 +121,7 @@ def test_20_clients_20_messages_each(start_service):
 
     def client(i):
         try:
-            with Conn(s.port, timeout=10) as c:
+            with s.connect(timeout=10) as c:
                 start.wait()
                 for j in range(20):
                     msg = f"client {i:02d} message {j:02d} {'x' * (i * j % 50)}\n".encode()

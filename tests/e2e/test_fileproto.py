@@ -42,6 +42,7 @@ def test_startup_line(site, start_service):
     assert s.startup_line == f"eisd: file service for {site.root} on 127.0.0.1:{s.port} (1 thread)"
 
 
+@pytest.mark.over_tls
 def test_text_file_and_connection_stays_open(site, fsrv):
     with fsrv.connect() as c:
         for _ in range(3):
@@ -97,6 +98,7 @@ def test_whitespace_is_stripped(fsrv, raw):
         assert fetch_file(c, b"c.txt", 2) == b"C\n"
 
 
+@pytest.mark.over_tls
 def test_binary_file_byte_exact(site, fsrv):
     data = os.urandom(3 * 1024 * 1024 + 7)
     with open(os.path.join(site.root, "blob.bin"), "wb") as f:

@@ -7,6 +7,7 @@ import pathlib
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -66,6 +67,7 @@ def stream_body(conn, n, on_chunk, deadline=None):
     return got
 
 
+@pytest.mark.over_tls
 @pytest.mark.smoke
 def test_binary_1mib_byte_exact(start_server, big_site):
     s = start_server(big_site["root"])
@@ -87,6 +89,7 @@ def test_binary_keep_alive_twice(start_server, big_site):
         assert c.read_response().body == big_site["one"]
 
 
+@pytest.mark.over_tls
 def test_100mib_sha256(start_server, big_site):
     s = start_server(big_site["root"])
     with s.connect(timeout=30) as c:
@@ -187,11 +190,12 @@ def test_file_over_4gib(start_server, sparse_dir):
         assert bytes(seen[off]) == data, f"wrong bytes at offset {off}"
 
 
+@pytest.mark.over_tls
 def test_slow_reader_byte_exact_and_others_served(start_server, big_site):
     """A client reading slowly gets every byte, and does not hold up the
     only worker thread: another client is served meanwhile."""
     s = start_server(big_site["root"], threads=1)
-    slow = Conn(s.port, rcvbuf=4096)
+    slow = s.connect(rcvbuf=4096)
     try:
         slow.send(req("/one.bin"))
         version, status, reason, headers, _ = slow.read_head()
@@ -220,6 +224,7 @@ def _fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+@pytest.mark.over_tls
 @pytest.mark.smoke
 def test_clients_vanishing_mid_file(start_server, big_site):
     # One worker, so its open-file cache holds the files below from the
@@ -234,7 +239,7 @@ def test_clients_vanishing_mid_file(start_server, big_site):
     time.sleep(0.2)
     base = _fd_count(s.pid)
     for i in range(20):
-        c = Conn(s.port)
+        c = s.connect()
         c.send(req("/big.bin"))
         c.sock.recv(1)
         if i % 2:
@@ -258,7 +263,7 @@ def _sigterm_during_download(start_server, big_site, slow_after, grace):
     """Returns (closed early, bytes received, seconds from SIGTERM to the
     close or the last byte)."""
     s = start_server(big_site["root"], "--shutdown-grace", str(grace))
-    c = Conn(s.port, rcvbuf=16384, timeout=15)
+    c = s.connect(rcvbuf=16384, timeout=15)
     ref = open(big_site["big"], "rb")
     try:
         c.send(req("/big.bin"))
@@ -300,7 +305,7 @@ def _sigterm_during_download(start_server, big_site, slow_after, grace):
             assert time.monotonic() - t_sig < 30, "download neither finished nor closed"
             try:
                 chunk = c.sock.recv(65536)
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLEOFError):  # TLS: cut without close_notify
                 chunk = b""
             if not chunk:
                 closed = True
@@ -329,6 +334,7 @@ def _sigterm_during_download(start_server, big_site, slow_after, grace):
         c.close()
 
 
+@pytest.mark.over_tls
 def test_sigterm_during_download_slow_reader(start_server, big_site):
     """A reader at ~3 MB/s cannot take 100 MiB within the grace: the
     response goes on during the grace (not cut at the signal), then the
@@ -339,6 +345,7 @@ def test_sigterm_during_download_slow_reader(start_server, big_site):
     assert t_closed >= GRACE - 1, f"closed {t_closed:.1f}s after SIGTERM, grace is {GRACE}s"
 
 
+@pytest.mark.over_tls
 @pytest.mark.smoke
 def test_sigterm_during_download_fast_reader(start_server, big_site):
     """A reader that keeps up gets the whole response in flight, then the

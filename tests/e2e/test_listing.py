@@ -106,6 +106,7 @@ def get(server, path, accept=None, method="GET"):
 # ------------------------------------------------------------ HTML
 
 
+@pytest.mark.over_tls
 def test_html_listing_exact_rows(lserver):
     r = get(lserver, "/list/")
     assert r.status == 200
@@ -224,6 +225,7 @@ def test_without_listing_still_403(lsite, start_server):
     assert get(s, "/list/", accept="application/json").status == 403
 
 
+@pytest.mark.over_tls
 def test_listing_keepalive_sequence(lserver):
     """The listing body is exactly Content-Length long: a pipelined request
     after it is answered correctly."""
@@ -241,6 +243,7 @@ def test_listing_keepalive_sequence(lserver):
 # ------------------------------------------------------------ JSON
 
 
+@pytest.mark.over_tls
 def test_json_listing(lserver):
     r = get(lserver, "/list/", accept="application/json")
     assert r.status == 200

@@ -109,6 +109,7 @@ def send_target(server, target):
     return c.read_response(), c
 
 
+@pytest.mark.over_tls
 @pytest.mark.parametrize("target,statuses", TRAVERSALS, ids=[t for t, _ in TRAVERSALS])
 def test_traversal(server, site, target, statuses):
     r, c = send_target(server, target)
@@ -141,6 +142,7 @@ def test_traversal_with_head_and_http10(server, site, target):
             check_no_canary(site, r, c)
 
 
+@pytest.mark.over_tls
 def test_traversal_byte_by_byte(server, site):
     with server.connect() as c:
         c.send_slowly(b"GET /%2e%2e/canary.txt HTTP/1.1\r\nHost: x\r\n\r\n", delay=0.001)
@@ -235,6 +237,7 @@ def test_symlink_created_while_running(server, site):
 
 # ---------------------------------------------------------------- hidden
 
+@pytest.mark.over_tls
 @pytest.mark.parametrize("target", [
     "/.hidden", "/.git/config", "/.git/", "/.git", "/sub/.secret",
     "/.dotdir/visible.txt", "/%2ehidden", "/%2Egit/config", "/sub/%2esecret",
@@ -314,6 +317,7 @@ def test_unix_socket_is_403(server, site):
 
 # ---------------------------------------------------------------- directories
 
+@pytest.mark.over_tls
 @pytest.mark.parametrize("target,location", [
     ("/sub", "/sub/"),
     ("/sub?x=1", "/sub/?x=1"),

@@ -78,6 +78,7 @@ def assert_full(r, blob):
     ("bytes= 3-4 ", 3, 4),
     ("bytes=,5-6,", 5, 6),
 ])
+@pytest.mark.over_tls
 def test_single_range(rserver, data, rng, first, last):
     r = get(rserver, rng)
     assert_partial(r, data, first, last)
@@ -160,6 +161,7 @@ def check_multipart(r, blob, expected, ctype="application/octet-stream"):
     return parts
 
 
+@pytest.mark.over_tls
 def test_multipart_two_ranges(rserver, data):
     r = get(rserver, "bytes=0-9,20-29")
     check_multipart(r, data, [(0, 9), (20, 29)])
@@ -319,6 +321,7 @@ def test_range_with_preconditions(rserver, site, data):
 # ------------------------------------------------------------ keep-alive, log
 
 
+@pytest.mark.over_tls
 def test_ranges_pipelined_on_one_connection(rserver, data):
     with rserver.connect() as c:
         c.send(req("/r.bin", headers=[("Range", "bytes=0-9")]) +

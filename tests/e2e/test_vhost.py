@@ -129,3 +129,57 @@ def test_twice_and_missing_dir(site, tmp_path):
     assert (rc, err) == (1, f"eisd: --vhost a.org: root '{tmp_path}/none': No such file or directory\n")
     rc, out, err = run_eisd(["--vhost-strict", site.root])
     assert (rc, err) == (2, "eisd: --vhost-strict needs --vhost NAME=DIR\n")
+
+
+# ---------------------------------------------------------------- over TLS
+
+from conftest import Conn, tls_client_context  # noqa: E402
+
+
+@pytest.fixture
+def tls_vserver(site, start_server, roots, tls_certs):
+    a, b = roots
+    return start_server(site.root, *tls_certs.pair("ec"), *tls_certs.pair("other"),
+                        "--vhost", "other.test=" + a, "--vhost", "*.wild.test=" + b, tls=True)
+
+
+def tls_get(srv, certs, sni, host, path="/same.txt"):
+    c = Conn(srv.port, tls=tls_client_context(certs), server_hostname=sni)
+    try:
+        c.send(req(path, host=host))
+        return c.read_response()
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("sni,host,status,body", [
+    ("other.test", "other.test", 200, b"same name in A\n"),
+    ("other.test", "OTHER.test:443", 200, b"same name in A\n"),
+    ("x.wild.test", "x.wild.test", 200, b"same name in B, longer\n"),
+    ("localhost", "localhost", 200, b"same name in the default root\n"),
+    # One certificate covers other.test and *.wild.test: a connection set
+    # up for one name never serves another vhost (no domain fronting).
+    ("other.test", "x.wild.test", 421, None),
+    ("x.wild.test", "other.test", 421, None),
+    ("x.wild.test", "y.wild.test", 421, None),
+    ("localhost", "other.test", 421, None),
+])
+def test_host_must_match_sni(tls_vserver, tls_certs, sni, host, status, body):
+    r = tls_get(tls_vserver, tls_certs, sni, host)
+    assert r.status == status, (sni, host, r)
+    if body is not None:
+        assert r.body == body
+
+
+def test_security_headers_add_hsts_over_tls(site, start_server, tls_certs):
+    s = start_server(site.root, "--security-headers", tls=True)
+    r = tls_get(s, tls_certs, "localhost", "localhost", "/hello.txt")
+    assert r.headers.get_all("Strict-Transport-Security") == ["max-age=31536000"]
+    assert r.headers["X-Frame-Options"] == "DENY"
+    s2 = start_server(site.root, "--security-headers", "--hsts", "60", tls=True)
+    r = tls_get(s2, tls_certs, "localhost", "localhost", "/hello.txt")
+    assert r.headers.get_all("Strict-Transport-Security") == ["max-age=60"]
+    s3 = start_server(site.root, "--security-headers", "--header",
+                      "Strict-Transport-Security: max-age=5; includeSubDomains", tls=True)
+    r = tls_get(s3, tls_certs, "localhost", "localhost", "/hello.txt")
+    assert r.headers.get_all("Strict-Transport-Security") == ["max-age=5; includeSubDomains"]

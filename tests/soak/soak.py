@@ -7,6 +7,10 @@
   - clients that abort 10 MiB downloads at a random point (FIN or RST),
   - clients that send random garbage,
   - clients opening and closing connections as fast as they can.
+With SOAK_TLS=1 the same runs over TLS (eisd with a throw-away
+certificate; make soak runs both): the slowloris clients then trickle a
+ClientHello (stalled handshakes), the garbage clients send it to the TLS
+layer, and a handshake storm adds full handshakes as fast as they go.
 Pass: zero failed normal requests (wrk: no non-2xx/3xx, no socket errors;
 checker: every body right), slowloris connections answered 408 once the
 header deadline (a third of the run, at most 10 s) passes, and after a settle period the server's open
@@ -17,6 +21,7 @@ Run: make soak, or SOAK_SECONDS=15 /usr/bin/python3 tests/soak/soak.py (EISD_BIN
 names the binary; default ./eisd of this tree).
 Every load loop is bounded by the deadline; the server is stopped by PID."""
 
+import errno
 import os
 import random
 import re
@@ -25,6 +30,7 @@ import selectors
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -35,7 +41,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.environ.setdefault("EISD_BIN", os.path.normpath(os.path.join(HERE, "..", "..", "eisd")))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from conftest import EISD_BIN, Conn, Server, make_site, req  # noqa: E402
+from conftest import EISD_BIN, Conn, Server, make_site, req, tls_client_context  # noqa: E402
+
+# SOAK_TLS=1: the whole soak over TLS. TLS_CTX is the clients' context.
+SOAK_TLS = os.environ.get("SOAK_TLS") == "1"
+TLS_CTX = None
+
+
+def conn(port, **kw):
+    """A client connection, in TLS when the soak is."""
+    return Conn(port, tls=TLS_CTX, **kw)
 
 MIB = 1024 * 1024
 SLOWLORIS = 300
@@ -101,7 +116,7 @@ def checker(load, expect):
     renewed now and then."""
     while load.running():
         try:
-            with Conn(load.port, timeout=10) as c:
+            with conn(load.port, timeout=10) as c:
                 for _ in range(20):
                     if not load.running():
                         break
@@ -120,6 +135,8 @@ def slowloris(load):
     sel = selectors.DefaultSelector()
     conns = {}
     head = b"GET / HTTP/1.1\r\nHost: soak\r\n" + b"X-Drip: 1\r\n" * 400
+    if SOAK_TLS:
+        head = client_hello()
 
     def open_one():
         sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -156,6 +173,7 @@ def slowloris(load):
                 if chunk.startswith(b"HTTP/1.1 408 "):
                     load.count("slowloris 408")
                 if not chunk:
+                    load.count("slowloris closed")
                     drop(sk)
                     if load.running():
                         open_one()
@@ -178,7 +196,7 @@ def aborter(load, size, seed):
     buf = bytearray(256 * 1024)
     while load.running():
         try:
-            c = Conn(load.port, timeout=10)
+            c = conn(load.port, timeout=10)
             try:
                 c.send(req("/big.bin"))
                 stop_at = rnd.randrange(0, size)
@@ -214,11 +232,46 @@ def garbage(load, seed):
                         pass
                 except (ConnectionResetError, BrokenPipeError):
                     pass
+                except OSError as e:
+                    # TLS refuses garbage after its first bytes and may
+                    # reset before this client is done talking.
+                    if e.errno != errno.ENOTCONN:
+                        raise
                 load.count("garbage clients")
         except socket.timeout:
             load.fail("garbage: no answer or close within 5 s")
         except Exception as e:
             load.fail(f"garbage: {e!r}")
+
+
+def client_hello():
+    """The first flight of a real TLS client (for the slowloris drip)."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = TLS_CTX.wrap_bio(inc, out, server_hostname="localhost")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+
+def handshake_storm(load):
+    """Full TLS handshakes back to back (a fresh session each), some
+    abandoned right after the ClientHello."""
+    rnd = random.Random(5)
+    while load.running():
+        try:
+            if rnd.random() < 0.3:
+                sk = socket.create_connection(("127.0.0.1", load.port), timeout=5)
+                sk.sendall(client_hello())
+                sk.close()
+                load.count("abandoned handshakes")
+                continue
+            with socket.create_connection(("127.0.0.1", load.port), timeout=5) as sk:
+                with TLS_CTX.wrap_socket(sk, server_hostname="localhost"):
+                    load.count("full handshakes")
+        except Exception as e:
+            load.fail(f"handshake storm: {e!r}")
 
 
 def churn(load, seed):
@@ -242,8 +295,9 @@ def run_wrk(port, seconds, out):
     wrk = shutil.which("wrk")
     if not wrk:
         raise SystemExit("soak: wrk not found (apt-get install wrk)")
+    scheme = "https" if SOAK_TLS else "http"
     p = subprocess.run([wrk, "-t1", "-c16", f"-d{seconds}s", "--timeout", "5s",
-                        f"http://127.0.0.1:{port}/index.html"],
+                        f"{scheme}://127.0.0.1:{port}/index.html"],
                        capture_output=True, text=True, timeout=seconds + 30)
     out.append(p)
 
@@ -263,13 +317,14 @@ def warm_up(port, expect, big):
     """Touch every code path once so lazily grown state exists before the
     baseline is taken."""
     for _ in range(3):
-        with Conn(port) as c:
+        with conn(port) as c:
             c.send(req("/index.html"))
             assert c.read_response().body == expect
-    with Conn(port, timeout=30) as c:
+    with conn(port, timeout=30) as c:
         c.send(req("/big.bin"))
         assert c.read_response().body_len == big
-    for data in (b"\x00\xff garbage\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n"):
+    for data in (b"\x00\xff garbage\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n") + (
+            (client_hello(),) if SOAK_TLS else ()):
         with Conn(port) as c:
             c.send(data)
             c.sock.shutdown(socket.SHUT_WR)
@@ -294,12 +349,20 @@ def main():
         with open(os.path.join(site["root"], "index.html"), "rb") as f:
             expect = f.read()
         nthreads = 2
+        tls_args = []
+        if SOAK_TLS:
+            global TLS_CTX
+            import tlscerts
+            certs = tlscerts.make_certs(os.path.join(tmp, "certs"))
+            TLS_CTX = tls_client_context(certs)
+            tls_args = certs.pair("ec")
         # The slowloris crowd must meet the header deadline within the run
         # (the default 10 s is longer than make test's 15 s soak): a third
         # of the run, 1 to 10 s.
         header_timeout = max(1, min(10, seconds // 3))
         server = Server(site["root"], ["--port", "0", "--bind", "127.0.0.1", "--threads", str(nthreads),
-                                       "--header-timeout", str(header_timeout), "--quiet", site["root"]])
+                                       "--header-timeout", str(header_timeout), "--quiet", *tls_args,
+                                       site["root"]], tls=TLS_CTX)
         server.wait_started()
         pid, port = server.pid, server.port
         warm_up(port, expect, big)
@@ -318,6 +381,8 @@ def main():
                    threading.Thread(target=aborter, args=(load, big, 2)),
                    threading.Thread(target=garbage, args=(load, 3)),
                    threading.Thread(target=churn, args=(load, 4))]
+        if SOAK_TLS:
+            threads.append(threading.Thread(target=handshake_storm, args=(load,)))
         for t in threads:
             t.daemon = True
             t.start()
@@ -346,12 +411,17 @@ def main():
         log("load: " + ", ".join(f"{k} {v}" for k, v in sorted(load.counts.items())))
         log(f"peak: {peak_fds} fds, RSS {peak_rss // 1024} KiB")
         for what in ("checker ok", "slowloris connections", "aborted downloads", "garbage clients",
-                     "churned connections"):
+                     "churned connections") + (("full handshakes", "abandoned handshakes")
+                                               if SOAK_TLS else ()):
             if not load.counts.get(what):
                 problems.append(f"no {what}: the load did not run")
         # Slowloris connections that trickle past the header deadline must
-        # be answered 408 Request Timeout, not just dropped.
-        if not load.counts.get("slowloris 408"):
+        # be answered 408 Request Timeout, not just dropped; over TLS their
+        # handshake never ends, so they are closed without a word.
+        if SOAK_TLS and not load.counts.get("slowloris closed"):
+            problems.append(f"no stalled handshake closed (--header-timeout {header_timeout}, "
+                            f"{seconds} s run)")
+        elif not SOAK_TLS and not load.counts.get("slowloris 408"):
             problems.append(f"no 408 for any slowloris connection (--header-timeout {header_timeout}, "
                             f"{seconds} s run)")
 
@@ -385,7 +455,7 @@ def main():
         if not server.alive():
             problems.append(f"server died: {server.proc.returncode} {server.stderr_text()!r}")
         else:
-            with Conn(port) as c:
+            with conn(port) as c:
                 c.send(req("/index.html"))
                 r = c.read_response()
                 if r.status != 200 or r.body != expect:
