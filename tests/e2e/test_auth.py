@@ -257,3 +257,29 @@ def test_missing_auth_file(site, tmp_path):
     rc, out, err = run_eisd(["--auth-file", str(tmp_path / "none"), site.root])
     assert rc == 1
     assert err == f"eisd: --auth-file '{tmp_path / 'none'}': No such file or directory\n"
+
+
+def test_reload_reads_the_auth_file_again(site, start_server, tmp_path):
+    import signal
+    from test_reload import reload
+    users = tmp_path / "users"
+    users.write_text(htpasswd_line("alice", "old-pw") + "\n")
+    conf = tmp_path / "eisd.conf"
+    conf.write_text(f"auth-file = {users}\nauth = /sub/\n")
+    s = start_server(site.root, "--config", str(conf))
+    assert fetch(s, "/sub/file.txt", headers=[basic("alice", "old-pw")]).status == 200
+    users.write_text(htpasswd_line("alice", "new-pw") + "\n")
+    assert f"eisd: reloaded {conf}" in reload(s, 1)
+    assert fetch(s, "/sub/file.txt", headers=[basic("alice", "old-pw")]).status == 401
+    assert fetch(s, "/sub/file.txt", headers=[basic("alice", "new-pw")]).status == 200
+    # A weak file on reload is refused, naming the line; the users stay.
+    users.write_text("alice:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n")
+    out = reload(s, 2)
+    assert f"{users}:1: user 'alice': SHA-1 ({{SHA}}) hashes are not accepted" in out, out
+    assert fetch(s, "/sub/file.txt", headers=[basic("alice", "new-pw")]).status == 200
+    # And the prefix itself is live.
+    users.write_text(htpasswd_line("alice", "new-pw") + "\n")
+    conf.write_text(f"auth-file = {users}\nauth = /noindex/\n")
+    assert reload(s, 3).count("eisd: reloaded") == 2
+    assert fetch(s, "/sub/file.txt").status == 200
+    assert fetch(s, "/noindex/file.txt").status == 401

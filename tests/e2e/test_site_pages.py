@@ -363,3 +363,28 @@ def test_cors_bad_values(site, value):
     rc, out, err = run_eisd(["--cors", value, site.root])
     assert rc == 2
     assert err.startswith(f"eisd: invalid --cors '{value}'"), err
+
+
+def test_config_file_names_and_reload(site, start_server, tmp_path):
+    from test_reload import reload
+    w(site, "e404.html", b"custom 404\n")
+    w(site, "app.html", APP)
+    conf = tmp_path / "eisd.conf"
+    conf.write_text("error-page = 404=/e404.html\nredirect = /old/=/new/:308\n"
+                    "fallback = /app.html\ncors = https://a.example\nsecurity-headers\n")
+    s = start_server(site.root, "--config", str(conf))
+    assert fetch(s, "/x.txt").body == b"custom 404\n"
+    assert fetch(s, "/old/a").headers["Location"] == "/new/a"
+    assert fetch(s, "/route", headers=[HTML]).body == APP
+    r = fetch(s, "/a.txt", headers=[("Origin", "https://a.example")])
+    assert r.headers["Access-Control-Allow-Origin"] == "https://a.example"
+    assert r.headers["X-Frame-Options"] == "DENY"
+    conf.write_text("redirect = /old/=/newer/\n")
+    assert f"eisd: reloaded {conf}" in reload(s, 1)
+    r = fetch(s, "/old/a")
+    assert (r.status, r.headers["Location"]) == (301, "/newer/a")
+    r = fetch(s, "/x.txt", headers=[("Origin", "https://a.example")])
+    assert r.status == 404 and b"404 Not Found" in r.body
+    assert "Access-Control-Allow-Origin" not in r.headers and "X-Frame-Options" not in r.headers
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert fetch(s, "/route", headers=[HTML]).status == 404
