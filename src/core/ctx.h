@@ -38,6 +38,7 @@ struct ctx {
 	uint64_t now_ms;              /* monotonic */
 	time_t now;                   /* wall clock */
 	char date[CTX_DATE_LEN + 1];  /* Date header for now */
+	uint64_t turn;                /* loop turns so far (1 the first) */
 
 	struct log_buf log;           /* this worker's access log */
 	struct stats stats;           /* this worker's counters */

@@ -84,6 +84,7 @@ static void worker_tick(struct worker *w)
 	struct timespec ts;
 	time_t now;
 
+	w->pool.ctx.turn++;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	w->pool.ctx.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	now = time(NULL);

@@ -23,6 +23,7 @@ struct auth_worker {
 		bool used;
 	} cache[AUTH_CACHE_SLOTS];
 	unsigned next; /* round robin: the slot replaced next */
+	uint64_t verified_turn; /* the loop turn of the last crypt */
 	struct crypt_data cd;
 };
 
@@ -336,6 +337,15 @@ bool auth_check(struct http_exchange *x)
 		OPENSSL_cleanse(secret, sizeof(secret));
 		return too_many(x, wait);
 	}
+	/* One slow hash per worker and loop turn: a second request that
+	 * needs one waits for the next turn (the others are served first)
+	 * when its protocol can hold it. */
+	if (hash && x->can_defer && aw->verified_turn == cx->turn && cx->turn) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		x->defer = true;
+		return false;
+	}
+	aw->verified_turn = cx->turn;
 	ok = hash && verify(aw, (const char *)secret + ulen + 1, hash) && known;
 	OPENSSL_cleanse(&aw->cd, sizeof(aw->cd));
 	OPENSSL_cleanse(secret, sizeof(secret));

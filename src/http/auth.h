@@ -17,9 +17,12 @@
  *     failures within AUTH_FAIL_WINDOW_MS the address gets 429 with
  *     Retry-After until its window ends, before any hash is computed.
  *
- * A verification runs on the worker that received the request: one at a
- * time, one per request that misses the cache; a client that keeps
- * failing is stopped by the limit above. */
+ * A verification runs on the worker that received the request, at most
+ * one per loop turn: a second request that needs one in the same turn
+ * (x->can_defer: HTTP/1.1 without a body) sets x->defer and is answered
+ * next turn, after the worker served everyone else (conn_defer_input);
+ * by then the first one's result is often in the cache. So a worker's
+ * other clients wait at most one verification per turn. */
 #ifndef EISD_AUTH_H
 #define EISD_AUTH_H
 
@@ -60,7 +63,7 @@ struct auth_db {
 
 /* Whether x carries credentials of a user in cfg->auth_db. If not, x->resp
  * is the answer (401 with the challenge, or 429 with Retry-After) and the
- * caller returns it. */
+ * caller returns it, or x->defer is set (see above: no answer now). */
 bool auth_check(struct http_exchange *x);
 
 /* Frees a db (app/htpasswd.c makes them). */

@@ -26,6 +26,8 @@ void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 	x->settings = &ctx->cfg->site;
 	x->root_fd = ctx->root_fd;
 	x->server_name = NULL;
+	x->can_defer = false;
+	x->defer = false;
 	x->fcache = ctx->fcache;
 }
 
@@ -71,7 +73,7 @@ int http_handle(struct http_exchange *x)
 		break;
 	}
 answered:
-	if (rc == 0 && !r->failed) {
+	if (rc == 0 && !r->failed && !x->defer) {
 		error_page_apply(x);
 		cors_decorate(x);
 	}

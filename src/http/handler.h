@@ -35,6 +35,10 @@ struct http_exchange {
 	/* The name the client gave below HTTP (TLS SNI), or NULL: set by
 	 * the protocol after http_exchange_init. */
 	const char *server_name;
+	/* The protocol can answer this request next turn instead
+	 * (conn_defer_input): a handler may set defer and leave resp alone. */
+	bool can_defer;
+	bool defer;
 };
 
 /* A fresh exchange for req (NULL for an unparsable request), whose

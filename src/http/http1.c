@@ -167,9 +167,17 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 		return head;
 	}
 	c->requests++;
+	/* A request without a body can wait for the next turn whole. */
+	x.can_defer = req.body == HTTP_BODY_NONE;
 	if (http_handle(&x) < 0) {
 		http_response_free(&x.resp);
 		return -1;
+	}
+	if (x.defer) { /* not answered: it comes again next turn */
+		c->requests--;
+		http_response_free(&x.resp);
+		conn_defer_input(c);
+		return 0;
 	}
 	if (respond(c, &x))
 		return -1;

@@ -283,3 +283,38 @@ def test_reload_reads_the_auth_file_again(site, start_server, tmp_path):
     assert reload(s, 3).count("eisd: reloaded") == 2
     assert fetch(s, "/sub/file.txt").status == 200
     assert fetch(s, "/noindex/file.txt").status == 401
+
+
+def test_one_verification_per_turn_others_served_between(site, start_server, tmp_path):
+    # One worker, slow hashes (cost 13). While it verifies one login, four
+    # other users send theirs and a sixth client asks for a public file:
+    # all arrive for the same loop turn. The worker runs one crypt in that
+    # turn and serves the public file; the other logins come in later
+    # turns, one crypt each. So the public file waits about two
+    # verifications (the one under way and one more), not five.
+    users = [f"u{i}" for i in range(6)]
+    p = tmp_path / "slow.htpasswd"
+    p.write_text("".join(htpasswd_line(u, "pw-" + u, cost=13) + "\n" for u in users))
+    s = start_server(site.root, "--auth-file", str(p), "--auth", "/sub/", threads=1)
+    c = s.connect(timeout=60)
+    t0 = time.monotonic()
+    c.send(req("/sub/file.txt", headers=[basic("u0", "pw-u0")]))
+    assert c.read_response().status == 200
+    one = time.monotonic() - t0
+    busy = s.connect(timeout=60)
+    logins = [s.connect(timeout=60) for _ in users[2:]]
+    plain = s.connect(timeout=60)
+    t0 = time.monotonic()
+    busy.send(req("/sub/file.txt", headers=[basic("u1", "pw-u1")]))
+    for u, lc in zip(users[2:], logins):
+        lc.send(req("/sub/file.txt", headers=[basic(u, "pw-" + u)]))
+    plain.send(req("/hello.txt"))
+    assert plain.read_response().status == 200
+    waited = time.monotonic() - t0
+    for lc in [busy] + logins:
+        r = lc.read_response()
+        assert (r.status, r.body) == (200, b"file in sub\n")
+        lc.close()
+    plain.close()
+    c.close()
+    assert waited < 3.2 * one, f"public file waited {waited:.2f}s; one verification {one:.2f}s"
