@@ -9,8 +9,8 @@ CPPFLAGS  += -D_GNU_SOURCE -DEISD_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
 LDLIBS    += -pthread
 # Libraries eisd links with (tests/build-deps.sh installs their -dev
-# packages when missing); eisc links none of them.
-EISD_LIBS := -lcurl -ljansson -lssl -lcrypto -lnghttp2
+# packages when missing); eisc links none of them. libcrypt: --auth-file.
+EISD_LIBS := -lcurl -ljansson -lssl -lcrypto -lnghttp2 -lcrypt
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are

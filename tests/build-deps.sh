@@ -10,6 +10,7 @@ have /usr/include/openssl/ssl.h libssl-dev
 have "$(ls /usr/include/curl/curl.h /usr/include/*/curl/curl.h 2>/dev/null | head -n 1)" libcurl4-openssl-dev
 have /usr/include/jansson.h libjansson-dev
 have /usr/include/nghttp2/nghttp2.h libnghttp2-dev
+have /usr/include/crypt.h libcrypt-dev
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make: missing build packages:$need" >&2

@@ -20,6 +20,9 @@ command -v setpriv >/dev/null || need="$need util-linux"
 # is a build dependency: tests/build-deps.sh).
 /usr/bin/python3 -c 'import h2' 2>/dev/null || need="$need python3-h2"
 command -v h2load >/dev/null || need="$need nghttp2-client"
+# The tests make bcrypt and SHA-crypt entries (--auth-file) with
+# htpasswd and openssl passwd.
+command -v htpasswd >/dev/null || need="$need apache2-utils"
 # TLS: test certificates and s_client, and the audit (make tls-audit).
 command -v openssl >/dev/null || need="$need openssl"
 command -v testssl >/dev/null || need="$need testssl.sh"

@@ -9,7 +9,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "app/config_file.h"
 #include "app/options.h"
+#include "app/site_options.h"
+#include "http/auth.h"
 
 #define set_err opt_err
 
@@ -34,6 +37,11 @@ void config_defaults(struct config *cfg)
 	cfg->cache_max_age = -1;
 	cfg->precompressed = true;
 	cfg->http2 = true;
+	cfg->auth_max_failures = 10;
+	/* What config_resolve_locations would make of these defaults. */
+	cfg->site = (struct path_settings){
+		.index = cfg->index, .precompressed = true, .cache_max_age = -1,
+	};
 	cfg->tls_min = 12;
 	cfg->hsts = -1;
 	cfg->redirect_http = -1;
@@ -42,8 +50,22 @@ void config_defaults(struct config *cfg)
 
 void config_free(struct config *cfg)
 {
+	for (int i = 0; i < cfg->nlocations; i++) {
+		struct config_location *loc = &cfg->locations[i];
+
+		if (loc->scratch) {
+			config_free(loc->scratch);
+			free(loc->scratch);
+		}
+		free(loc->headers);
+	}
+	free(cfg->locations);
+	cfg->locations = NULL;
+	cfg->nlocations = 0;
 	free(cfg->extra_headers);
 	cfg->extra_headers = NULL;
+	auth_db_free(cfg->auth_db);
+	cfg->auth_db = NULL;
 }
 
 void config_usage(void)
@@ -287,7 +309,52 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 {
 	enum config_result rc = parse_args(cfg, argc, argv, err, errlen);
 
-	if (rc != CONFIG_OK)
-		return rc;
-	return config_check(cfg, err, errlen);
+	if (rc == CONFIG_OK && cfg->config_file)
+		rc = config_file_load(cfg, cfg->config_file, err, errlen);
+	if (rc == CONFIG_OK)
+		rc = config_check(cfg, err, errlen);
+	if (rc == CONFIG_OK)
+		rc = site_check(cfg, err, errlen);
+	if (rc == CONFIG_OK && site_headers_resolve(cfg, err, errlen))
+		rc = CONFIG_ERROR;
+	if (rc == CONFIG_OK && config_resolve_locations(cfg, err, errlen))
+		rc = CONFIG_ERROR;
+	if (rc == CONFIG_OK && site_load_auth(cfg, err, errlen))
+		rc = CONFIG_ERROR;
+	return rc;
+}
+
+/* The byte i of "/" + rel + ("/" if trailing), -1 past its end. */
+static int path_at(const char *rel, size_t len, bool trailing, size_t i)
+{
+	if (i == 0)
+		return '/';
+	if (i - 1 < len)
+		return (unsigned char)rel[i - 1];
+	return i - 1 == len && trailing ? '/' : -1;
+}
+
+/* Whole segments: "/a" and "/a/" both cover "/a/x"; "/a" covers "/a" but
+ * not "/ab". */
+static bool prefix_covers(const struct config_location *loc, const char *rel, size_t len,
+			  bool trailing)
+{
+	size_t plen = loc->len, full = len + 1 + (trailing ? 1 : 0);
+
+	if (full < plen)
+		return false;
+	for (size_t i = 0; i < plen; i++)
+		if (path_at(rel, len, trailing, i) != (unsigned char)loc->prefix[i])
+			return false;
+	return full == plen || loc->prefix[plen - 1] == '/' || path_at(rel, len, trailing, plen) == '/';
+}
+
+const struct path_settings *config_settings_for(const struct config *cfg, const char *rel,
+						 size_t len, bool trailing)
+{
+	/* Longest first (config_resolve_locations sorted them). */
+	for (int i = 0; i < cfg->nlocations; i++)
+		if (prefix_covers(&cfg->locations[i], rel, len, trailing))
+			return &cfg->locations[i].set;
+	return &cfg->site;
 }

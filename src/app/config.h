@@ -31,6 +31,67 @@ enum config_source {
 	CONFIG_SRC_CLI,
 };
 
+/* What a request below a path uses: the whole site's settings, or a
+ * [location PREFIX] section's (config_settings_for picks). */
+struct path_settings {
+	const char *index;         /* file served for a directory */
+	bool listing;              /* list directories without an index */
+	bool precompressed;        /* serve FILE.br / FILE.gz sidecars */
+	long cache_max_age;        /* Cache-Control max-age; -1: none */
+	const char *extra_headers; /* "Name: value\r\n"...; NULL: none */
+	bool header_cache_control; /* extra_headers has its own Cache-Control */
+};
+
+#define CONFIG_MAX_LOCATIONS 64
+#define CONFIG_MAX_ERROR_PAGES 16
+#define CONFIG_MAX_REDIRECTS 64
+#define CONFIG_MAX_CORS 16
+#define CONFIG_MAX_AUTH 16
+
+/* Paths the operator wrote are kept in "full" form: the request path as
+ * path_normalize leaves it, with its leading '/' (and a trailing '/' when
+ * written with one): "/docs/", "/old.html". Rules compare them with the
+ * same form of the request's path (files/rules.h). */
+
+/* --error-page CODE=PATH */
+struct config_error_page {
+	int status;
+	const char *rel;         /* relative to the root, as fcache_get wants */
+};
+
+/* --redirect FROM=TO[:CODE] */
+struct config_redirect {
+	const char *from;        /* full form */
+	size_t from_len;
+	bool prefix;             /* FROM ends with '/': the rest is kept */
+	const char *to;          /* a path ("/new/") or an absolute URL */
+	size_t to_len;
+	int status;              /* 301 or 308 */
+};
+
+/* --auth PREFIX */
+struct config_prefix {
+	const char *path;        /* full form */
+	size_t len;
+};
+
+struct auth_db;
+
+/* --vhost NAME=DIR */
+#define CONFIG_MAX_VHOSTS 64
+struct config_vhost {
+	const char *name;        /* lower case; "*.example.org" a wildcard */
+	const char *dir;
+};
+
+struct config_location {
+	const char *prefix;        /* decoded, normalised: "/assets/" */
+	size_t len;
+	struct path_settings set;
+	struct config *scratch;    /* while parsing: the section's own options */
+	char *headers;             /* owned: the merged header block */
+};
+
 struct config {
 	const char *root;        /* document root */
 	const char *bind;        /* address to listen on */
@@ -66,8 +127,37 @@ struct config {
 	/* --header lines, each "Name: value\r\n", concatenated, validated;
 	 * owned (config_free); NULL when none. */
 	char *extra_headers;
+	/* Site rules (files/rules.h, http/cors.h, http/auth.h). */
+	bool security_headers;   /* --security-headers: the strict preset */
+	struct config_error_page error_pages[CONFIG_MAX_ERROR_PAGES];
+	int nerror_pages;
+	const char *fallback;    /* --fallback: relative path; NULL: none */
+	struct config_redirect redirects[CONFIG_MAX_REDIRECTS];
+	int nredirects;
+	const char *cors[CONFIG_MAX_CORS]; /* allowed origins; "*" any */
+	int ncors;
+	const char *auth_file;   /* --auth-file FILE */
+	struct config_prefix auth[CONFIG_MAX_AUTH]; /* none given: all */
+	int nauth;
+	const char *auth_realm;
+	bool auth_insecure;      /* allow Basic auth over plain HTTP off loopback */
+	long auth_max_failures;  /* failures per client address in the window */
+	struct auth_db *auth_db; /* owned: the loaded --auth-file */
+	struct config_vhost vhosts[CONFIG_MAX_VHOSTS];
+	int nvhosts;
+	bool vhost_strict;       /* a Host no vhost has: 421 */
+
 	const char *user;        /* NULL: keep the starting user */
 	bool chroot;             /* chroot into root (needs user) */
+	const char *config_file; /* --config FILE; NULL: none */
+	bool check_config;       /* --check-config: validate, then exit */
+
+	/* Per-path settings, resolved once everything is read: the site's,
+	 * then the [location] sections, longest prefix first. Code that sets
+	 * the fields above by hand calls config_resolve_locations after. */
+	struct path_settings site;
+	struct config_location *locations; /* owned */
+	int nlocations;
 
 	/* TLS (docs/tls.md). --tls-cert/--tls-key pairs in order; the first
 	 * is the default certificate. ntls_certs == 0: plain TCP. */
@@ -108,6 +198,7 @@ enum config_result {
 	CONFIG_OK,
 	CONFIG_EXIT,  /* --help or --version printed; exit 0 */
 	CONFIG_USAGE, /* message in err; exit 2 */
+	CONFIG_ERROR, /* message in err; exit 1 (a config file cannot be read) */
 };
 
 enum config_result config_parse(struct config *cfg, int argc, char **argv,
@@ -115,6 +206,14 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 
 /* Frees what config_parse allocated. */
 void config_free(struct config *cfg);
+
+/* The settings for a request path as path_normalize leaves it (decoded,
+ * normalised, relative to the root: "a/b.txt", "" for the root; trailing:
+ * the request ended with '/'): the longest [location] prefix that covers
+ * it in whole segments ("/a/" and "/a" cover "/a/x"; "/a" covers "/a" but
+ * not "/ab"), else the site's. A pure function of cfg. */
+const struct path_settings *config_settings_for(const struct config *cfg, const char *rel,
+						 size_t len, bool trailing);
 
 /* Prints the --help text to stdout. */
 void config_usage(void);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/setup.h"
 #include "app/https.h"
 #include "core/server.h"
 #include "services/status.h"
@@ -64,10 +65,11 @@ static void say(struct server *srv, const char *line)
  * a worker's buffer land in the new file; none is lost. */
 static void reopen_log(const struct control *ctl)
 {
-	const char *path = ctl->cfg->access_log;
+	const struct config *cfg = ctl->reload.cfg;
+	const char *path = cfg->access_log;
 	int fd;
 
-	if (ctl->cfg->quiet || !path || strcmp(path, "-") == 0 || ctl->srv->log.fd < 0)
+	if (!setup_log_is_file(cfg) || ctl->srv->log.fd <= STDERR_FILENO)
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
 	if (fd < 0) {
@@ -91,6 +93,9 @@ static int on_signal(struct control *ctl, int sig)
 		print_status(ctl->srv);
 		break;
 	case SIGHUP:
+		/* The log is reopened even when the reload fails: logrotate
+		 * has moved the file either way. */
+		reload_run(&ctl->reload);
 		reopen_log(ctl);
 		if (ctl->https)
 			https_reload(ctl->https);
@@ -143,6 +148,7 @@ void control_run(struct control *ctl)
 		https_stop(ctl->https);
 	drain(ctl);
 	server_join(ctl->srv);
+	reload_done(&ctl->reload);
 	if (ctl->https)
 		https_join(ctl->https);
 }

@@ -13,13 +13,14 @@
 
 #include <signal.h>
 
+#include "app/reload.h"
+
 struct server;
-struct config;
 struct https;
 
 struct control {
 	struct server *srv;
-	const struct config *cfg;
+	struct reload reload;   /* reload.cfg: the config in force */
 	struct https *https;    /* TLS reload and the redirect listener, or NULL */
 	sigset_t sigs;          /* the signals above, blocked in every thread */
 };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "acme/acme.h"
@@ -22,21 +23,21 @@ static void warn_log(void *arg, const char *msg)
 	log_error("%s", msg);
 }
 
-/* Appends the HSTS line to the --header block every response carries. */
-static int add_hsts(struct config *cfg, char *err, size_t errlen)
+/* A copy of the header block without its HSTS line (RFC 6797 §7.2: only
+ * over a secure transport), for the --redirect-http listener. */
+static char *without_hsts(const char *block)
 {
-	char line[96];
-	size_t old = cfg->extra_headers ? strlen(cfg->extra_headers) : 0;
-	int n = snprintf(line, sizeof(line), "Strict-Transport-Security: max-age=%ld\r\n", cfg->hsts);
-	char *nb = realloc(cfg->extra_headers, old + (size_t)n + 1);
+	char *out = strdup(block), *l = out;
 
-	if (!nb) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	while (l && *l) {
+		char *next = strstr(l, "\r\n") + 2;
+
+		if (strncasecmp(l, "Strict-Transport-Security:", 26) == 0)
+			memmove(l, next, strlen(next) + 1);
+		else
+			l = next;
 	}
-	memcpy(nb + old, line, (size_t)n + 1);
-	cfg->extra_headers = nb;
-	return 0;
+	return out;
 }
 
 /* ---- ACME's hooks into TLS ---- */
@@ -150,15 +151,13 @@ int https_setup(struct https *h, struct config *cfg, struct server *srv, char *e
 		h->rcfg.nacme = 0;
 		if (cfg->nacme && cfg->acme_challenge == 1)
 			h->rcfg.acme_http01 = acme_http01_answer;
-		h->rcfg.extra_headers = cfg->extra_headers ? strdup(cfg->extra_headers) : NULL;
+		h->rcfg.extra_headers = cfg->extra_headers ? without_hsts(cfg->extra_headers) : NULL;
 		if (cfg->extra_headers && !h->rcfg.extra_headers) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		h->redirect = true;
 	}
-	if (cfg->hsts >= 0 && add_hsts(cfg, err, errlen))
-		return -1;
 	return 0;
 }
 

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/check.h"
 #include "app/control.h"
+#include "app/setup.h"
 #include "app/https.h"
 #include "files/fcache.h"
 #include "files/mime.h"
@@ -24,8 +26,6 @@
 #include "core/server.h"
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-#define SYSTEM_MIME_TYPES "/etc/mime.types"
 
 static int die(int code, const char *fmt, ...)
 {
@@ -57,11 +57,13 @@ int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct server srv = { 0 };
+	struct ctx_vhost vhosts[CONFIG_MAX_VHOSTS];
 	struct mime_table *mime;
 	struct privs user;
 	struct https https = { .rsrv.listen_fd = -1 };
 	char err[512];
-	struct control ctl = { .srv = &srv, .cfg = &cfg, .https = &https };
+	struct control ctl = { .srv = &srv, .https = &https,
+			       .reload = { .argc = argc, .argv = argv, .srv = &srv, .cfg = &cfg } };
 	int rc = 0;
 
 	/* Signals are taken synchronously by the main thread only (control.c);
@@ -70,14 +72,18 @@ int main(int argc, char **argv)
 	control_block_signals(&ctl);
 
 	config_defaults(&cfg);
-	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
-	case CONFIG_OK:
-		break;
-	case CONFIG_EXIT:
-		return 0;
-	case CONFIG_USAGE:
+	rc = (int)config_parse(&cfg, argc, argv, err, sizeof(err));
+	if (rc != CONFIG_OK) {
 		config_free(&cfg);
-		return die(2, "%s", err);
+		if (rc == CONFIG_EXIT)
+			return 0;
+		/* A check reports any problem as "not valid": exit 1. */
+		return die(rc == CONFIG_USAGE && !cfg.check_config ? 2 : 1, "%s", err);
+	}
+	if (cfg.check_config) {
+		rc = config_check_run(&cfg);
+		config_free(&cfg);
+		return rc;
 	}
 
 #ifdef __GLIBC__
@@ -96,37 +102,12 @@ int main(int argc, char **argv)
 	if (cfg.user && privs_lookup(cfg.user, &user, err, sizeof(err)))
 		return die(1, "%s", err);
 
-	mime = mime_table_new();
-	if (!mime)
-		return die(1, "out of memory");
-	srv.mime = mime;
-	/* The system's types fill the gaps of the built-in table (mime.h);
-	 * without the file the built-in table serves alone. */
-	if (mime_table_load(mime, SYSTEM_MIME_TYPES) < 0 && access(SYSTEM_MIME_TYPES, F_OK) == 0)
-		fprintf(stderr, "eisd: warning: cannot read %s; using built-in media types only\n",
-			SYSTEM_MIME_TYPES);
-	for (int i = 0; i < cfg.nmime_types; i++) {
-		char pair[512];
-		const char *arg = cfg.mime_types[i], *ext = pair;
-		char *eq;
-
-		if (snprintf(pair, sizeof(pair), "%s", arg) >= (int)sizeof(pair)) {
-			mime_table_free(mime);
-			config_free(&cfg);
-			return die(2, "invalid --mime-type '%.40s...' (too long)", arg);
-		}
-		eq = strchr(pair, '=');
-		*eq = '\0';
-		if (*ext == '.') /* "--mime-type .md=..." means the same as "md=..." */
-			ext++;
-		if (mime_table_set(mime, ext, eq + 1) < 0) {
-			mime_table_free(mime);
-			config_free(&cfg);
-			return die(2, "invalid --mime-type '%s' (expected EXT=TYPE: EXT without '.' or '/', TYPE like text/markdown)",
-				   arg);
-		}
+	mime = setup_mime(&cfg, &rc, err, sizeof(err));
+	if (!mime) {
+		config_free(&cfg);
+		return die(rc, "%s", err);
 	}
-
+	srv.mime = mime;
 	srv.cfg = &cfg;
 	srv.proto = cfg.protocol == PROTOCOL_ECHO ? &proto_echo
 		    : cfg.protocol == PROTOCOL_FILE ? &proto_file : &proto_http;
@@ -134,32 +115,36 @@ int main(int argc, char **argv)
 	log_sink_init(&srv.err, STDERR_FILENO, false, "standard error", &srv.err);
 	log_sink_init(&srv.log, -1, false, "access log", &srv.err);
 	log_set_error_sink(&srv.err);
-	srv.root_fd = cfg.protocol == PROTOCOL_ECHO ? -1
-		      : open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (srv.root_fd < 0 && cfg.protocol != PROTOCOL_ECHO) {
-		if (errno == ENOTDIR) {
-			rc = die(1, "root '%s' is not a directory", cfg.root);
+	srv.root_fd = -1;
+	if (cfg.protocol != PROTOCOL_ECHO) {
+		srv.root_fd = setup_root(&cfg, err, sizeof(err));
+		if (srv.root_fd < 0) {
+			rc = die(1, "%s", err);
 			goto out;
 		}
-		rc = die(1, "root '%s': %s", cfg.root, strerror(errno));
-		goto out;
 	}
+	_Static_assert(CONFIG_MAX_VHOSTS <= SERVER_MAX_VHOSTS, "a worker cache per vhost");
+	for (int i = 0; i < cfg.nvhosts; i++) {
+		const struct config_vhost *cv = &cfg.vhosts[i];
+		int fd = setup_dir(cv->dir, err, sizeof(err));
 
-	if (!cfg.quiet) {
-		if (!cfg.access_log || strcmp(cfg.access_log, "-") == 0) {
-			log_sink_init(&srv.log, STDOUT_FILENO, false, "access log", &srv.err);
-		} else {
-			/* Our own description, so O_NONBLOCK is ours to set; a
-			 * FIFO without a reader fails now (ENXIO) instead of
-			 * blocking the start. */
-			int fd = open(cfg.access_log,
-				      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
-			if (fd < 0) {
-				rc = die(1, "cannot open access log '%s': %s", cfg.access_log, strerror(errno));
-				goto out;
-			}
-			log_sink_init(&srv.log, fd, true, "access log", &srv.err);
+		if (fd < 0) {
+			rc = die(1, "--vhost %s: %s", cv->name, err);
+			goto out;
 		}
+		vhosts[i] = (struct ctx_vhost){ cv->name, strlen(cv->name), cv->name[0] == '*', fd };
+		srv.nvhosts = (unsigned)i + 1;
+	}
+	srv.vhosts = vhosts;
+	srv.vhost_strict = cfg.vhost_strict;
+	{
+		int log_fd = setup_log(&cfg, err, sizeof(err));
+
+		if (log_fd < 0 && err[0]) {
+			rc = die(1, "%s", err);
+			goto out;
+		}
+		log_sink_init(&srv.log, log_fd, log_fd > STDERR_FILENO, "access log", &srv.err);
 	}
 
 	/* Each HTTP connection holds its socket; files come from the
@@ -230,6 +215,8 @@ out:
 		close(srv.listen_fd);
 	if (srv.root_fd >= 0)
 		close(srv.root_fd);
+	for (unsigned i = 0; i < srv.nvhosts; i++)
+		close(vhosts[i].root_fd);
 	https_free(&https);
 	log_set_error_sink(NULL);
 	log_sink_close(&srv.log);

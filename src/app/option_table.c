@@ -1,6 +1,8 @@
 /* Every option eisd has: one row each (options.h says what a row holds).
  * The order is the order of --help. */
 #include "app/options.h"
+#include "app/site_options.h"
+#include "util/chars.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -46,20 +48,6 @@ static bool index_name_ok(const char *name)
 	 * refused on any other path, so it is refused here too. */
 	return !has_ctl(name) && n > 0 && n <= NAME_MAX && name[0] != '.' &&
 	       strchr(name, '/') == NULL;
-}
-
-/* --root also says the root was named (echo serves none). */
-static int set_root(struct config *cfg, const struct opt_row *row, const char *v,
-		    char *err, size_t errlen)
-{
-	const char *copy = config_keep(cfg, v);
-
-	if (!copy) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
-	cfg->root = copy;
-	return 0;
 }
 
 /* "EXT=TYPE": the parts are checked by the mime table when it is built
@@ -307,7 +295,7 @@ const struct opt_row opt_table[] = {
 	  .help = "port to listen on (default 8080; 0 picks a free one)" },
 	{ .name = "bind", .letter = 'b', .kind = OPT_TEXT, .field = F(bind), .arg = "ADDR",
 	  .help = "address to bind (default 127.0.0.1; IPv6 like ::1 works)" },
-	{ .name = "root", .letter = 'r', .kind = OPT_CUSTOM, .field = F(root), .set = set_root,
+	{ .name = "root", .letter = 'r', .kind = OPT_TEXT, .field = F(root),
 	  .arg = "DIR", .help = "document root (same as ROOT)" },
 	{ .name = "threads", .letter = 't', .kind = OPT_INT, .field = F(threads), .min = 1, .max = 1024,
 	  .what = "thread count", .arg = "N", .help = "worker threads (default: online CPUs)" },
@@ -326,7 +314,7 @@ const struct opt_row opt_table[] = {
 	  .max = 10000000, .what = "--max-connections", .arg = "N",
 	  .help = "open connections at most (default: from the fd limit)" },
 	{ .name = "max-request-bytes", .kind = OPT_SIZE, .field = F(max_request_bytes), .min = 256,
-	  .max = 1 << 20, .flags = OPT_LIVE, .what = "--max-request-bytes", .arg = "N",
+	  .max = 1 << 20, .what = "--max-request-bytes", .arg = "N",
 	  .help = "largest request head accepted (default 8192)" },
 	{ .name = "access-log", .kind = OPT_TEXT, .field = F(access_log), .flags = OPT_LIVE,
 	  .arg = "FILE", .help = "access log in Common Log Format (default stdout; - for stdout)" },
@@ -342,27 +330,61 @@ const struct opt_row opt_table[] = {
 	  .help = "http (default), echo, or file (the file service)" },
 	{ .name = "status", .kind = OPT_TEXT, .field = F(status_path), .check = status_path_ok,
 	  .bad = "invalid --status path '%s' (expected an absolute path like /_status)",
-	  .arg = "PATH", .help = "status report at PATH, e.g. /_status (http only)" },
-	{ .name = "status-public", .kind = OPT_FLAG, .field = F(status_public),
+	  .flags = OPT_LIVE, .arg = "PATH", .help = "status report at PATH, e.g. /_status (http only)" },
+	{ .name = "status-public", .kind = OPT_FLAG, .field = F(status_public), .flags = OPT_LIVE,
 	  .help = "let non-loopback clients see the status report too" },
 	{ .name = "index", .kind = OPT_TEXT, .field = F(index), .check = index_name_ok,
 	  .bad = "invalid --index '%s' (expected a file name: no '/', not starting with '.')",
-	  .flags = OPT_LIVE, .arg = "NAME", .help = "file served for a directory (default index.html)" },
-	{ .name = "listing", .kind = OPT_FLAG, .field = F(listing), .flags = OPT_LIVE,
+	  .flags = OPT_LIVE | OPT_LOCAL, .arg = "NAME",
+	  .help = "file served for a directory (default index.html)" },
+	{ .name = "listing", .kind = OPT_FLAG, .field = F(listing), .flags = OPT_LIVE | OPT_LOCAL,
 	  .help = "list directories that have no index file" },
 	{ .name = "cache-max-age", .kind = OPT_LONG, .field = F(cache_max_age), .min = 0,
-	  .max = 2147483647, .flags = OPT_LIVE, .what = "--cache-max-age", .unit = " seconds",
+	  .max = 2147483647, .flags = OPT_LIVE | OPT_LOCAL, .what = "--cache-max-age", .unit = " seconds",
 	  .arg = "SEC", .help = "add Cache-Control: public, max-age=SEC to files" },
 	{ .name = "mime-type", .kind = OPT_CUSTOM, .field = F(mime_types), .set = set_mime_type,
 	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "EXT=TYPE",
 	  .help = "serve *.EXT as TYPE (repeatable)" },
 	{ .name = "header", .kind = OPT_CUSTOM, .field = F(extra_headers), .set = set_header,
-	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "'Name: value'",
+	  .flags = OPT_REPEAT | OPT_LIVE | OPT_LOCAL, .arg = "'Name: value'",
 	  .help = "add a header to every response (repeatable)" },
 	{ .name = "no-precompressed", .kind = OPT_UNFLAG, .field = F(precompressed),
-	  .flags = OPT_LIVE, .help = "never look for FILE.br / FILE.gz to send instead" },
+	  .flags = OPT_LIVE | OPT_LOCAL, .help = "never look for FILE.br / FILE.gz to send instead" },
 	{ .name = "no-http2", .kind = OPT_UNFLAG, .field = F(http2),
 	  .help = "HTTP/1.1 only: no HTTP/2 by prior knowledge, no h2 in ALPN" },
+	{ .name = "security-headers", .kind = OPT_FLAG, .field = F(security_headers), .flags = OPT_LIVE,
+	  .help = "strict CSP, Referrer-Policy, X-Frame-Options, Permissions-Policy" },
+	{ .name = "error-page", .kind = OPT_CUSTOM, .field = F(error_pages), .set = site_set_error_page,
+	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "CODE=PATH",
+	  .help = "serve the file PATH as the body of status CODE (repeatable)" },
+	{ .name = "fallback", .kind = OPT_CUSTOM, .field = F(fallback), .set = site_set_fallback,
+	  .flags = OPT_LIVE, .arg = "PATH",
+	  .help = "single-page app: PATH (200) for missing pages that accept HTML" },
+	{ .name = "redirect", .kind = OPT_CUSTOM, .field = F(redirects), .set = site_set_redirect,
+	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "FROM=TO[:CODE]",
+	  .help = "redirect a path (or a prefix ending in /) to TO, 301 or 308 (repeatable)" },
+	{ .name = "cors", .kind = OPT_CUSTOM, .field = F(cors), .set = site_set_cors,
+	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "ORIGIN",
+	  .help = "let ORIGIN (or *) read the site from its pages (repeatable)" },
+	{ .name = "auth-file", .kind = OPT_TEXT, .field = F(auth_file), .check = nonempty,
+	  .bad = "--auth-file needs a file name", .flags = OPT_LIVE, .arg = "FILE",
+	  .help = "require a user of the htpasswd FILE (bcrypt or SHA-crypt)" },
+	{ .name = "auth", .kind = OPT_CUSTOM, .field = F(auth), .set = site_set_auth,
+	  .flags = OPT_REPEAT | OPT_LIVE, .arg = "PREFIX",
+	  .help = "only paths under PREFIX need a user (repeatable; default: all)" },
+	{ .name = "auth-realm", .kind = OPT_TEXT, .field = F(auth_realm), .check = site_realm_ok,
+	  .bad = "invalid --auth-realm '%s' (1-64 printable characters, no quote or backslash)",
+	  .flags = OPT_LIVE, .arg = "TEXT", .help = "the realm browsers show (default eisd)" },
+	{ .name = "auth-max-failures", .kind = OPT_LONG, .field = F(auth_max_failures), .min = 1,
+	  .max = 1000000, .flags = OPT_LIVE, .what = "--auth-max-failures", .arg = "N",
+	  .help = "failed logins per client address a minute, then 429 (default 10)" },
+	{ .name = "auth-insecure", .kind = OPT_FLAG, .field = F(auth_insecure), .flags = OPT_LIVE,
+	  .help = "allow --auth-file over plain HTTP on a non-loopback address" },
+	{ .name = "vhost", .kind = OPT_CUSTOM, .field = F(vhosts), .set = site_set_vhost,
+	  .flags = OPT_REPEAT, .arg = "NAME=DIR",
+	  .help = "serve DIR for Host NAME (or *.NAME, one label); repeatable" },
+	{ .name = "vhost-strict", .kind = OPT_FLAG, .field = F(vhost_strict),
+	  .help = "answer 421 to a Host no --vhost names (default: serve ROOT)" },
 	{ .name = "tls-cert", .kind = OPT_CUSTOM, .field = F(tls_certs), .set = set_tls_cert,
 	  .flags = OPT_REPEAT, .arg = "FILE",
 	  .help = "speak TLS with this PEM certificate and chain (repeatable: SNI)" },
@@ -396,6 +418,11 @@ const struct opt_row opt_table[] = {
 	{ .name = "acme-challenge", .kind = OPT_CHOICE, .field = F(acme_challenge),
 	  .choices = acme_challenges, .what = "--acme-challenge", .arg = "TYPE",
 	  .help = "tls-alpn-01 (default, on the TLS port) or http-01 (needs --redirect-http)" },
+	{ .name = "config", .kind = OPT_TEXT, .field = F(config_file), .flags = OPT_CLI_ONLY,
+	  .check = nonempty, .bad = "--config needs a file name", .arg = "FILE",
+	  .help = "read settings from FILE (name = value lines; flags given here win)" },
+	{ .name = "check-config", .kind = OPT_FLAG, .field = F(check_config), .flags = OPT_CLI_ONLY,
+	  .help = "check the settings, the root and the log file; exit 0 or 1" },
 	{ .name = "help", .letter = 'h', .kind = OPT_ACTION, .flags = OPT_CLI_ONLY,
 	  .help = "show this help" },
 	{ .name = "version", .letter = 'V', .kind = OPT_ACTION, .flags = OPT_CLI_ONLY,

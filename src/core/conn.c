@@ -474,6 +474,11 @@ static void ready_unlink(struct conn *c)
 	c->rnext = NULL;
 }
 
+void conn_defer_input(struct conn *c)
+{
+	c->defer_input = true;
+}
+
 int conn_set_proto(struct conn *c, const struct proto *p)
 {
 	if (c->proto && c->proto->on_close)
@@ -754,6 +759,13 @@ static int conn_process(struct conn *c)
 			if (r < 0) {
 				conn_close(c);
 				return -1;
+			}
+			if (r == 0 && c->defer_input) {
+				/* Next turn, the same input again: nothing else
+				 * (not even the peer's EOF) is looked at now. */
+				c->defer_input = false;
+				conn_defer(c);
+				return 0;
 			}
 			if (r > 0) {
 				c->in.len -= (size_t)r;

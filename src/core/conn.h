@@ -97,6 +97,7 @@ struct conn {
 	bool in_loop;     /* registered with the loop */
 	bool close_after; /* close once the queued output is sent */
 	bool linger;      /* the peer may still be sending: drain before close */
+	bool defer_input; /* conn_defer_input: on_input asked for the next turn */
 	bool peer_done;   /* the peer announced its last request (Connection: close) */
 	bool read_eof;
 	/* The transport asked for the other direction (conn_want): a read
@@ -145,5 +146,11 @@ bool conn_has_output(const struct conn *c);
  * of the input to p at once. Returns 0, or -1 when p->on_open failed
  * (the caller then returns -1, or TRANSPORT_ERROR from a transport). */
 int conn_set_proto(struct conn *c, const struct proto *p);
+
+/* From on_input, which then returns 0: the buffered request cannot be
+ * answered this turn (a slow step, such as a password hash, already ran
+ * in it), so the connection waits in the ready list and its input is
+ * offered again at the start of the next turn, after the others. */
+void conn_defer_input(struct conn *c);
 
 #endif

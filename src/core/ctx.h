@@ -25,11 +25,21 @@ struct server;
 #define CTX_DATE_LEN 29 /* an IMF-fixdate (HTTPDATE_LEN) */
 #define CTX_IO_SCRATCH 16384 /* one TLS record's worth of plaintext */
 
+/* A --vhost: its name ("example.org", or "*.example.org" for one label
+ * more), lower case, and its root, opened at start. */
+struct ctx_vhost {
+	const char *name;
+	size_t len;
+	bool wildcard;
+	int root_fd;
+};
+
 struct ctx {
 	/* Clock, read once per loop turn. */
 	uint64_t now_ms;              /* monotonic */
 	time_t now;                   /* wall clock */
 	char date[CTX_DATE_LEN + 1];  /* Date header for now */
+	uint64_t turn;                /* loop turns so far (1 the first) */
 
 	struct log_buf log;           /* this worker's access log */
 	struct stats stats;           /* this worker's counters */
@@ -38,11 +48,23 @@ struct ctx {
 	/* CTX_IO_SCRATCH bytes a transport may use within one call (TLS:
 	 * a file chunk on its way to SSL_write); nothing survives the call. */
 	char *io_scratch;
+	/* What a handler keeps per worker between requests (the auth
+	 * cache): made by the handler on first use, freed with
+	 * handler_state_free when the worker ends. */
+	void *handler_state;
+	void (*handler_state_free)(void *state);
 
 	/* Server-wide, read-only. */
 	const struct config *cfg;
 	const struct mime_table *mime;
 	int root_fd;                  /* the document root, -1 for echo */
+	/* The vhosts (from the start: a reload keeps them), each with its
+	 * own file cache in this worker; a Host no vhost has gets the root
+	 * above, or 421 when vhost_strict. */
+	const struct ctx_vhost *vhosts;
+	unsigned nvhosts;
+	bool vhost_strict;
+	struct fcache **vhost_fcache;
 	const char *url_host;         /* host part for URLs ("127.0.0.1", "::1") */
 	const atomic_bool *stopping;  /* set once a graceful stop began */
 	const struct server *srv;     /* only for stats_gather (opaque here) */

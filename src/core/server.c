@@ -89,6 +89,7 @@ static void worker_tick(struct worker *w)
 	struct timespec ts;
 	time_t now;
 
+	w->pool.ctx.turn++;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	w->pool.ctx.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	now = time(NULL);
@@ -195,6 +196,74 @@ static void worker_begin_stop(struct worker *w)
 	conn_pool_stop(&w->pool);
 }
 
+void server_snapshot_release(struct server_snapshot *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		s->destroy(s);
+}
+
+/* Entries each of a worker's caches may hold: its share of the open
+ * files, split between the root and the vhosts. */
+static unsigned cache_entries(const struct server *srv)
+{
+	unsigned n = srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES;
+
+	n /= 1 + srv->nvhosts;
+	return n < 16 ? 16 : n;
+}
+
+/* A file cache for the root, then one per vhost, typed by mime, into
+ * fc; all or none (-1). */
+static int worker_caches(struct worker *w, const struct mime_table *mime, struct fcache **fc)
+{
+	const struct server *srv = w->srv;
+	unsigned n = cache_entries(srv);
+
+	for (unsigned i = 0; i <= srv->nvhosts; i++) {
+		fc[i] = fcache_new(i ? srv->vhosts[i - 1].root_fd : srv->root_fd, mime, n);
+		if (!fc[i]) {
+			while (i-- > 0)
+				fcache_free(fc[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A published snapshot, taken between two loop turns. New MIME types
+ * need a new file cache (its entries carry their type); without memory
+ * for one the worker stays on what it has. */
+static void worker_adopt(struct worker *w)
+{
+	struct server_snapshot *s;
+
+	if (!atomic_load_explicit(&w->next_snap, memory_order_relaxed))
+		return;
+	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
+	if (!s)
+		return;
+	struct ctx *cx = &w->pool.ctx;
+
+	if (s->mime != cx->mime) {
+		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
+
+		if (worker_caches(w, s->mime, fc)) {
+			server_snapshot_release(s);
+			return;
+		}
+		fcache_free(cx->fcache);
+		cx->fcache = fc[0];
+		for (unsigned i = 0; i < cx->nvhosts; i++) {
+			fcache_free(cx->vhost_fcache[i]);
+			cx->vhost_fcache[i] = fc[1 + i];
+		}
+	}
+	cx->cfg = s->cfg;
+	cx->mime = s->mime;
+	server_snapshot_release(w->snap);
+	w->snap = s;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -211,6 +280,7 @@ static void *worker_main(void *arg)
 		unsigned ready = conn_pool_ready(&w->pool);
 
 		worker_tick(w);
+		worker_adopt(w);
 		if (n > 0)
 			loop_dispatch(ev, n);
 		/* Those that waited for the next share get it now; the ones
@@ -218,7 +288,7 @@ static void *worker_main(void *arg)
 		conn_pool_run_ready(&w->pool, ready);
 		if (!w->stopping && atomic_load(&srv->stopping)) {
 			w->stopping = true;
-			stop_deadline = cx->now_ms + (uint64_t)srv->cfg->shutdown_grace * 1000;
+			stop_deadline = cx->now_ms + (uint64_t)cx->cfg->shutdown_grace * 1000;
 			worker_begin_stop(w);
 		}
 		w->conn_deadline = conn_pool_expire(&w->pool);
@@ -235,6 +305,8 @@ static void *worker_main(void *arg)
 			 * pages back (the burst rule above may have run). */
 			if (lcache_sweep(cx->lcache, cx->now) >= LISTING_TRIM_BYTES)
 				trim_now(w);
+			for (unsigned i = 0; i < cx->nvhosts; i++)
+				fcache_sweep(cx->vhost_fcache[i]);
 			last_sweep = cx->now_ms;
 		}
 		if (cx->log.len && cx->now_ms - last_flush >= TICK_MS) {
@@ -269,8 +341,18 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->srv = srv;
 	log_buf_init(&cx->log, srv->log_shared ? srv->log_shared : &srv->log);
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
-	cx->fcache = fcache_new(srv->root_fd, srv->mime,
-				srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
+	cx->vhosts = srv->vhosts;
+	cx->nvhosts = srv->nvhosts;
+	cx->vhost_strict = srv->vhost_strict;
+	cx->vhost_fcache = calloc(srv->nvhosts + 1, sizeof(*cx->vhost_fcache));
+	if (cx->vhost_fcache) {
+		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
+
+		if (worker_caches(w, srv->mime, fc) == 0) {
+			cx->fcache = fc[0];
+			memcpy(cx->vhost_fcache, fc + 1, srv->nvhosts * sizeof(*fc));
+		}
+	}
 	/* Only with --listing: a server without spends no inotify instance. */
 	cx->lcache = srv->cfg->listing ? lcache_new() : NULL;
 	w->loop = loop_new(512);
@@ -344,6 +426,17 @@ void server_stop(struct server *srv)
 	wake_workers(srv);
 }
 
+void server_publish(struct server *srv, struct server_snapshot *s)
+{
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		atomic_fetch_add(&s->refs, 1);
+		server_snapshot_release(atomic_exchange(&w->next_snap, s));
+	}
+	wake_workers(srv);
+}
+
 void server_stop_now(struct server *srv)
 {
 	atomic_store(&srv->stop_now, true);
@@ -361,11 +454,18 @@ void server_join(struct server *srv)
 		struct worker *w = &srv->workers[i];
 		pthread_join(w->thread, NULL);
 		conn_pool_fini(&w->pool);
+		server_snapshot_release(atomic_exchange(&w->next_snap, NULL));
+		server_snapshot_release(w->snap);
 		loop_free(w->loop);
 		close(w->wake_fd);
 		fcache_free(w->pool.ctx.fcache);
 		lcache_free(w->pool.ctx.lcache);
+		for (unsigned k = 0; w->pool.ctx.vhost_fcache && k < w->pool.ctx.nvhosts; k++)
+			fcache_free(w->pool.ctx.vhost_fcache[k]);
+		free(w->pool.ctx.vhost_fcache);
 		free(w->pool.ctx.io_scratch);
+		if (w->pool.ctx.handler_state_free)
+			w->pool.ctx.handler_state_free(w->pool.ctx.handler_state);
 	}
 	free(srv->workers);
 	srv->workers = NULL;

@@ -18,8 +18,22 @@ struct proto;
 struct transport;
 struct server;
 
+/* Settings published while the server runs (a reload): each worker takes
+ * the newest at the start of a loop turn, so one request sees one config
+ * throughout and the request path takes no lock. The last holder to let
+ * go calls destroy. Only values may outlive a loop turn (a deadline, a
+ * length), never pointers into cfg or mime. */
+struct server_snapshot {
+	atomic_uint refs;
+	const struct config *cfg;
+	const struct mime_table *mime;
+	void (*destroy)(struct server_snapshot *s);
+};
+
 /* One thread: its loop, its share of the listener, and the pool of the
  * connections it accepted (conn_io.h), whose ctx its clock drives. */
+#define SERVER_MAX_VHOSTS 64
+
 struct worker {
 	struct server *srv;
 	int index;
@@ -35,6 +49,11 @@ struct worker {
 	uint64_t trim_check_ms;
 
 	struct conn_pool pool;
+
+	/* The snapshot ctx.cfg and ctx.mime come from (NULL: the server's
+	 * own, from the start), and the one published for the next turn. */
+	struct server_snapshot *snap;
+	_Atomic(struct server_snapshot *) next_snap;
 };
 
 struct server {
@@ -47,6 +66,9 @@ struct server {
 	const struct mime_table *mime;
 	int listen_fd;
 	int root_fd;          /* the document root, opened once */
+	const struct ctx_vhost *vhosts; /* --vhost roots, opened once */
+	unsigned nvhosts;     /* at most SERVER_MAX_VHOSTS */
+	bool vhost_strict;
 	char addr_text[80];   /* "127.0.0.1:8080" or "[::1]:8080" */
 	char url_host[64];    /* host part for URLs */
 	int port;             /* the real port, after bind */
@@ -75,6 +97,13 @@ int server_listen(struct server *srv, char *err, size_t errlen);
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Hands s to every worker (a reference each; the caller keeps its own):
+ * they switch to it at the start of their next loop turn. A worker given
+ * two before it looks takes the newer. */
+void server_publish(struct server *srv, struct server_snapshot *s);
+/* Drops one reference; the last calls s->destroy. */
+void server_snapshot_release(struct server_snapshot *s);
+
 /* Ends the grace at once: workers close what they hold and return. */
 void server_stop_now(struct server *srv);
 /* Whether every worker has returned (server_join will not wait). */

@@ -132,6 +132,10 @@ struct transport {
 	 * blocking. TLS closes without a reply (a handshake is not worth it
 	 * for a refusal, and plaintext would be noise). */
 	void (*reject)(int fd, const char *reply, size_t len);
+
+	/* The host name the client asked for below HTTP (TLS: SNI), or
+	 * NULL. Optional (NULL: the transport has none). */
+	const char *(*server_name)(const struct conn *c);
 };
 
 extern const struct transport transport_tcp; /* core/transport_tcp.c */

@@ -390,7 +390,7 @@ int listing_serve(struct http_exchange *x, int dirfd, const struct stat *st, con
 	if (!e)
 		return -1;
 	if (!e->list) {
-		rc = fill_list(e, x->ctx->root_fd, dirfd, rel);
+		rc = fill_list(e, x->root_fd, dirfd, rel);
 		if (rc < 0)
 			lcache_drop(e);
 	}

@@ -14,6 +14,8 @@
 #include "files/fcache.h"
 #include "files/listing.h"
 #include "files/path.h"
+#include "files/rules.h"
+#include "http/auth.h"
 #include "core/ctx.h"
 #include "files/static_file.h"
 #include "util/bytes.h"
@@ -71,22 +73,61 @@ static int redirect_to_slash(struct http_exchange *x, const char *rel, size_t n)
 	return http_response_error(r, HTTP_MOVED_PERMANENTLY);
 }
 
+/* --redirect: Location built from the rule (rules.h: nothing of the
+ * request but the encoded rest of its normalised path and its checked
+ * query). */
+static int redirect_by_rule(struct http_exchange *x, const struct config_redirect *rd,
+			    const char *full, size_t flen)
+{
+	struct http_response *r = &x->resp;
+	char loc[REDIRECT_MAX];
+	struct bytes b;
+
+	bytes_init_fixed(&b, loc, sizeof(loc));
+	rules_redirect_location(rd, full, flen, x->req->query, &b);
+	if (b.failed)
+		return http_response_error(r, HTTP_URI_TOO_LONG);
+	http_response_field(r, HTTP_F_LOCATION, b.p, b.len);
+	return http_response_error(r, (enum http_status)rd->status);
+}
+
+/* --fallback: the single-page app's entry file, 200, for a path that
+ * does not exist (rules_fallback_wanted decided it may). The answer
+ * depends on Accept, so it says so. Without the file: status stays. */
+static int serve_fallback(struct http_exchange *x, int status)
+{
+	struct ctx *cx = x->ctx;
+	struct fcache_entry *fe;
+	int st;
+
+	fe = fcache_get(x->fcache, cx->cfg->fallback, cx->now, &st);
+	if (!fe)
+		return http_response_error(&x->resp, status);
+	HTTP_RESPONSE_FIELD_LIT(&x->resp, HTTP_F_VARY, "Accept");
+	return static_file_serve(x, fe);
+}
+
+static bool fallback_applies(const struct http_exchange *x, const char *rel, size_t n)
+{
+	return x->ctx->cfg->fallback && rules_fallback_wanted(x->req, rel, n);
+}
+
 /* A directory asked for with its slash: its index file, else a listing
  * (--listing), else 403. path holds the directory's path under the root
  * (length n) and has room for "/" and the index name. */
 static int serve_dir(struct http_exchange *x, char *path, size_t n)
 {
-	const struct config *cfg = x->ctx->cfg;
+	const struct path_settings *set = x->settings;
 	struct ctx *cx = x->ctx;
-	size_t len = n, ilen = strlen(cfg->index);
+	size_t len = n, ilen = strlen(set->index);
 	struct fcache_entry *fe;
 	struct stat st;
 	int status, dirfd, rc;
 
 	if (len > 0)
 		path[len++] = '/';
-	memcpy(path + len, cfg->index, ilen + 1);
-	fe = fcache_get(cx->fcache, path, cx->now, &status);
+	memcpy(path + len, set->index, ilen + 1);
+	fe = fcache_get(x->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
 	path[n] = '\0';
@@ -94,11 +135,14 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* an index that is not a file */
 	if (status != -404)
 		return http_response_error(&x->resp, -status);
-	if (!cfg->listing)
+	if (!set->listing) {
+		if (fallback_applies(x, path, n))
+			return serve_fallback(x, HTTP_FORBIDDEN);
 		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* no index, no listing */
+	}
 	/* The cache keeps files only: the directory is opened for this
 	 * listing alone. */
-	dirfd = path_open(x->ctx->root_fd, path, &st);
+	dirfd = path_open(x->root_fd, path, &st);
 	if (dirfd < 0)
 		return http_response_error(&x->resp, -dirfd);
 	if (!S_ISDIR(st.st_mode)) { /* replaced meanwhile */
@@ -116,8 +160,10 @@ int static_serve(struct http_exchange *x)
 	struct ctx *cx = x->ctx;
 	/* Room past PATH_MAX for "/" + index name: the kernel judges the
 	 * full length (ENAMETOOLONG is a 404). */
-	char path[PATH_MAX + NAME_MAX + 2];
+	char path[PATH_MAX + NAME_MAX + 2], full[PATH_MAX + 3];
+	const struct config_redirect *rd;
 	struct fcache_entry *fe;
+	size_t flen;
 	int trailing = 0;
 	int status;
 	long n;
@@ -128,10 +174,23 @@ int static_serve(struct http_exchange *x)
 	n = path_normalize(path, &trailing);
 	if (n < 0)
 		return http_response_error(&x->resp, (int)-n);
+	/* Per-path settings are decided on the path that opens the file,
+	 * never on the raw target. */
+	x->settings = config_settings_for(cx->cfg, path, (size_t)n, trailing);
+	x->resp.extra_headers = x->settings->extra_headers;
+	/* The other rules too (rules.h): auth first, so nothing about a
+	 * protected path (not even where it redirects) is told without. */
+	flen = rules_full_path(full, path, (size_t)n, trailing);
+	if (rules_auth_required(cx->cfg, full, flen) && !auth_check(x))
+		return x->resp.failed ? -1 : 0;
+	if (cx->cfg->nredirects && (rd = rules_redirect_for(cx->cfg, full, flen)))
+		return redirect_by_rule(x, rd, full, flen);
 
-	fe = fcache_get(cx->fcache, path, cx->now, &status);
+	fe = fcache_get(x->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
+	if (status == -404 && fallback_applies(x, path, (size_t)n))
+		return serve_fallback(x, HTTP_NOT_FOUND);
 	if (status < 0)
 		return http_response_error(&x->resp, -status);
 	/* A directory. */

@@ -6,9 +6,16 @@
 
 #include "core/ctx.h"
 #include "core/stats.h"
+#include "files/error_page.h"
+#include "files/rules.h"
 #include "files/static.h"
+#include "http/auth.h"
+#include "http/cors.h"
+#include "http/vhost.h"
 #include "http/redirect.h"
 #include "services/status.h"
+
+#include <string.h>
 
 void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 			const struct http_request *req,
@@ -18,6 +25,12 @@ void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 	x->req = req;
 	x->peer = peer;
 	http_response_init(&x->resp, req && req->method == HTTP_METHOD_HEAD);
+	x->settings = &ctx->cfg->site;
+	x->root_fd = ctx->root_fd;
+	x->server_name = NULL;
+	x->can_defer = false;
+	x->defer = false;
+	x->fcache = ctx->fcache;
 }
 
 #define ACME_CHALLENGE_PREFIX "/.well-known/acme-challenge/"
@@ -61,15 +74,21 @@ int http_handle(struct http_exchange *x)
 		rc = redirect_serve(x, x->ctx->cfg->redirect_https_port);
 		return rc < 0 || r->failed ? -1 : 0;
 	}
+	if (!vhost_pick(x))
+		goto answered;
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:
-		if (status_is_request(x))
-			rc = status_serve(x);
-		else
+		if (!status_is_request(x))
 			rc = static_serve(x);
+		else if (!rules_auth_required(x->ctx->cfg, x->ctx->cfg->status_path,
+					      strlen(x->ctx->cfg->status_path)) || auth_check(x))
+			rc = status_serve(x);
 		break;
 	case HTTP_METHOD_OPTIONS:
+		/* A preflight carries no credentials (Fetch): never behind auth. */
+		if (cors_preflight(x))
+			return r->failed ? -1 : 0;
 		r->status = HTTP_NO_CONTENT;
 		HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_ALLOW, "GET, HEAD, OPTIONS");
 		break;
@@ -85,6 +104,11 @@ int http_handle(struct http_exchange *x)
 	default:
 		http_response_error(r, HTTP_NOT_IMPLEMENTED);
 		break;
+	}
+answered:
+	if (rc == 0 && !r->failed && !x->defer) {
+		error_page_apply(x);
+		cors_decorate(x);
 	}
 	return rc < 0 || r->failed ? -1 : 0;
 }

@@ -15,6 +15,9 @@
 #include "http/http_parse.h"
 #include "http/response.h"
 
+struct path_settings;
+struct fcache;
+
 struct ctx;
 
 struct http_exchange {
@@ -22,6 +25,20 @@ struct http_exchange {
 	const struct http_request *req; /* NULL: the request did not parse */
 	const struct sockaddr *peer; /* the client */
 	struct http_response resp;      /* what the handler answers */
+	/* The settings of the request's path (config_settings_for, once the
+	 * path is decoded and normalised); the site's until then. */
+	const struct path_settings *settings;
+	/* The site the request is for: the root and its file cache (the
+	 * default ones, or a --vhost's picked by Host). */
+	int root_fd;
+	struct fcache *fcache;
+	/* The name the client gave below HTTP (TLS SNI), or NULL: set by
+	 * the protocol after http_exchange_init. */
+	const char *server_name;
+	/* The protocol can answer this request next turn instead
+	 * (conn_defer_input): a handler may set defer and leave resp alone. */
+	bool can_defer;
+	bool defer;
 };
 
 /* A fresh exchange for req (NULL for an unparsable request), whose

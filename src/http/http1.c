@@ -15,6 +15,7 @@
 #include "http/h2_session.h"
 #include "core/proto.h"
 #include "core/ctx.h"
+#include "core/transport.h"
 
 enum body_mode {
 	SKIP_NONE,
@@ -148,6 +149,9 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 		return (long)len;
 	}
 	http_exchange_init(&x, c->ctx, &req, &c->peer.sa);
+	/* With vhosts, the Host must be the name TLS was set up for. */
+	if (cx->nvhosts && c->tp->server_name)
+		x.server_name = c->tp->server_name(c);
 	/* A client waiting for 100 Continue may or may not send its body
 	 * after our final answer; only closing keeps the stream in sync
 	 * (RFC 9110 §10.1.1). */
@@ -164,9 +168,17 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 		return head;
 	}
 	c->requests++;
+	/* A request without a body can wait for the next turn whole. */
+	x.can_defer = req.body == HTTP_BODY_NONE;
 	if (http_handle(&x) < 0) {
 		http_response_free(&x.resp);
 		return -1;
+	}
+	if (x.defer) { /* not answered: it comes again next turn */
+		c->requests--;
+		http_response_free(&x.resp);
+		conn_defer_input(c);
+		return 0;
 	}
 	if (respond(c, &x))
 		return -1;

@@ -103,6 +103,14 @@ bool http_str_eq_nocase(struct http_str s, const char *lit)
 	return eq_nocase_n(s, lit, strlen(lit));
 }
 
+struct http_str http_request_header(const struct http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->header_count; i++)
+		if (http_str_eq_nocase(req->headers[i].name, name))
+			return req->headers[i].value;
+	return (struct http_str){ NULL, 0 };
+}
+
 static struct http_str str_make(const char *p, size_t len)
 {
 	struct http_str s = { p, len };

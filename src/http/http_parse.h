@@ -118,6 +118,10 @@ void http_chunked_init(struct http_chunked *ch);
 long http_chunked_feed(struct http_chunked *ch, const char *buf, size_t len,
 		       uint64_t max_body, bool *done);
 
+/* The first value of the header called name (any case), or p == NULL:
+ * for the headers a handler needs rarely (Origin, Authorization). */
+struct http_str http_request_header(const struct http_request *req, const char *name);
+
 /* Case-insensitive comparison of an http_str with a C string. */
 bool http_str_eq_nocase(struct http_str s, const char *lit);
 

@@ -19,6 +19,7 @@ static const struct {
 	[HTTP_MOVED_PERMANENTLY] = { "Moved Permanently", false },
 	[HTTP_NOT_MODIFIED] = { "Not Modified", false },
 	[HTTP_PERMANENT_REDIRECT] = { "Permanent Redirect", false },
+	[HTTP_UNAUTHORIZED] = { "Unauthorized", false },
 	[HTTP_BAD_REQUEST] = { "Bad Request", true },
 	[HTTP_FORBIDDEN] = { "Forbidden", false },
 	[HTTP_NOT_FOUND] = { "Not Found", false },
@@ -28,6 +29,8 @@ static const struct {
 	[HTTP_CONTENT_TOO_LARGE] = { "Content Too Large", true },
 	[HTTP_URI_TOO_LONG] = { "URI Too Long", true },
 	[HTTP_RANGE_NOT_SATISFIABLE] = { "Range Not Satisfiable", false },
+	[HTTP_MISDIRECTED_REQUEST] = { "Misdirected Request", false },
+	[HTTP_TOO_MANY_REQUESTS] = { "Too Many Requests", false },
 	[HTTP_HEADER_FIELDS_TOO_LARGE] = { "Request Header Fields Too Large", true },
 	[HTTP_INTERNAL_SERVER_ERROR] = { "Internal Server Error", true },
 	[HTTP_NOT_IMPLEMENTED] = { "Not Implemented", false },
@@ -62,6 +65,12 @@ static const struct {
 	[HTTP_F_ALLOW] = NAME("Allow", "allow"),
 	[HTTP_F_LOCATION] = NAME("Location", "location"),
 	[HTTP_F_RETRY_AFTER] = NAME("Retry-After", "retry-after"),
+	[HTTP_F_WWW_AUTHENTICATE] = NAME("WWW-Authenticate", "www-authenticate"),
+	[HTTP_F_ACAO] = NAME("Access-Control-Allow-Origin", "access-control-allow-origin"),
+	[HTTP_F_ACA_METHODS] = NAME("Access-Control-Allow-Methods", "access-control-allow-methods"),
+	[HTTP_F_ACA_HEADERS] = NAME("Access-Control-Allow-Headers", "access-control-allow-headers"),
+	[HTTP_F_ACA_MAX_AGE] = NAME("Access-Control-Max-Age", "access-control-max-age"),
+	[HTTP_F_ACE_HEADERS] = NAME("Access-Control-Expose-Headers", "access-control-expose-headers"),
 };
 #undef NAME
 
@@ -88,6 +97,7 @@ void http_response_init(struct http_response *r, bool head)
 	r->failed = false;
 	r->nfields = 0;
 	r->content_type = NULL;
+	r->extra_headers = NULL;
 	r->content_length = 0;
 	r->nsegs = 0;
 	r->hold_release = NULL;
@@ -118,9 +128,11 @@ void http_response_free(struct http_response *r)
 void http_response_reset(struct http_response *r, enum http_status status)
 {
 	bool head = r->head, failed = r->failed, close = r->close;
+	const char *extra = r->extra_headers;
 
 	http_response_free(r);
 	http_response_init(r, head);
+	r->extra_headers = extra;
 	r->failed = failed;
 	r->close = close;
 	r->status = status;
@@ -263,6 +275,12 @@ bool http_response_take_hold(struct http_response *r, void (**release)(void *arg
 	r->hold_release = NULL;
 	r->hold_arg = NULL;
 	return true;
+}
+
+void http_response_body_clear(struct http_response *r)
+{
+	r->nsegs = 0;
+	r->content_length = 0;
 }
 
 int http_response_error(struct http_response *r, enum http_status status)

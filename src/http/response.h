@@ -65,6 +65,7 @@ enum http_status {
 	HTTP_NOT_MODIFIED = 304,
 	HTTP_PERMANENT_REDIRECT = 308,
 	HTTP_BAD_REQUEST = 400,
+	HTTP_UNAUTHORIZED = 401,
 	HTTP_FORBIDDEN = 403,
 	HTTP_NOT_FOUND = 404,
 	HTTP_METHOD_NOT_ALLOWED = 405,
@@ -73,6 +74,8 @@ enum http_status {
 	HTTP_CONTENT_TOO_LARGE = 413,
 	HTTP_URI_TOO_LONG = 414,
 	HTTP_RANGE_NOT_SATISFIABLE = 416,
+	HTTP_MISDIRECTED_REQUEST = 421,
+	HTTP_TOO_MANY_REQUESTS = 429,
 	HTTP_HEADER_FIELDS_TOO_LARGE = 431,
 	HTTP_INTERNAL_SERVER_ERROR = 500,
 	HTTP_NOT_IMPLEMENTED = 501,
@@ -99,6 +102,12 @@ enum http_field_id {
 	HTTP_F_ALLOW,
 	HTTP_F_LOCATION,
 	HTTP_F_RETRY_AFTER,
+	HTTP_F_WWW_AUTHENTICATE,
+	HTTP_F_ACAO,          /* Access-Control-Allow-Origin */
+	HTTP_F_ACA_METHODS,   /* Access-Control-Allow-Methods */
+	HTTP_F_ACA_HEADERS,   /* Access-Control-Allow-Headers */
+	HTTP_F_ACA_MAX_AGE,   /* Access-Control-Max-Age */
+	HTTP_F_ACE_HEADERS,   /* Access-Control-Expose-Headers */
 	HTTP_F_COUNT,
 };
 
@@ -131,7 +140,7 @@ struct http_seg {
  * file has seven) and the most body segments (multipart/byteranges: a
  * part head and a range per range, up to RANGE_MAX = 16, and the close
  * delimiter). */
-#define HTTP_RESP_MAX_FIELDS 16
+#define HTTP_RESP_MAX_FIELDS 20
 #define HTTP_RESP_MAX_SEGS 40
 /* Short copied values and small bodies (an error page) live inside the
  * response, so the common response allocates nothing. */
@@ -147,6 +156,10 @@ struct http_response {
 	struct http_field fields[HTTP_RESP_MAX_FIELDS];
 	unsigned nfields;
 	const char *content_type; /* NUL-terminated; NULL: none */
+	/* The --header lines for this response ("Name: value\r\n" each): the
+	 * request path's [location] block, or NULL for the site's
+	 * (cfg->extra_headers). Serializers add them (HTTP/2 splits them). */
+	const char *extra_headers;
 	uint64_t content_length;  /* sum of the segments' lengths */
 
 	struct http_seg segs[HTTP_RESP_MAX_SEGS];
@@ -208,6 +221,11 @@ void http_response_hold(struct http_response *r, void (*release)(void *arg), voi
 /* Hands the hold to the caller (who then calls release): false when none. */
 bool http_response_take_hold(struct http_response *r, void (**release)(void *arg),
 			     void **arg);
+
+/* Drops the body segments (not the fields, not the hold): for a body
+ * that replaces another (an --error-page file instead of the built-in
+ * page). */
+void http_response_body_clear(struct http_response *r);
 
 /* A complete error response: status, and a tiny HTML page naming it
  * (never request bytes). Fields added before (Allow, Location, ...) stay;

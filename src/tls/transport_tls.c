@@ -260,6 +260,13 @@ static void tls_close(struct conn *c, enum transport_close how)
 	close(c->fd);
 }
 
+static const char *tls_server_name(const struct conn *c)
+{
+	const struct tls_tp *t = c->tp_data;
+
+	return t && t->tc ? tls_conn_sni(t->tc) : NULL;
+}
+
 /* A refusal over --max-connections is not worth a handshake. */
 static void tls_reject(int fd, const char *reply, size_t len)
 {
@@ -283,6 +290,7 @@ struct transport *transport_tls_new(struct tls_server *ts)
 		.shutdown = tls_shutdown,
 		.close = tls_close,
 		.reject = tls_reject,
+		.server_name = tls_server_name,
 	};
 	tt->ts = ts;
 	return &tt->ops;

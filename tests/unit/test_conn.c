@@ -769,6 +769,76 @@ static void test_fair_share(void **state)
 	assert_int_equal(conn_pool_size(&H->pool), 0);
 }
 
+/* A protocol that answers one "slow" line per turn (as auth does with a
+ * password hash) and defers the rest with conn_defer_input. */
+static int slow_turn_seen = -1, slow_turn;
+
+static long slow_on_input(struct conn *c, const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+	size_t n;
+
+	if (!nl)
+		return 0;
+	if (len >= 4 && memcmp(data, "slow", 4) == 0) {
+		if (slow_turn_seen == slow_turn) {
+			conn_defer_input(c);
+			return 0;
+		}
+		slow_turn_seen = slow_turn;
+	}
+	n = (size_t)(nl - data) + 1;
+	assert_int_equal(conn_out_printf(c, "%.*s", (int)n, data), 0);
+	return (long)n;
+}
+
+static const struct proto proto_slow = {
+	.name = "slow",
+	.on_input = slow_on_input,
+	.on_overflow = ignore_overflow,
+};
+
+static void test_defer_input(void **state)
+{
+	char buf[256];
+	size_t na, nb, nc;
+	int a, b, c;
+
+	a = connect_client(&proto_slow, 0);
+	b = connect_client(&proto_slow, 0);
+	c = connect_client(&proto_slow, 0);
+	send_str(a, "slow a\n");
+	send_str(b, "slow b\n");
+	send_str(c, "fast c\n");
+	/* b's EOF must not lose its request while it is deferred. */
+	assert_int_equal(shutdown(b, SHUT_WR), 0);
+	shutdown(a, SHUT_WR);
+	slow_turn = 1;
+	turn(100);
+	/* One slow answer this turn and the fast one; the other slow one
+	 * waits in the ready list with its input. */
+	na = recv_now(a, buf, sizeof(buf));
+	nb = recv_now(b, buf, sizeof(buf));
+	nc = recv_now(c, buf, sizeof(buf));
+	assert_int_equal(nc, strlen("fast c\n"));
+	assert_true((na == 7) != (nb == 7));
+	assert_int_equal(na + nb, 7);
+	assert_int_equal(conn_pool_ready(&H->pool), 1);
+	slow_turn = 2;
+	turn(10);
+	na += recv_now(a, buf, sizeof(buf));
+	nb += recv_now(b, buf, sizeof(buf));
+	assert_int_equal(na, 7);
+	assert_int_equal(nb, 7);
+	assert_int_equal(conn_pool_ready(&H->pool), 0);
+	close(a);
+	close(b);
+	close(c);
+	run();
+	assert_int_equal(conn_pool_size(&H->pool), 0);
+	(void)state;
+}
+
 /* Over the connection limit: refused through the transport with the
  * protocol's reply, never counted as open. */
 static void test_reject(void **state)
@@ -801,6 +871,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_while_writing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fair_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defer_input, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
