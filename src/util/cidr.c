@@ -118,20 +118,30 @@ bool cidr_match_any(const struct cidr *list, size_t n, const struct sockaddr *sa
 	return false;
 }
 
-bool cidr_match_text(const struct cidr *list, size_t n, const char *s, size_t len)
+int cidr_addr_parse(const char *s, size_t len, struct sockaddr_storage *out)
 {
 	char text[INET6_ADDRSTRLEN];
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
 
 	if (len == 0 || len >= sizeof(text))
-		return false;
+		return -1;
 	memcpy(text, s, len);
 	text[len] = '\0';
+	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, text, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
 		ss.ss_family = AF_INET;
 	else if (inet_pton(AF_INET6, text, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
 		ss.ss_family = AF_INET6;
 	else
-		return false;
-	return cidr_match_any(list, n, (const struct sockaddr *)&ss);
+		return -1;
+	*out = ss;
+	return 0;
+}
+
+bool cidr_match_text(const struct cidr *list, size_t n, const char *s, size_t len)
+{
+	struct sockaddr_storage ss;
+
+	return cidr_addr_parse(s, len, &ss) == 0 &&
+	       cidr_match_any(list, n, (const struct sockaddr *)&ss);
 }

@@ -28,4 +28,8 @@ bool cidr_match_any(const struct cidr *list, size_t n, const struct sockaddr *sa
 /* Same for an address in text form ("192.0.2.1", "2001:db8::1"). */
 bool cidr_match_text(const struct cidr *list, size_t n, const char *s, size_t len);
 
+/* s[0..len) exactly an IPv4 or IPv6 address (no brackets, no port) into
+ * *out (port 0). 0, or -1 when it is not one. */
+int cidr_addr_parse(const char *s, size_t len, struct sockaddr_storage *out);
+
 #endif
