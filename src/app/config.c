@@ -62,6 +62,12 @@ void config_usage(void)
 	       "      --protocol NAME       http (default), echo, or file (the file service)\n"
 	       "      --status PATH         status report at PATH, e.g. /_status (http only)\n"
 	       "      --status-public       let non-loopback clients see the status report too\n"
+	       "      --metrics PATH        Prometheus metrics at PATH, e.g. /_metrics (loopback only)\n"
+	       "      --metrics-public      let non-loopback clients read the metrics too\n"
+	       "      --health PATH         health check at PATH: 200 serving, 503 once stopping\n"
+	       "      --proxy-protocol      every connection starts with a PROXY v1/v2 header\n"
+	       "      --trusted-proxy CIDR  peers that may send it, and whose X-Forwarded-For\n"
+	       "                            / Forwarded the log believes (repeatable)\n"
 	       "      --index NAME          file served for a directory (default index.html)\n"
 	       "      --listing             list directories that have no index file\n"
 	       "      --cache-max-age SEC   add Cache-Control: public, max-age=SEC to files\n"
@@ -117,6 +123,11 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_USER,
 	OPT_CHROOT,
+	OPT_METRICS,
+	OPT_METRICS_PUBLIC,
+	OPT_HEALTH,
+	OPT_PROXY_PROTOCOL,
+	OPT_TRUSTED_PROXY,
 };
 
 /* A timeout value: whole seconds, 1 s to a day. */
@@ -140,6 +151,18 @@ static enum config_result config_check(struct config *cfg, bool root_given,
 {
 	if (cfg->status_public && !cfg->status_path) {
 		set_err(err, errlen, "--status-public needs --status PATH");
+		return CONFIG_USAGE;
+	}
+	if (cfg->metrics_public && !cfg->metrics_path) {
+		set_err(err, errlen, "--metrics-public needs --metrics PATH");
+		return CONFIG_USAGE;
+	}
+	if ((cfg->metrics_path || cfg->health_path) && cfg->protocol != PROTOCOL_HTTP) {
+		set_err(err, errlen, "--%s needs --protocol http", cfg->metrics_path ? "metrics" : "health");
+		return CONFIG_USAGE;
+	}
+	if (cfg->proxy_protocol && cfg->ntrusted_proxies == 0) {
+		set_err(err, errlen, "--proxy-protocol needs --trusted-proxy CIDR (who may send the header)");
 		return CONFIG_USAGE;
 	}
 	if (cfg->status_path && cfg->protocol != PROTOCOL_HTTP) {
@@ -282,6 +305,11 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "status", required_argument, NULL, OPT_STATUS },
 		{ "status-public", no_argument, NULL, OPT_STATUS_PUBLIC },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "metrics-public", no_argument, NULL, OPT_METRICS_PUBLIC },
+		{ "health", required_argument, NULL, OPT_HEALTH },
+		{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
+		{ "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -392,6 +420,36 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_STATUS_PUBLIC:
 			cfg->status_public = true;
+			break;
+		case OPT_METRICS:
+		case OPT_HEALTH:
+			if (!status_path_ok(optarg)) {
+				set_err(err, errlen, "invalid --%s path '%s' (expected an absolute path like /_%s)",
+					c == OPT_METRICS ? "metrics" : "health", optarg,
+					c == OPT_METRICS ? "metrics" : "health");
+				return CONFIG_USAGE;
+			}
+			if (c == OPT_METRICS)
+				cfg->metrics_path = optarg;
+			else
+				cfg->health_path = optarg;
+			break;
+		case OPT_METRICS_PUBLIC:
+			cfg->metrics_public = true;
+			break;
+		case OPT_PROXY_PROTOCOL:
+			cfg->proxy_protocol = true;
+			break;
+		case OPT_TRUSTED_PROXY:
+			if (cfg->ntrusted_proxies == CONFIG_MAX_TRUSTED) {
+				set_err(err, errlen, "too many --trusted-proxy options (at most %d)", CONFIG_MAX_TRUSTED);
+				return CONFIG_USAGE;
+			}
+			if (cidr_parse(optarg, &cfg->trusted_proxies[cfg->ntrusted_proxies])) {
+				set_err(err, errlen, "invalid --trusted-proxy '%s' (expected an address or ADDR/LEN without host bits, e.g. 10.0.0.0/8)", optarg);
+				return CONFIG_USAGE;
+			}
+			cfg->ntrusted_proxies++;
 			break;
 		case OPT_INDEX:
 			if (has_ctl(optarg) || !valid_index_name(optarg)) {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cidr.h"
+
 enum protocol {
 	PROTOCOL_HTTP,
 	PROTOCOL_ECHO,
@@ -18,6 +20,7 @@ enum protocol {
 
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
+#define CONFIG_MAX_TRUSTED 64
 
 struct config {
 	const char *root;        /* document root */
@@ -42,6 +45,16 @@ struct config {
 	/* The status report (HTTP only; SIGUSR1 works in every mode). */
 	const char *status_path; /* NULL: off; else "/_status"-like */
 	bool status_public;      /* non-loopback clients may see it too */
+	/* Prometheus metrics and the load balancer's health check (HTTP). */
+	const char *metrics_path; /* NULL: off */
+	bool metrics_public;      /* non-loopback clients may read them too */
+	const char *health_path;  /* NULL: off */
+	/* Behind a proxy: the PROXY protocol header is required on every
+	 * connection, and accepted only from these; X-Forwarded-For and
+	 * Forwarded name the client in the log when the peer is one. */
+	bool proxy_protocol;
+	struct cidr trusted_proxies[CONFIG_MAX_TRUSTED];
+	int ntrusted_proxies;
 	/* What a request maps to and how files are described. */
 	const char *index;       /* file served for a directory (--index) */
 	bool listing;            /* list directories without an index */

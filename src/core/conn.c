@@ -17,6 +17,7 @@
 #include "core/conn_io.h"
 #include "core/loop.h"
 #include "core/proto.h"
+#include "core/proxy_hdr.h"
 #include "core/server.h"
 
 /* Output buffers larger than this are freed after each response so a big
@@ -447,6 +448,7 @@ void conn_close(struct conn *c)
 	hold_drop(c);
 	in_drop(c);
 	out_drop(c);
+	proxy_hdr_drop(c);
 	if (w->lent_to == c)
 		w->lent_to = NULL;
 	free(c);
@@ -686,6 +688,17 @@ static int conn_read(struct conn *c)
 	size_t cap = c->ctx->cfg->max_request_bytes;
 	int got = 0;
 
+	if (c->proxy_wait) {
+		int r = proxy_hdr_read(c);
+
+		if (r <= 0) {
+			if (r < 0) {
+				stat_add(&c->ctx->stats.proxy_refused, 1);
+				conn_close(c);
+			}
+			return r;
+		}
+	}
 	for (;;) {
 		ssize_t n;
 
@@ -779,6 +792,11 @@ void conn_start(struct conn *c)
 	struct worker *w = worker_of(c);
 	int r = 0;
 
+	if (c->ctx->cfg->proxy_protocol && proxy_hdr_start(c)) {
+		stat_add(&c->ctx->stats.proxy_refused, 1);
+		conn_close(c);
+		return;
+	}
 	if (w->early_read_score >= EARLY_READ_ON ||
 	    ++w->early_read_probe % EARLY_READ_PROBE == 0) {
 		r = conn_read(c);
@@ -817,6 +835,12 @@ static void conn_timeout(struct conn *c)
 			send_timer_arm(c);
 			return;
 		}
+	}
+	/* The PROXY header is late: nobody to answer yet, just close. */
+	if (c->proxy_wait) {
+		stat_add(&c->ctx->stats.proxy_refused, 1);
+		conn_close(c);
+		return;
 	}
 	if (t == TIMER_HEADER && c->state == CONN_READING && worker_of(c)->srv->proto->on_header_timeout) {
 		c->close_after = true;

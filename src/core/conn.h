@@ -79,6 +79,9 @@ struct conn {
 	bool linger;      /* the peer may still be sending: drain before close */
 	bool peer_done;   /* the peer announced its last request (Connection: close) */
 	bool read_eof;
+	bool proxy_wait;  /* --proxy-protocol: the header has not come yet */
+	unsigned short proxy_have; /* header bytes in proxy_buf */
+	char *proxy_buf;  /* owned; a header that came in pieces */
 
 	struct sockaddr_storage peer;
 	char peer_addr[48]; /* numeric, without port */

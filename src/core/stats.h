@@ -18,6 +18,7 @@ struct stats {
 	atomic_uint_fast64_t bytes_sent;
 	atomic_uint_fast64_t status_class[6]; /* [1..5]: 1xx..5xx */
 	atomic_uint_fast64_t accepted;
+	atomic_uint_fast64_t proxy_refused; /* no, bad or late PROXY header */
 };
 
 /* Only the owning worker writes its counters: a relaxed load and store
