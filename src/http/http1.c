@@ -1,5 +1,6 @@
 /* The HTTP/1.1 protocol on the engine: parse, route, answer, log, and skip
  * request bodies so they can never be read as the next request. */
+#include <arpa/inet.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/conn.h"
+#include "http/forwarded.h"
 #include "http/http_parse.h"
 #include "http/http_resp.h"
 #include "core/proto.h"
@@ -44,8 +46,27 @@ static struct http_state *state_of(struct conn *c)
 	return (struct http_state *)(void *)&c->proto;
 }
 
+/* The address the log names: the peer, or when the peer is a trusted
+ * proxy, the client its X-Forwarded-For / Forwarded names. out has room
+ * for INET6_ADDRSTRLEN. */
+static const char *log_client(const struct conn *c, const struct http_request *req, char *out)
+{
+	const struct config *cfg = c->ctx->cfg;
+	size_t n = (size_t)cfg->ntrusted_proxies;
+	struct sockaddr_storage ss;
+
+	if (n == 0 || !req ||
+	    !cidr_match_any(cfg->trusted_proxies, n, (const struct sockaddr *)&c->peer) ||
+	    !http_forwarded_client(req, cfg->trusted_proxies, n, &ss))
+		return c->peer_addr;
+	cidr_addr_format(&ss, out, INET6_ADDRSTRLEN);
+	return out;
+}
+
 static void account(struct http_exchange *x)
 {
+	char fwd[INET6_ADDRSTRLEN];
+
 	struct conn *c = x->c;
 	struct ctx *cx = c->ctx;
 	const struct http_request *req = x->req;
@@ -57,7 +78,7 @@ static void account(struct http_exchange *x)
 	if (cx->log.fd < 0)
 		return;
 	if (req)
-		log_access(&cx->log, cx->now, c->peer_addr, req->method_name.p, req->method_name.len,
+		log_access(&cx->log, cx->now, log_client(c, req, fwd), req->method_name.p, req->method_name.len,
 			   req->target.p, req->target.len, req->version_minor, x->status,
 			   x->body_bytes);
 	else

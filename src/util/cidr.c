@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Whether the bits of a past the prefix are all zero. */
@@ -144,4 +145,16 @@ bool cidr_match_text(const struct cidr *list, size_t n, const char *s, size_t le
 
 	return cidr_addr_parse(s, len, &ss) == 0 &&
 	       cidr_match_any(list, n, (const struct sockaddr *)&ss);
+}
+
+void cidr_addr_format(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	const void *a = NULL;
+
+	if (ss->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (!a || !inet_ntop(ss->ss_family, a, out, (socklen_t)len))
+		snprintf(out, len, "-");
 }

@@ -31,5 +31,8 @@ bool cidr_match_text(const struct cidr *list, size_t n, const char *s, size_t le
 /* s[0..len) exactly an IPv4 or IPv6 address (no brackets, no port) into
  * *out (port 0). 0, or -1 when it is not one. */
 int cidr_addr_parse(const char *s, size_t len, struct sockaddr_storage *out);
+/* The address of ss in numeric form, without port ("-" for another
+ * family); len of INET6_ADDRSTRLEN is always enough. */
+void cidr_addr_format(const struct sockaddr_storage *ss, char *out, size_t len);
 
 #endif

@@ -35,7 +35,7 @@ def v2_tcp6():
 def start(start_server, site, tmp_path, *extra, trusted="127.0.0.1"):
     log = str(tmp_path / "access.log")
     s = start_server(site.root, "--proxy-protocol", "--trusted-proxy", trusted,
-                     "--access-log", log, *extra, quiet=False)
+                     "--access-log", log, *extra, quiet=False, threads=1)
     return s, log
 
 
@@ -173,3 +173,61 @@ def test_bad_options(site, args, msg):
     assert rc == 2, (rc, err)
     assert err.startswith("eisd: " + msg), err
     assert err.count("\n") == 1, err
+
+
+# ---------------------------------------------------------------- X-Forwarded-For / Forwarded
+
+def xff_server(start_server, site, tmp_path, *trusted):
+    log = str(tmp_path / "access.log")
+    args = []
+    for t in trusted:
+        args += ["--trusted-proxy", t]
+    # one worker: one log buffer, so lines come in request order
+    s = start_server(site.root, "--access-log", log, *args, quiet=False, threads=1)
+    return s, log
+
+
+def get_with(s, headers, source=None):
+    with Conn(s.port, source=source) as c:
+        c.send(req("/hello.txt", headers=headers))
+        assert c.read_response().status == 200
+
+
+def test_forwarded_for_from_trusted_proxy(site, start_server, tmp_path):
+    # we are the proxy at 127.0.0.1 (trusted); 127.0.0.5 is another trusted hop
+    s, log = xff_server(start_server, site, tmp_path, "127.0.0.1", "127.0.0.5")
+    get_with(s, [("X-Forwarded-For", "203.0.113.7")])
+    get_with(s, [("X-Forwarded-For", "6.6.6.6, 203.0.113.8, 127.0.0.5")])
+    get_with(s, [("Forwarded", 'for="[2001:db8::9]:4711";proto=https')])
+    get_with(s, [("X-Forwarded-For", "unknown")])            # nothing usable: the peer
+    get_with(s, [("X-Forwarded-For", "203.0.113.7"), ("Forwarded", "for=6.6.6.6")])  # both
+    get_with(s, [])
+    assert log_clients(log, 6) == ["203.0.113.7", "203.0.113.8", "2001:db8::9",
+                                   "127.0.0.1", "127.0.0.1", "127.0.0.1"]
+
+
+def test_forwarded_for_ignored_from_untrusted_peer(site, start_server, tmp_path):
+    s, log = xff_server(start_server, site, tmp_path, "127.0.0.5")
+    get_with(s, [("X-Forwarded-For", "203.0.113.7")])                   # from 127.0.0.1
+    get_with(s, [("Forwarded", "for=203.0.113.7")])
+    get_with(s, [("X-Forwarded-For", "203.0.113.7")], source="127.0.0.5")
+    assert log_clients(log, 3) == ["127.0.0.1", "127.0.0.1", "203.0.113.7"]
+
+
+def test_forwarded_for_never_without_trusted_proxy(site, start_server, tmp_path):
+    s, log = xff_server(start_server, site, tmp_path)
+    get_with(s, [("X-Forwarded-For", "203.0.113.7")])
+    assert log_clients(log, 1) == ["127.0.0.1"]
+
+
+def test_forwarded_for_behind_proxy_protocol(site, start_server, tmp_path):
+    # the PROXY header names the client; its own X-Forwarded-For is not
+    # believed (it is not a trusted proxy), unless it is one
+    s, log = start(start_server, site, tmp_path)
+    with s.connect() as c:
+        c.send(v1(src="192.0.2.1") + req("/hello.txt", headers=[("X-Forwarded-For", "6.6.6.6")]))
+        assert c.read_response().status == 200
+    with s.connect() as c:
+        c.send(v1(src="127.0.0.1") + req("/hello.txt", headers=[("X-Forwarded-For", "203.0.113.7")]))
+        assert c.read_response().status == 200
+    assert log_clients(log, 2) == ["192.0.2.1", "203.0.113.7"]
