@@ -22,6 +22,7 @@ struct mime_table;
 struct server;
 
 #define CTX_DATE_LEN 29 /* an IMF-fixdate (HTTPDATE_LEN) */
+#define CTX_IO_SCRATCH 16384 /* one TLS record's worth of plaintext */
 
 struct ctx {
 	/* Clock, read once per loop turn. */
@@ -32,6 +33,9 @@ struct ctx {
 	struct log_buf log;           /* this worker's access log */
 	struct stats stats;           /* this worker's counters */
 	struct fcache *fcache;        /* this worker's open files */
+	/* CTX_IO_SCRATCH bytes a transport may use within one call (TLS:
+	 * a file chunk on its way to SSL_write); nothing survives the call. */
+	char *io_scratch;
 
 	/* Server-wide, read-only. */
 	const struct config *cfg;

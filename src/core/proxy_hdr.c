@@ -23,7 +23,7 @@ int proxy_hdr_start(struct conn *c)
 	 * a header would be a spoofed address, and its absence a client
 	 * that bypassed the proxy. */
 	if (!cidr_match_any(cfg->trusted_proxies, (size_t)cfg->ntrusted_proxies,
-			    (const struct sockaddr *)&c->peer))
+			    &c->peer.sa))
 		return -1;
 	c->proxy_wait = true;
 	return 0;
@@ -44,7 +44,7 @@ static void apply(struct conn *c, const struct proxy_info *pi)
 		return;
 	memset(&c->peer, 0, sizeof(c->peer));
 	memcpy(&c->peer, &pi->src, pi->addr_len);
-	conn_format_addr(&c->peer, c->peer_addr, sizeof(c->peer_addr));
+	conn_format_addr(&pi->src, c->peer_addr, sizeof(c->peer_addr));
 }
 
 static ssize_t recv_retry(int fd, void *buf, size_t len, int flags)

@@ -20,6 +20,7 @@
 #include "files/fcache.h"
 #include "core/loop.h"
 #include "core/proto.h"
+#include "core/transport.h"
 #include "http/httpdate.h"
 
 _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
@@ -92,19 +93,6 @@ static void worker_tick(struct worker *w)
 	}
 }
 
-/* A refused client's request may already wait in the receive queue, and
- * close() with unread bytes answers with RST, which may destroy the short
- * reply before the client reads it: take in what is there (bounded). */
-static void reject_close(int fd)
-{
-	char scratch[4096];
-
-	for (int i = 0; i < 4; i++)
-		if (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0)
-			break;
-	close(fd);
-}
-
 static void worker_accept(struct worker *w)
 {
 	struct server *srv = w->srv;
@@ -129,9 +117,8 @@ static void worker_accept(struct worker *w)
 		long n = atomic_fetch_add(&srv->nconns, 1) + 1;
 		if (n > srv->max_connections) {
 			atomic_fetch_sub(&srv->nconns, 1);
-			if (srv->proto->on_reject)
-				srv->proto->on_reject(fd);
-			reject_close(fd);
+			const char *reply = srv->proto->reject_reply;
+			srv->transport->reject(fd, reply, reply ? strlen(reply) : 0);
 			continue;
 		}
 		long peak = atomic_load(&srv->peak_conns);
@@ -139,11 +126,8 @@ static void worker_accept(struct worker *w)
 			;
 		stat_add(&w->ctx.stats.accepted, 1);
 		struct conn *c = conn_new(w, fd, &ss);
-		if (!c) {
-			atomic_fetch_sub(&srv->nconns, 1);
-			close(fd);
-			continue;
-		}
+		if (!c)
+			continue; /* closed and counted out */
 		if (w->nclients > w->trim_peak)
 			w->trim_peak = w->nclients;
 		conn_start(c);
@@ -267,6 +251,8 @@ static void *worker_main(void *arg)
 int server_start(struct server *srv, char *err, size_t errlen)
 {
 	srv->started = time(NULL);
+	if (!srv->transport)
+		srv->transport = &transport_tcp;
 	srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	if (!srv->workers) {
 		snprintf(err, errlen, "out of memory");
@@ -285,6 +271,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->ctx.stopping = &srv->stopping;
 		w->ctx.srv = srv;
 		log_buf_init(&w->ctx.log, srv->log_fd);
+		w->ctx.io_scratch = malloc(CTX_IO_SCRATCH);
 		w->loop = loop_new(512);
 		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		w->in_scratch = malloc(srv->cfg->max_request_bytes);
@@ -292,7 +279,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->seg_scratch = malloc(WORKER_SEG_SCRATCH * sizeof(*w->seg_scratch));
 		w->ctx.fcache = fcache_new(srv->root_fd, srv->mime,
 				       srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
-		if (!w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->ctx.fcache) {
+		if (!w->ctx.io_scratch || !w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->ctx.fcache) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
@@ -340,6 +327,7 @@ void server_join(struct server *srv)
 		close(w->wake_fd);
 		pthread_mutex_destroy(&w->clients_lock);
 		fcache_free(w->ctx.fcache);
+		free(w->ctx.io_scratch);
 		free(w->in_scratch);
 		free(w->out_scratch);
 		free(w->seg_scratch);

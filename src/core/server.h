@@ -16,6 +16,7 @@
 struct loop;
 struct mime_table;
 struct proto;
+struct transport;
 struct server;
 
 /* Sizes of the buffers a worker lends to the connection it is serving. */
@@ -59,7 +60,8 @@ struct worker {
 
 struct server {
 	const struct config *cfg;
-	const struct proto *proto;
+	const struct proto *proto;          /* each connection's first protocol */
+	const struct transport *transport;  /* NULL: plain TCP */
 	const struct mime_table *mime;
 	int listen_fd;
 	int root_fd;          /* the document root, opened once */

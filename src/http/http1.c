@@ -38,12 +38,12 @@ struct http_state {
 	struct http_held *held; /* owned; SKIP_CHUNKED only */
 };
 
-_Static_assert(sizeof(struct http_state) <= sizeof(((struct conn *)0)->proto),
+_Static_assert(sizeof(struct http_state) <= sizeof(((struct conn *)0)->proto_state),
 	       "http_state must fit in conn.proto");
 
 static struct http_state *state_of(struct conn *c)
 {
-	return (struct http_state *)(void *)&c->proto;
+	return (struct http_state *)(void *)&c->proto_state;
 }
 
 /* The address the log names: the peer, or when the peer is a trusted
@@ -241,7 +241,7 @@ static void http_on_close(struct conn *c)
 
 static bool http_mid_request(const struct conn *c)
 {
-	const struct http_state *hs = (const struct http_state *)(const void *)&c->proto;
+	const struct http_state *hs = (const struct http_state *)(const void *)&c->proto_state;
 
 	return hs->skip != SKIP_NONE;
 }
@@ -263,24 +263,17 @@ static void http_on_header_timeout(struct conn *c)
 		account(&x);
 }
 
-static void http_on_reject(int fd)
-{
-	static const char busy[] =
-		"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
-		"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\n"
-		"server at capacity.\n";
-	/* Best effort on a fresh socket; its buffer takes this whole. */
-	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		/* the client is gone already */
-	}
-}
+static const char http_busy[] =
+	"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\n"
+	"server at capacity.\n";
 
 const struct proto proto_http = {
 	.name = "http",
 	.on_input = http_on_input,
 	.on_overflow = http_on_overflow,
 	.on_header_timeout = http_on_header_timeout,
-	.on_reject = http_on_reject,
+	.reject_reply = http_busy,
 	.on_close = http_on_close,
 	.mid_request = http_mid_request,
 };

@@ -37,6 +37,6 @@ const struct proto proto_echo = {
 	/* A client silent past --timeout, or over --max-connections, is
 	 * closed without a word: there is no error format to speak. */
 	.on_header_timeout = NULL,
-	.on_reject = NULL,
+	.reject_reply = NULL,
 	.on_close = NULL,
 };

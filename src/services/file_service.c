@@ -29,12 +29,12 @@ struct file_state {
 	bool line_mode; /* a newline has been seen: names end at newlines */
 };
 
-_Static_assert(sizeof(struct file_state) <= sizeof(((struct conn *)0)->proto),
+_Static_assert(sizeof(struct file_state) <= sizeof(((struct conn *)0)->proto_state),
 	       "file_state must fit in conn.proto");
 
 static struct file_state *state_of(struct conn *c)
 {
-	return (struct file_state *)(void *)&c->proto;
+	return (struct file_state *)(void *)&c->proto_state;
 }
 
 /* What one request came to: its reply and the status the log and the
@@ -189,6 +189,6 @@ const struct proto proto_file = {
 	/* Silence past --timeout, or a connection over --max-connections:
 	 * closed without a reply (no reply format fits either). */
 	.on_header_timeout = NULL,
-	.on_reject = NULL,
+	.reject_reply = NULL,
 	.on_close = NULL,
 };

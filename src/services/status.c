@@ -19,12 +19,12 @@
 
 /* ---- gathering ---- */
 
-static int peer_port(const struct sockaddr_storage *ss)
+static int peer_port(const union conn_addr *a)
 {
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	if (a->sa.sa_family == AF_INET)
+		return ntohs(a->in.sin_port);
+	if (a->sa.sa_family == AF_INET6)
+		return ntohs(a->in6.sin6_port);
 	return 0;
 }
 
@@ -474,7 +474,7 @@ int status_serve(struct http_exchange *x)
 	/* 404, not 403: a refused client learns nothing, not even that the
 	 * report exists. */
 	if (!x->ctx->cfg->status_public &&
-	    !status_addr_is_loopback((const struct sockaddr *)&c->peer))
+	    !status_addr_is_loopback(&c->peer.sa))
 		return http_resp_error(x, 404, NULL);
 
 	if (status_gather(x->ctx->srv, x->ctx->now, &snap))
