@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "util/chars.h"
+
 void config_defaults(struct config *cfg)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -178,15 +180,6 @@ static enum config_result config_check(struct config *cfg, bool root_given,
 	return CONFIG_OK;
 }
 
-
-/* tchar, RFC 9110 §5.6.2. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Headers eisd writes itself, or that frame the message: a second copy
  * from --header would make the response ambiguous or break it. */
 static const char *const reserved_headers[] = {
@@ -211,7 +204,7 @@ static enum config_result add_header(char **block, const char *arg, char *err, s
 	}
 	name_len = (size_t)(colon - arg);
 	for (size_t i = 0; i < name_len; i++) {
-		if (!is_tchar((unsigned char)arg[i])) {
+		if (!chars_is_tchar((unsigned char)arg[i])) {
 			set_err(err, errlen, "invalid --header name (must be a token: letters, digits, !#$%%&'*+-.^_`|~)");
 			return CONFIG_USAGE;
 		}
@@ -225,10 +218,10 @@ static enum config_result add_header(char **block, const char *arg, char *err, s
 		}
 	}
 	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
+	while (chars_is_ows((unsigned char)*v))
 		v++;
 	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > v && chars_is_ows((unsigned char)end[-1]))
 		end--;
 	for (const char *p = v; p < end; p++) {
 		unsigned char c = (unsigned char)*p;

@@ -29,6 +29,16 @@ static inline void stat_add(atomic_uint_fast64_t *v, uint64_t n)
 			      memory_order_relaxed);
 }
 
+/* One request answered with status (any protocol: HTTP, echo, file). */
+static inline void stats_count(struct stats *s, int status)
+{
+	int cls = status / 100;
+
+	stat_add(&s->requests, 1);
+	if (cls >= 1 && cls <= 5)
+		stat_add(&s->status_class[cls], 1);
+}
+
 /* The whole server at one moment (each worker's part is read on its own,
  * so the sum is not one instant, but every figure is a real one). */
 struct stats_totals {

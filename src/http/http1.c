@@ -1,6 +1,5 @@
 /* The HTTP/1.1 protocol on the engine: parse, route, answer, log, and skip
  * request bodies so they can never be read as the next request. */
-#include <arpa/inet.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +7,11 @@
 #include <unistd.h>
 
 #include "core/conn.h"
-#include "http/forwarded.h"
 #include "http/http_parse.h"
-#include "http/http_resp.h"
+#include "http/handler.h"
+#include "http/http1_serialize.h"
 #include "core/proto.h"
 #include "core/ctx.h"
-#include "files/static.h"
-#include "services/status.h"
 
 enum body_mode {
 	SKIP_NONE,
@@ -46,69 +43,30 @@ static struct http_state *state_of(struct conn *c)
 	return (struct http_state *)(void *)&c->proto_state;
 }
 
-/* The address the log names: the peer, or when the peer is a trusted
- * proxy, the client its X-Forwarded-For / Forwarded names. out has room
- * for INET6_ADDRSTRLEN. */
-static const char *log_client(const struct conn *c, const struct http_request *req, char *out)
+/* Writes x's response, counts and logs it, and lets the response go.
+ * Returns 0, or -1 when the connection must be dropped. */
+static int respond(struct conn *c, struct http_exchange *x)
 {
-	const struct config *cfg = c->ctx->cfg;
-	size_t n = (size_t)cfg->ntrusted_proxies;
-	struct sockaddr_storage ss;
+	struct http_response *r = &x->resp;
+	int rc = http1_serialize(c, x->req, r);
 
-	if (n == 0 || !req ||
-	    !cidr_match_any(cfg->trusted_proxies, n, (const struct sockaddr *)&c->peer) ||
-	    !http_forwarded_client(req, cfg->trusted_proxies, n, &ss))
-		return c->peer_addr;
-	cidr_addr_format(&ss, out, INET6_ADDRSTRLEN);
-	return out;
+	if (rc == 0)
+		http_account(c->ctx, c->peer_addr, x->req, r->status,
+			     r->head ? 0 : r->content_length);
+	http_response_free(r);
+	return rc;
 }
 
-static void account(struct http_exchange *x)
+/* A response that is only an error page for status. */
+static int respond_error(struct conn *c, const struct http_request *req, int status,
+			 bool close)
 {
-	char fwd[INET6_ADDRSTRLEN];
+	struct http_exchange x;
 
-	struct conn *c = x->c;
-	struct ctx *cx = c->ctx;
-	const struct http_request *req = x->req;
-	int cls = x->status / 100;
-
-	stat_add(&cx->stats.requests, 1);
-	if (cls >= 1 && cls <= 5)
-		stat_add(&cx->stats.status_class[cls], 1);
-	if (cx->log.fd < 0)
-		return;
-	if (req)
-		log_access(&cx->log, cx->now, log_client(c, req, fwd), req->method_name.p, req->method_name.len,
-			   req->target.p, req->target.len, req->version_minor, x->status,
-			   x->body_bytes);
-	else
-		log_access(&cx->log, cx->now, c->peer_addr, NULL, 0, NULL, 0, 1, x->status,
-			   x->body_bytes);
-}
-
-static int route(struct http_exchange *x)
-{
-	switch (x->req->method) {
-	case HTTP_METHOD_GET:
-	case HTTP_METHOD_HEAD:
-		if (status_is_request(x))
-			return status_serve(x);
-		return static_serve(x);
-	case HTTP_METHOD_OPTIONS: {
-		int rc = http_resp_start(x, 204);
-		rc |= conn_out_printf(x->c, "Allow: GET, HEAD, OPTIONS\r\n");
-		return rc | http_resp_end(x, NULL, 0);
-	}
-	case HTTP_METHOD_POST:
-	case HTTP_METHOD_PUT:
-	case HTTP_METHOD_DELETE:
-	case HTTP_METHOD_PATCH:
-	case HTTP_METHOD_CONNECT:
-	case HTTP_METHOD_TRACE:
-		return http_resp_error(x, 405, "Allow: GET, HEAD\r\n");
-	default:
-		return http_resp_error(x, 501, NULL);
-	}
+	http_exchange_init(&x, c->ctx, req, &c->peer.sa);
+	x.resp.close = close;
+	http_response_error(&x.resp, (enum http_status)status);
+	return respond(c, &x);
 }
 
 static long answer(struct conn *c, const char *head, size_t len, bool body_done);
@@ -123,20 +81,15 @@ static void drop_held(struct http_state *hs)
 static long fail_held(struct conn *c, struct http_state *hs, int status)
 {
 	struct http_request req;
-	struct http_exchange x = { .c = c, .ctx = c->ctx, .close = true };
+	const struct http_request *rp = NULL;
+	int rc;
 
-	if (http_parse_request(hs->held->head, hs->held->len, hs->held->len, &req) > 0) {
-		x.req = &req;
-		x.head = req.method == HTTP_METHOD_HEAD;
-	}
+	if (http_parse_request(hs->held->head, hs->held->len, hs->held->len, &req) > 0)
+		rp = &req;
 	hs->skip = SKIP_NONE;
-	if (http_resp_error(&x, status, NULL)) {
-		drop_held(hs);
-		return -1;
-	}
-	account(&x);
+	rc = respond_error(c, rp, status, true);
 	drop_held(hs);
-	return 0;
+	return rc;
 }
 
 static long skip_body(struct conn *c, struct http_state *hs, const char *data, size_t len)
@@ -175,32 +128,28 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 	struct http_state *hs = state_of(c);
 	const struct ctx *cx = c->ctx;
 	struct http_request req;
-	struct http_exchange x = { .c = c, .ctx = c->ctx };
+	struct http_exchange x;
 	long head;
 
 	head = http_parse_request(data, len, cx->cfg->max_request_bytes, &req);
 	if (head == 0)
 		return 0;
 	if (head < 0) {
-		if (http_resp_error(&x, (int)-head, NULL))
+		if (respond_error(c, NULL, (int)-head, false))
 			return -1;
-		account(&x);
 		return (long)len; /* the rest cannot be trusted */
 	}
-	x.req = &req;
-	x.head = req.method == HTTP_METHOD_HEAD;
-
 	if (req.body == HTTP_BODY_LENGTH && req.content_length > cx->cfg->max_body_bytes) {
-		if (http_resp_error(&x, 413, NULL))
+		if (respond_error(c, &req, HTTP_CONTENT_TOO_LARGE, false))
 			return -1;
-		account(&x);
 		return (long)len;
 	}
+	http_exchange_init(&x, c->ctx, &req, &c->peer.sa);
 	/* A client waiting for 100 Continue may or may not send its body
 	 * after our final answer; only closing keeps the stream in sync
 	 * (RFC 9110 §10.1.1). */
 	if (req.body != HTTP_BODY_NONE && req.expect_continue)
-		x.close = true;
+		x.resp.close = true;
 	else if (req.body == HTTP_BODY_CHUNKED && !body_done) {
 		hs->held = malloc(sizeof(*hs->held) + (size_t)head);
 		if (!hs->held)
@@ -212,11 +161,13 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 		return head;
 	}
 	c->requests++;
-	if (route(&x))
+	if (http_handle(&x) < 0) {
+		http_response_free(&x.resp);
 		return -1;
-	account(&x);
-
-	if (x.close)
+	}
+	if (respond(c, &x))
+		return -1;
+	if (x.resp.close)
 		return (long)len;
 	if (req.body == HTTP_BODY_LENGTH && req.content_length && !body_done) {
 		hs->skip = SKIP_LENGTH;
@@ -248,19 +199,13 @@ static bool http_mid_request(const struct conn *c)
 
 static void http_on_overflow(struct conn *c)
 {
-	struct http_exchange x = { .c = c, .ctx = c->ctx };
-
 	/* Only reachable while skipping cannot make progress: answer 431. */
-	if (http_resp_error(&x, 431, NULL) == 0)
-		account(&x);
+	respond_error(c, NULL, HTTP_HEADER_FIELDS_TOO_LARGE, false);
 }
 
 static void http_on_header_timeout(struct conn *c)
 {
-	struct http_exchange x = { .c = c, .ctx = c->ctx };
-
-	if (http_resp_error(&x, 408, NULL) == 0)
-		account(&x);
+	respond_error(c, NULL, HTTP_REQUEST_TIMEOUT, false);
 }
 
 static const char http_busy[] =

@@ -223,6 +223,12 @@ void http_response_body_copy(struct http_response *r, const void *p, size_t len)
 					       .fd = -1, .len = len });
 }
 
+void http_response_body_owned(struct http_response *r, const char *p, size_t len)
+{
+	seg_push(r, (struct http_seg){ .kind = HTTP_SEG_MEM, .owned = true, .p = p, .fd = -1,
+				       .len = len });
+}
+
 void http_response_body_ref(struct http_response *r, const void *p, size_t len)
 {
 	seg_push(r, (struct http_seg){ .kind = HTTP_SEG_MEM, .p = p, .fd = -1, .len = len });
@@ -258,7 +264,7 @@ bool http_response_take_hold(struct http_response *r, void (**release)(void *arg
 	return true;
 }
 
-void http_response_error(struct http_response *r, enum http_status status)
+int http_response_error(struct http_response *r, enum http_status status)
 {
 	const char *reason = http_status_reason(status);
 	char page[256];
@@ -275,12 +281,11 @@ void http_response_error(struct http_response *r, enum http_status status)
 	BYTES_LIT(&b, " ");
 	bytes_str(&b, reason);
 	BYTES_LIT(&b, "</h1></body></html>\n");
-	if (b.failed) {
+	if (b.failed)
 		r->failed = true;
-		return;
-	}
 	r->content_type = "text/html; charset=utf-8";
 	http_response_body_copy(r, b.p, b.len);
+	return r->failed ? -1 : 0;
 }
 
 /* ---- walking the body ---- */

@@ -194,6 +194,9 @@ const struct http_field *http_response_find(const struct http_response *r,
 void http_response_body_copy(struct http_response *r, const void *p, size_t len);
 void http_response_body_ref(struct http_response *r, const void *p, size_t len);
 void http_response_body_file(struct http_response *r, int fd, off_t off, uint64_t len);
+/* Bytes the response already owns (from http_response_copy or a buffer
+ * it adopted): a segment without another copy. */
+void http_response_body_owned(struct http_response *r, const char *p, size_t len);
 /* Keeps what _ref and _file point at alive: release(arg) runs once, when
  * the response (or whoever took the hold over) is done. One per response;
  * setting a different one sets failed and releases it at once. */
@@ -204,8 +207,9 @@ bool http_response_take_hold(struct http_response *r, void (**release)(void *arg
 
 /* A complete error response: status, and a tiny HTML page naming it
  * (never request bytes). Fields added before (Allow, Location, ...) stay;
- * call after http_response_reset, or on a fresh response. */
-void http_response_error(struct http_response *r, enum http_status status);
+ * call after http_response_reset, or on a fresh response. Returns 0, or
+ * -1 when r->failed (for handlers to pass on). */
+int http_response_error(struct http_response *r, enum http_status status);
 
 /* ---- walking the body (a serializer's side) ---- */
 

@@ -19,8 +19,7 @@ static long echo_on_input(struct conn *c, const char *data, size_t len)
 	    conn_out_bytes(c, data, len))
 		return -1;
 	c->requests++;
-	stat_add(&cx->stats.requests, 1);
-	stat_add(&cx->stats.status_class[2], 1);
+	stats_count(&cx->stats, 200);
 	log_service(&cx->log, cx->now, c->peer_addr, "ECHO", NULL, 0, 200, len);
 	return (long)len;
 }

@@ -23,6 +23,7 @@
 #include "files/path.h"
 #include "core/proto.h"
 #include "core/ctx.h"
+#include "util/chars.h"
 
 /* Lives in conn.proto. */
 struct file_state {
@@ -48,11 +49,6 @@ enum file_result {
 	FILE_FAILED = 500,
 };
 
-static bool is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
-}
-
 /* The lecture's rule, made exact: a name may not start with '/' and no
  * segment may be "..". Names that merely contain dots ("a..b") are fine.
  * A NUL would cut the name short on its way to the kernel. */
@@ -77,8 +73,7 @@ static void account(struct conn *c, const char *name, size_t len, int status, ui
 	struct ctx *cx = c->ctx;
 
 	c->requests++;
-	stat_add(&cx->stats.requests, 1);
-	stat_add(&cx->stats.status_class[status / 100], 1);
+	stats_count(&cx->stats, status);
 	log_service(&cx->log, cx->now, c->peer_addr, "FILE", name, len, status, bytes);
 }
 
@@ -160,9 +155,9 @@ static long file_on_input(struct conn *c, const char *data, size_t len)
 	} else {
 		end = take = len;
 	}
-	while (start < end && is_space(data[start]))
+	while (start < end && chars_is_space(data[start]))
 		start++;
-	while (end > start && is_space(data[end - 1]))
+	while (end > start && chars_is_space(data[end - 1]))
 		end--;
 	if (start == end)
 		status = conn_out_printf(c, "ERROR: No file name given\n") ? -1 : FILE_INVALID;

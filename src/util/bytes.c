@@ -14,7 +14,7 @@ bool bytes_grow(struct bytes *b, size_t more)
 		return false;
 	if (b->cap - b->len >= more)
 		return true;
-	if (!b->heap || more > SIZE_MAX / 2 - b->len) {
+	if (b->fixed || more > SIZE_MAX / 2 - b->len) {
 		b->failed = true;
 		return false;
 	}
@@ -86,13 +86,25 @@ char *bytes_steal(struct bytes *b, size_t *len)
 	}
 	p = b->p;
 	*len = b->len - 1;
-	*b = (struct bytes){ .heap = true };
+	*b = (struct bytes){ .fixed = false };
 	return p;
+}
+
+const char *bytes_cstr(struct bytes *b)
+{
+	if (!bytes_grow(b, 1))
+		return NULL;
+	b->p[b->len] = '\0';
+	return b->p;
 }
 
 void bytes_free(struct bytes *b)
 {
-	if (b->heap)
+	if (!b->fixed) {
 		free(b->p);
-	*b = (struct bytes){ .heap = b->heap };
+		*b = (struct bytes){ .fixed = false };
+	} else {
+		b->len = 0;
+		b->failed = false;
+	}
 }

@@ -1,7 +1,8 @@
 /* A byte builder: appends with plain copies (printf was most of the
  * user-space cost of a small response), into a caller's fixed buffer or a
- * growing heap one. Whatever does not fit (fixed) or cannot be allocated
- * (heap) sets failed, which stays set: callers check once at the end. */
+ * growing heap one (a zeroed struct bytes is an empty heap builder).
+ * Whatever does not fit (fixed) or cannot be allocated (heap) sets
+ * failed, which stays set: callers check once at the end. */
 #ifndef EISD_BYTES_H
 #define EISD_BYTES_H
 
@@ -13,20 +14,20 @@
 struct bytes {
 	char *p;
 	size_t len, cap;
-	bool heap;   /* p is malloc'd by the builder (bytes_free) and grows */
+	bool fixed;  /* p is the caller's (bytes_init_fixed); else malloc'd, grows */
 	bool failed; /* sticky */
 };
 
 /* Into buf[0..cap): nothing is ever allocated. */
 static inline void bytes_init_fixed(struct bytes *b, char *buf, size_t cap)
 {
-	*b = (struct bytes){ .p = buf, .cap = cap };
+	*b = (struct bytes){ .p = buf, .cap = cap, .fixed = true };
 }
 
 /* On the heap, growing as needed; empty until the first append. */
 static inline void bytes_init_heap(struct bytes *b)
 {
-	*b = (struct bytes){ .heap = true };
+	*b = (struct bytes){ .fixed = false };
 }
 
 /* Room for more bytes: true, or false with failed set. */
@@ -60,6 +61,9 @@ void bytes_u64(struct bytes *b, uint64_t v);
 void bytes_u64_pad(struct bytes *b, uint64_t v, unsigned width);
 void bytes_printf(struct bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The text so far, NUL-terminated (the NUL is not counted in len), or
+ * NULL when building failed. */
+const char *bytes_cstr(struct bytes *b);
 /* A heap builder's buffer for the caller to free (NUL-terminated, *len
  * without the NUL), or NULL when building failed (then freed). */
 char *bytes_steal(struct bytes *b, size_t *len);
