@@ -1,4 +1,5 @@
-/* Every option eisd has, its default, and the command-line parser. */
+/* Every setting eisd has, its default, and the parser entry point (the
+ * options themselves are rows in options.c). */
 #ifndef EISD_CONFIG_H
 #define EISD_CONFIG_H
 
@@ -21,6 +22,15 @@ enum protocol {
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
 #define CONFIG_MAX_TRUSTED 64
+#define CONFIG_MAX_OPTS 96       /* rows in the option table, at most */
+#define CONFIG_TEXT_MAX 32768    /* bytes of option text a config holds */
+
+/* Where an option's value came from; the command line beats the file. */
+enum config_source {
+	CONFIG_SRC_NONE,
+	CONFIG_SRC_FILE,
+	CONFIG_SRC_CLI,
+};
 
 struct config {
 	const char *root;        /* document root */
@@ -34,6 +44,7 @@ struct config {
 	int keepalive_timeout;   /* idle keep-alive connection */
 	int send_timeout;        /* client not reading its response */
 	int shutdown_grace;      /* in-flight responses may finish */
+	int timeout;             /* --timeout as given; 0: not given */
 
 	size_t max_request_bytes; /* largest request head */
 	uint64_t max_body_bytes;  /* largest request body we discard */
@@ -67,6 +78,13 @@ struct config {
 	char *extra_headers;
 	const char *user;        /* NULL: keep the starting user */
 	bool chroot;             /* chroot into root (needs user) */
+
+	/* Bookkeeping of the parser. Strings above point into text (the
+	 * config's own copies) or at built-in defaults, never into argv. */
+	unsigned char given[CONFIG_MAX_OPTS]; /* enum config_source per row */
+	int nheaders;            /* --header options so far */
+	size_t text_used;
+	char text[CONFIG_TEXT_MAX];
 };
 
 void config_defaults(struct config *cfg);
