@@ -5,6 +5,7 @@ the access log and the status report's loopback rule see. Anything else
 closes the connection without a byte."""
 
 import struct
+import time
 
 import pytest
 
@@ -231,3 +232,55 @@ def test_forwarded_for_behind_proxy_protocol(site, start_server, tmp_path):
         c.send(v1(src="127.0.0.1") + req("/hello.txt", headers=[("X-Forwarded-For", "203.0.113.7")]))
         assert c.read_response().status == 200
     assert log_clients(log, 2) == ["192.0.2.1", "203.0.113.7"]
+
+
+# ---------------------------------------------------------------- with HAProxy
+
+@pytest.fixture
+def haproxy(tmp_path):
+    from haproxy import HAProxy
+    started = []
+
+    def start(port, cfg_text):
+        h = HAProxy(tmp_path, port, cfg_text)
+        started.append(h)
+        return h
+
+    yield start
+    for h in started:
+        h.stop()
+
+
+def test_haproxy_send_proxy_v2(site, start_server, tmp_path, haproxy):
+    from haproxy import config, free_port
+    # HAProxy connects from 127.0.0.3, the only trusted proxy; the client
+    # is 127.0.0.2; the health checks (PROXY LOCAL) come from HAProxy.
+    s, log = start(start_server, site, tmp_path, trusted="127.0.0.3")
+    port = free_port()
+    haproxy(port, config(port, [("s1", s.port)], health="/hello.txt"))
+    for _ in range(3):
+        with Conn(port, source="127.0.0.2") as c:
+            c.send(req("/hello.txt"))
+            r = c.read_response()
+            assert r.status == 200 and r.body == site.read("hello.txt")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = poll_log_lines(log, 4, timeout=1)
+        clients = [line.split(" ", 1)[0] for line in lines]
+        if clients.count("127.0.0.2") == 3 and "127.0.0.3" in clients:
+            break
+    # three client requests under the client's address, the checks under HAProxy's
+    assert clients.count("127.0.0.2") == 3, lines
+    assert set(clients) == {"127.0.0.2", "127.0.0.3"}, lines
+
+
+def test_haproxy_untrusted_gets_nothing(site, start_server, tmp_path, haproxy):
+    from haproxy import config, free_port
+    s, log = start(start_server, site, tmp_path, trusted="127.0.0.4")
+    port = free_port()
+    haproxy(port, config(port, [("s1", s.port)]))
+    with Conn(port, source="127.0.0.2") as c:
+        c.send(req("/hello.txt"))
+        r = c.read_response()
+        # HAProxy's own answer when the server closes without a response
+        assert r.status in (502, 503), r
