@@ -572,6 +572,20 @@ static int conn_send_wait(struct conn *c, ssize_t want, bool progressed)
 	return 0;
 }
 
+/* The response's last byte went to the transport: its duration. Read
+ * from the clock now rather than the loop turn's, which would make every
+ * response answered within one turn take 0. Only with --metrics. */
+static void conn_request_timed(struct conn *c)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	stats_observe_duration(&c->ctx->stats, now > c->req_start_us ? now - c->req_start_us : 0);
+	c->req_start_us = 0;
+}
+
 /* Sends queued output. Returns 1 when all is sent, 0 when the transport
  * cannot take more now (now waiting in the loop), -1 on a dead
  * connection. */
@@ -637,6 +651,8 @@ static int conn_send(struct conn *c)
 		stat_add(&w->ctx.stats.bytes_sent, sent);
 		sent = 0;
 		out_reset(c);
+		if (c->req_start_us)
+			conn_request_timed(c);
 		/* A streaming protocol makes its next output as this drains. */
 		if (!c->proto->on_writable)
 			break;
@@ -936,6 +952,8 @@ static void conn_timeout(struct conn *c)
 			return;
 		}
 	}
+	if (t >= 0 && t < TIMER_COUNT)
+		stat_add(&c->ctx->stats.timed_out[t], 1);
 	/* The PROXY header is late: nobody to answer yet, just close. */
 	if (c->proxy_wait) {
 		stat_add(&c->ctx->stats.proxy_refused, 1);
@@ -977,3 +995,7 @@ void conn_format_addr(const struct sockaddr_storage *ss, char *out, size_t len)
 	if (!a || !inet_ntop(fam, a, out, (socklen_t)len))
 		snprintf(out, len, "-");
 }
+
+_Static_assert(TIMER_COUNT == sizeof(((struct stats *)0)->timed_out) /
+				 sizeof(((struct stats *)0)->timed_out[0]),
+	       "one timed_out counter per deadline");

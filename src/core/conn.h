@@ -107,6 +107,10 @@ struct conn {
 	char peer_addr[48]; /* numeric, without port */
 	time_t connected_at;
 	uint64_t requests;
+	/* When the head of the request being answered arrived (ctx.now_us),
+	 * 0 when none is timed: set by the protocol with --metrics, read by
+	 * the engine once the response's last byte went to the transport. */
+	uint64_t req_start_us;
 
 	/* Per-connection state owned by the protocol (zeroed whenever the
 	 * protocol changes). */

@@ -27,6 +27,7 @@ struct server;
 struct ctx {
 	/* Clock, read once per loop turn. */
 	uint64_t now_ms;              /* monotonic */
+	uint64_t now_us;              /* the same, in microseconds */
 	time_t now;                   /* wall clock */
 	char date[CTX_DATE_LEN + 1];  /* Date header for now */
 

@@ -85,7 +85,8 @@ static void worker_tick(struct worker *w)
 	time_t now;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	w->ctx.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	w->ctx.now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	w->ctx.now_ms = w->ctx.now_us / 1000;
 	now = time(NULL);
 	if (now != w->ctx.now) {
 		w->ctx.now = now;
@@ -117,6 +118,7 @@ static void worker_accept(struct worker *w)
 		long n = atomic_fetch_add(&srv->nconns, 1) + 1;
 		if (n > srv->max_connections) {
 			atomic_fetch_sub(&srv->nconns, 1);
+			stat_add(&w->ctx.stats.refused, 1);
 			const char *reply = srv->proto->reject_reply;
 			srv->transport->reject(fd, reply, reply ? strlen(reply) : 0);
 			continue;
@@ -351,8 +353,6 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 	t->port = srv->port;
 	t->threads = srv->nworkers;
 	t->started = srv->started;
-	t->connections = atomic_load(&srv->nconns);
-	t->peak_connections = atomic_load(&srv->peak_conns);
 
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
@@ -371,4 +371,27 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 			each(arg, c);
 		pthread_mutex_unlock(&w->clients_lock);
 	}
+	/* One source for "open" and "connected" (the registries just read),
+	 * and the peak read after them: a report never shows more clients
+	 * than connections, or a peak below what is open. */
+	t->connections = (long)t->client_count;
+	t->peak_connections = atomic_load(&srv->peak_conns);
+	if (t->peak_connections < t->connections)
+		t->peak_connections = t->connections;
+}
+
+int stats_workers(const struct server *srv, void (*each)(void *arg, const struct stats_worker *w),
+		  void *arg)
+{
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+		struct stats_worker sw = { .index = i, .stats = &w->ctx.stats };
+
+		pthread_mutex_lock(&w->clients_lock);
+		sw.connections = w->nclients;
+		pthread_mutex_unlock(&w->clients_lock);
+		fcache_counts(w->ctx.fcache, &sw.fcache_hits, &sw.fcache_misses);
+		each(arg, &sw);
+	}
+	return srv->nworkers;
 }

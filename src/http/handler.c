@@ -9,6 +9,8 @@
 #include "http/forwarded.h"
 #include "core/stats.h"
 #include "files/static.h"
+#include "services/health.h"
+#include "services/metrics.h"
 #include "services/status.h"
 
 void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
@@ -29,7 +31,11 @@ int http_handle(struct http_exchange *x)
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:
-		if (status_is_request(x))
+		if (health_is_request(x))
+			rc = health_serve(x);
+		else if (metrics_is_request(x))
+			rc = metrics_serve(x);
+		else if (status_is_request(x))
 			rc = status_serve(x);
 		else
 			rc = static_serve(x);
@@ -76,6 +82,7 @@ void http_account(struct ctx *ctx, const char *client, const struct http_request
 	char fwd[INET6_ADDRSTRLEN];
 
 	stats_count(&ctx->stats, (int)status);
+	stats_count_method(&ctx->stats, req ? 1 + (unsigned)req->method : 0, (int)status);
 	if (ctx->log.fd < 0)
 		return;
 	client = log_client(ctx->cfg, client, req, fwd);
