@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/config_file.h"
 #include "app/options.h"
 
 #define set_err opt_err
@@ -36,6 +37,18 @@ void config_defaults(struct config *cfg)
 
 void config_free(struct config *cfg)
 {
+	for (int i = 0; i < cfg->nlocations; i++) {
+		struct config_location *loc = &cfg->locations[i];
+
+		if (loc->scratch) {
+			config_free(loc->scratch);
+			free(loc->scratch);
+		}
+		free(loc->headers);
+	}
+	free(cfg->locations);
+	cfg->locations = NULL;
+	cfg->nlocations = 0;
 	free(cfg->extra_headers);
 	cfg->extra_headers = NULL;
 }
@@ -244,7 +257,30 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 {
 	enum config_result rc = parse_args(cfg, argc, argv, err, errlen);
 
-	if (rc != CONFIG_OK)
-		return rc;
-	return config_check(cfg, err, errlen);
+	if (rc == CONFIG_OK && cfg->config_file)
+		rc = config_file_load(cfg, cfg->config_file, err, errlen);
+	if (rc == CONFIG_OK)
+		rc = config_check(cfg, err, errlen);
+	if (rc == CONFIG_OK && config_resolve_locations(cfg, err, errlen))
+		rc = CONFIG_ERROR;
+	return rc;
+}
+
+/* Whole segments: "/a" and "/a/" both cover "/a/x"; "/a" covers "/a" but
+ * not "/ab". */
+static bool prefix_covers(const struct config_location *loc, const char *path, size_t len)
+{
+	if (len < loc->len || memcmp(path, loc->prefix, loc->len) != 0)
+		return false;
+	return len == loc->len || loc->prefix[loc->len - 1] == '/' || path[loc->len] == '/';
+}
+
+const struct path_settings *config_settings_for(const struct config *cfg, const char *path,
+						 size_t len)
+{
+	/* Longest first (config_resolve_locations sorted them). */
+	for (int i = 0; i < cfg->nlocations; i++)
+		if (prefix_covers(&cfg->locations[i], path, len))
+			return &cfg->locations[i].set;
+	return &cfg->site;
 }

@@ -32,6 +32,27 @@ enum config_source {
 	CONFIG_SRC_CLI,
 };
 
+/* What a request below a path uses: the whole site's settings, or a
+ * [location PREFIX] section's (config_settings_for picks). */
+struct path_settings {
+	const char *index;         /* file served for a directory */
+	bool listing;              /* list directories without an index */
+	bool precompressed;        /* serve FILE.br / FILE.gz sidecars */
+	long cache_max_age;        /* Cache-Control max-age; -1: none */
+	const char *extra_headers; /* "Name: value\r\n"...; NULL: none */
+	bool header_cache_control; /* extra_headers has its own Cache-Control */
+};
+
+#define CONFIG_MAX_LOCATIONS 64
+
+struct config_location {
+	const char *prefix;        /* decoded, normalised: "/assets/" */
+	size_t len;
+	struct path_settings set;
+	struct config *scratch;    /* while parsing: the section's own options */
+	char *headers;             /* owned: the merged header block */
+};
+
 struct config {
 	const char *root;        /* document root */
 	const char *bind;        /* address to listen on */
@@ -78,6 +99,14 @@ struct config {
 	char *extra_headers;
 	const char *user;        /* NULL: keep the starting user */
 	bool chroot;             /* chroot into root (needs user) */
+	const char *config_file; /* --config FILE; NULL: none */
+	bool check_config;       /* --check-config: validate, then exit */
+
+	/* Per-path settings, resolved once everything is read: the site's,
+	 * then the [location] sections, longest prefix first. */
+	struct path_settings site;
+	struct config_location *locations; /* owned */
+	int nlocations;
 
 	/* Bookkeeping of the parser. Strings above point into text (the
 	 * config's own copies) or at built-in defaults, never into argv. */
@@ -93,6 +122,7 @@ enum config_result {
 	CONFIG_OK,
 	CONFIG_EXIT,  /* --help or --version printed; exit 0 */
 	CONFIG_USAGE, /* message in err; exit 2 */
+	CONFIG_ERROR, /* message in err; exit 1 (a config file cannot be read) */
 };
 
 enum config_result config_parse(struct config *cfg, int argc, char **argv,
@@ -100,6 +130,13 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 
 /* Frees what config_parse allocated. */
 void config_free(struct config *cfg);
+
+/* The settings for a request path (decoded and normalised, as the file
+ * is opened): the longest [location] prefix that matches it whole
+ * segments ("/a/" or "/a" match "/a/x", "/a" matches "/a" but not
+ * "/ab"), else the site's. A pure function of cfg. */
+const struct path_settings *config_settings_for(const struct config *cfg, const char *path,
+						 size_t len);
 
 /* Prints the --help text to stdout. */
 void config_usage(void);

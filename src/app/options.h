@@ -26,6 +26,7 @@ enum {
 	OPT_REPEAT = 1 << 0,   /* may be given more than once */
 	OPT_CLI_ONLY = 1 << 1, /* not a config-file name */
 	OPT_LIVE = 1 << 2,     /* a reload (SIGHUP) applies a new value */
+	OPT_LOCAL = 1 << 3,    /* may be set per path, in a [location] section */
 };
 
 struct opt_row;

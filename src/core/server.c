@@ -241,12 +241,14 @@ static void *worker_main(void *arg)
 			log_flush(&w->ctx.log);
 			last_flush = w->ctx.now_ms;
 		}
-		if (stopping && (w->clients == NULL || w->ctx.now_ms >= stop_deadline))
+		if (stopping && (w->clients == NULL || w->ctx.now_ms >= stop_deadline ||
+				 atomic_load_explicit(&srv->stop_now, memory_order_relaxed)))
 			break;
 	}
 	while (w->clients)
 		conn_close(w->clients);
 	log_flush(&w->ctx.log);
+	atomic_fetch_sub(&srv->running, 1);
 	return NULL;
 }
 
@@ -294,9 +296,13 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->listening = true;
 	}
 	for (int i = 0; i < srv->nworkers; i++) {
-		int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+		int rc;
+
+		atomic_fetch_add(&srv->running, 1);
+		rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
 		if (rc) {
 			snprintf(err, errlen, "cannot start worker thread: %s", strerror(rc));
+			atomic_fetch_sub(&srv->running, 1);
 			srv->nworkers = i;
 			return -1;
 		}
@@ -304,20 +310,36 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-void server_stop(struct server *srv)
+static void wake_workers(struct server *srv)
 {
 	uint64_t one = 1;
 
-	atomic_store(&srv->stopping, true);
-	/* Refuse new clients from now on (they can go elsewhere at once)
-	 * rather than queue them in the backlog until exit. The fd itself
-	 * stays open: the workers still name it in loop_del. */
-	shutdown(srv->listen_fd, SHUT_RD);
 	for (int i = 0; i < srv->nworkers; i++)
 		if (write(srv->workers[i].wake_fd, &one, sizeof(one)) < 0) {
 			/* an eventfd write only fails when the counter would
 			 * overflow: the worker is already awake */
 		}
+}
+
+void server_stop(struct server *srv)
+{
+	atomic_store(&srv->stopping, true);
+	/* Refuse new clients from now on (they can go elsewhere at once)
+	 * rather than queue them in the backlog until exit. The fd itself
+	 * stays open: the workers still name it in loop_del. */
+	shutdown(srv->listen_fd, SHUT_RD);
+	wake_workers(srv);
+}
+
+void server_stop_now(struct server *srv)
+{
+	atomic_store(&srv->stop_now, true);
+	wake_workers(srv);
+}
+
+bool server_stopped(const struct server *srv)
+{
+	return atomic_load(&srv->running) == 0;
 }
 
 void server_join(struct server *srv)

@@ -73,6 +73,8 @@ struct server {
 	atomic_long nconns;
 	atomic_long peak_conns;
 	atomic_bool stopping;
+	atomic_bool stop_now; /* a second stop signal: the grace is over */
+	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
 	int log_fd;           /* -1 when quiet */
 
@@ -86,6 +88,10 @@ int server_listen(struct server *srv, char *err, size_t errlen);
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Ends the grace at once: workers close what they hold and return. */
+void server_stop_now(struct server *srv);
+/* Whether every worker has returned (server_join will not wait). */
+bool server_stopped(const struct server *srv);
 /* Waits for the workers; frees them. */
 void server_join(struct server *srv);
 
