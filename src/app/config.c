@@ -27,6 +27,7 @@ void config_defaults(struct config *cfg)
 	cfg->keepalive_timeout = 15;
 	cfg->send_timeout = 30;
 	cfg->shutdown_grace = 5;
+	cfg->health_drain = 3;
 	cfg->max_request_bytes = 8192;
 	cfg->max_body_bytes = 1024 * 1024;
 	cfg->max_connections = 0;
@@ -225,6 +226,10 @@ static enum config_result config_check(struct config *cfg, char *err, size_t err
 	}
 	if (cfg->status_public && !cfg->status_path) {
 		set_err(err, errlen, "--status-public needs --status PATH");
+		return CONFIG_USAGE;
+	}
+	if (given(cfg, offsetof(struct config, health_drain)) && !cfg->health_path) {
+		set_err(err, errlen, "--health-drain needs --health PATH");
 		return CONFIG_USAGE;
 	}
 	if (cfg->metrics_public && !cfg->metrics_path) {

@@ -81,6 +81,7 @@ struct config {
 	const char *metrics_path; /* NULL: off */
 	bool metrics_public;      /* non-loopback clients may read them too */
 	const char *health_path;  /* NULL: off */
+	int health_drain;         /* seconds of 503 before a stop (--health only) */
 	/* Behind a proxy: the PROXY protocol header is required on every
 	 * connection, and accepted only from these; X-Forwarded-For and
 	 * Forwarded name the client in the log when the peer is one. */

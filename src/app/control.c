@@ -113,6 +113,39 @@ static void drain(struct control *ctl)
 	}
 }
 
+/* With --health: first tell the balancer (503) and keep serving for
+ * --health-drain seconds, so it stops sending before we stop accepting.
+ * A second SIGINT/SIGTERM cuts it short; the others keep their meaning. */
+static void health_drain(struct control *ctl)
+{
+	struct timespec end, now;
+
+	if (!ctl->cfg->health_path || ctl->cfg->health_drain <= 0)
+		return;
+	server_drain(ctl->srv);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ctl->cfg->health_drain;
+	for (;;) {
+		struct timespec left;
+		int sig;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0)
+			left.tv_sec--, left.tv_nsec += 1000000000L;
+		if (left.tv_sec < 0)
+			return;
+		sig = sigtimedwait(&ctl->sigs, NULL, &left);
+		if (sig == SIGINT || sig == SIGTERM)
+			return;
+		if (sig == SIGHUP)
+			reopen_log(ctl);
+		else if (sig == SIGUSR1)
+			print_status(ctl->srv);
+	}
+}
+
 void control_run(struct control *ctl)
 {
 	for (;;) {
@@ -124,6 +157,7 @@ void control_run(struct control *ctl)
 			break;
 	}
 	fprintf(stderr, "eisd: shutting down\n");
+	health_drain(ctl);
 	server_stop(ctl->srv);
 	drain(ctl);
 	server_join(ctl->srv);

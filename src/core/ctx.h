@@ -44,8 +44,16 @@ struct ctx {
 	int root_fd;                  /* the document root, -1 for echo */
 	const char *url_host;         /* host part for URLs ("127.0.0.1", "::1") */
 	const atomic_bool *stopping;  /* set once a graceful stop began */
+	const atomic_bool *draining;  /* set once --health says 503 */
 	const struct server *srv;     /* only for stats_gather (opaque here) */
 };
+
+/* A stop is coming or under way: what --health reports. */
+static inline bool ctx_draining(const struct ctx *x)
+{
+	return atomic_load_explicit(x->draining, memory_order_relaxed) ||
+	       atomic_load_explicit(x->stopping, memory_order_relaxed);
+}
 
 static inline bool ctx_stopping(const struct ctx *x)
 {

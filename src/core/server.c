@@ -273,6 +273,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->ctx.root_fd = srv->root_fd;
 		w->ctx.url_host = srv->url_host;
 		w->ctx.stopping = &srv->stopping;
+		w->ctx.draining = &srv->draining;
 		w->ctx.srv = srv;
 		log_buf_init(&w->ctx.log, srv->log_fd);
 		w->ctx.io_scratch = malloc(CTX_IO_SCRATCH);
@@ -319,6 +320,11 @@ static void wake_workers(struct server *srv)
 			/* an eventfd write only fails when the counter would
 			 * overflow: the worker is already awake */
 		}
+}
+
+void server_drain(struct server *srv)
+{
+	atomic_store(&srv->draining, true);
 }
 
 void server_stop(struct server *srv)

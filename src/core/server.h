@@ -73,6 +73,7 @@ struct server {
 	atomic_long nconns;
 	atomic_long peak_conns;
 	atomic_bool stopping;
+	atomic_bool draining; /* --health says 503 (a stop is coming) */
 	atomic_bool stop_now; /* a second stop signal: the grace is over */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
@@ -90,6 +91,9 @@ int server_start(struct server *srv, char *err, size_t errlen);
 void server_stop(struct server *srv);
 /* Ends the grace at once: workers close what they hold and return. */
 void server_stop_now(struct server *srv);
+/* From now on --health answers 503 while everything else is served as
+ * before: the balancer moves clients away before the stop. */
+void server_drain(struct server *srv);
 /* Whether every worker has returned (server_join will not wait). */
 bool server_stopped(const struct server *srv);
 /* Waits for the workers; frees them. */

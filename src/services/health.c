@@ -22,10 +22,9 @@ int health_serve(struct http_exchange *x)
 
 	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_CACHE_CONTROL, "no-store");
 	r->content_type = "text/plain; charset=utf-8";
-	if (ctx_stopping(x->ctx)) {
-		/* The connection closes after it too (the engine closes
-		 * connections once stopping), so the balancer reconnects
-		 * elsewhere. */
+	if (ctx_draining(x->ctx)) {
+		/* Nothing else changes while draining: the clients the
+		 * balancer still sends are served as before. */
 		r->status = HTTP_SERVICE_UNAVAILABLE;
 		http_response_body_ref(r, stopping, sizeof(stopping) - 1);
 	} else {
