@@ -20,7 +20,7 @@ LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
-.PHONY: all run test unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak
+.PHONY: all run test unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak scale-test
 
 all: eisd eisc
 
@@ -64,8 +64,16 @@ e2e: $(BUILD)/eisd $(BUILD)/eisc
 test: deps
 	$(MAKE) unit e2e
 	$(MAKE) soak SOAK_SECONDS=15
+	$(MAKE) scale-test SCALE_SECONDS=8
 	$(MAKE) asan
 	$(MAKE) fuzz-short
+
+# Scale-out: HAProxy (send-proxy-v2, health checks) in front of three
+# instances, a rolling graceful restart under load: zero failed requests,
+# the real client address in every instance's log.
+SCALE_SECONDS ?= 20
+scale-test: $(BUILD)/eisd
+	EISD_BIN=$(CURDIR)/$(BUILD)/eisd SCALE_SECONDS=$(SCALE_SECONDS) /usr/bin/python3 tests/scale/scale.py
 
 # The soak test: every kind of hostile client at once for SOAK_SECONDS.
 SOAK_SECONDS ?= 60
