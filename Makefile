@@ -20,7 +20,7 @@ LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
-.PHONY: all run test unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak scale-test
+.PHONY: all run test layers unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak scale-test
 
 all: eisd eisc
 
@@ -61,7 +61,13 @@ unit: $(UNIT_BIN)
 e2e: $(BUILD)/eisd $(BUILD)/eisc
 	EISD_BIN=$(CURDIR)/$(BUILD)/eisd EISC_BIN=$(CURDIR)/$(BUILD)/eisc /usr/bin/python3 -m pytest -q tests/e2e
 
+# The layer rules (docs/architecture.md): the check, and proof it can fail.
+layers:
+	@sh tests/check_layers.sh
+	@sh tests/check_layers.sh --self-test
+
 test: deps
+	$(MAKE) layers
 	$(MAKE) unit e2e
 	$(MAKE) soak SOAK_SECONDS=15
 	$(MAKE) scale-test SCALE_SECONDS=8

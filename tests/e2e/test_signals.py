@@ -93,6 +93,7 @@ def test_second_stop_signal_ends_the_grace_at_once(site, start_server, sig):
     c = s.connect()
     try:
         c.send(req("/big.bin"))          # and never read: the response stays in flight
+        c.read_head()                    # (in flight: the server has begun it)
         s.send_signal(sig)
         deadline = time.monotonic() + 5
         while "shutting down" not in s.stderr_text() and time.monotonic() < deadline:
