@@ -348,6 +348,8 @@ ssize_t http_body_pull(const struct http_response *r, struct http_body_cursor *c
 
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n <= 0 && done > 0)
+				break; /* what was read first; the error comes next call */
 			if (n < 0)
 				return -1;
 			if (n == 0) {
