@@ -34,6 +34,10 @@ void config_defaults(struct config *cfg)
 	cfg->index = "index.html";
 	cfg->cache_max_age = -1;
 	cfg->precompressed = true;
+	/* What config_resolve_locations would make of these defaults. */
+	cfg->site = (struct path_settings){
+		.index = cfg->index, .precompressed = true, .cache_max_age = -1,
+	};
 }
 
 void config_free(struct config *cfg)
@@ -271,21 +275,37 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 	return rc;
 }
 
-/* Whole segments: "/a" and "/a/" both cover "/a/x"; "/a" covers "/a" but
- * not "/ab". */
-static bool prefix_covers(const struct config_location *loc, const char *path, size_t len)
+/* The byte i of "/" + rel + ("/" if trailing), -1 past its end. */
+static int path_at(const char *rel, size_t len, bool trailing, size_t i)
 {
-	if (len < loc->len || memcmp(path, loc->prefix, loc->len) != 0)
-		return false;
-	return len == loc->len || loc->prefix[loc->len - 1] == '/' || path[loc->len] == '/';
+	if (i == 0)
+		return '/';
+	if (i - 1 < len)
+		return (unsigned char)rel[i - 1];
+	return i - 1 == len && trailing ? '/' : -1;
 }
 
-const struct path_settings *config_settings_for(const struct config *cfg, const char *path,
-						 size_t len)
+/* Whole segments: "/a" and "/a/" both cover "/a/x"; "/a" covers "/a" but
+ * not "/ab". */
+static bool prefix_covers(const struct config_location *loc, const char *rel, size_t len,
+			  bool trailing)
+{
+	size_t plen = loc->len, full = len + 1 + (trailing ? 1 : 0);
+
+	if (full < plen)
+		return false;
+	for (size_t i = 0; i < plen; i++)
+		if (path_at(rel, len, trailing, i) != (unsigned char)loc->prefix[i])
+			return false;
+	return full == plen || loc->prefix[plen - 1] == '/' || path_at(rel, len, trailing, plen) == '/';
+}
+
+const struct path_settings *config_settings_for(const struct config *cfg, const char *rel,
+						 size_t len, bool trailing)
 {
 	/* Longest first (config_resolve_locations sorted them). */
 	for (int i = 0; i < cfg->nlocations; i++)
-		if (prefix_covers(&cfg->locations[i], path, len))
+		if (prefix_covers(&cfg->locations[i], rel, len, trailing))
 			return &cfg->locations[i].set;
 	return &cfg->site;
 }

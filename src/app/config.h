@@ -104,7 +104,8 @@ struct config {
 	bool check_config;       /* --check-config: validate, then exit */
 
 	/* Per-path settings, resolved once everything is read: the site's,
-	 * then the [location] sections, longest prefix first. */
+	 * then the [location] sections, longest prefix first. Code that sets
+	 * the fields above by hand calls config_resolve_locations after. */
 	struct path_settings site;
 	struct config_location *locations; /* owned */
 	int nlocations;
@@ -132,12 +133,13 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 /* Frees what config_parse allocated. */
 void config_free(struct config *cfg);
 
-/* The settings for a request path (decoded and normalised, as the file
- * is opened): the longest [location] prefix that matches it whole
- * segments ("/a/" or "/a" match "/a/x", "/a" matches "/a" but not
- * "/ab"), else the site's. A pure function of cfg. */
-const struct path_settings *config_settings_for(const struct config *cfg, const char *path,
-						 size_t len);
+/* The settings for a request path as path_normalize leaves it (decoded,
+ * normalised, relative to the root: "a/b.txt", "" for the root; trailing:
+ * the request ended with '/'): the longest [location] prefix that covers
+ * it in whole segments ("/a/" and "/a" cover "/a/x"; "/a" covers "/a" but
+ * not "/ab"), else the site's. A pure function of cfg. */
+const struct path_settings *config_settings_for(const struct config *cfg, const char *rel,
+						 size_t len, bool trailing);
 
 /* Prints the --help text to stdout. */
 void config_usage(void);

@@ -20,6 +20,7 @@ struct file_state {
 	int line;
 	struct config *target;          /* cfg, or the section's scratch */
 	struct config_location *loc;    /* the section, NULL at top level */
+	struct config *overridden;      /* checks values the command line overrides */
 	int first[CONFIG_MAX_OPTS];     /* line a row was first set in this section */
 	char *err;
 	size_t errlen;
@@ -187,6 +188,7 @@ static enum config_result setting(struct file_state *st, char *p)
 {
 	char *name = p, *v = NULL, *e = p;
 	const struct opt_row *row;
+	struct config *target = st->target;
 	const char *why = NULL;
 	bool flag_value = true;
 	char msg[512];
@@ -224,19 +226,26 @@ static enum config_result setting(struct file_state *st, char *p)
 		return fail(st, "'%s' needs a value (%s = ...)", name, name);
 	}
 	/* The command line wins: the file's value for an option given there
-	 * is read and checked for its shape only. */
-	if (!st->loc && opt_source(st->cfg, row) == CONFIG_SRC_CLI)
-		return CONFIG_OK;
+	 * is checked on a scratch config, then dropped. */
+	if (!st->loc && opt_source(st->cfg, row) == CONFIG_SRC_CLI) {
+		if (!st->overridden) {
+			st->overridden = malloc(sizeof(*st->overridden));
+			if (!st->overridden)
+				return fail(st, "out of memory");
+			config_defaults(st->overridden);
+		}
+		target = st->overridden;
+	}
 	if (row->kind == OPT_FLAG || row->kind == OPT_UNFLAG) {
 		if (!flag_value) {
 			/* "listing = no": the flag's opposite. */
-			*(bool *)((char *)st->target + row->field) = row->kind == OPT_UNFLAG;
-			st->target->given[idx] = CONFIG_SRC_FILE;
+			*(bool *)((char *)target + row->field) = row->kind == OPT_UNFLAG;
+			target->given[idx] = CONFIG_SRC_FILE;
 			return CONFIG_OK;
 		}
 		v = NULL;
 	}
-	if (opt_apply(st->target, row, v, CONFIG_SRC_FILE, msg, sizeof(msg)))
+	if (opt_apply(target, row, v, CONFIG_SRC_FILE, msg, sizeof(msg)))
 		return fail(st, "%s", msg);
 	return CONFIG_OK;
 }
@@ -257,8 +266,10 @@ enum config_result config_file_parse(struct config *cfg, const char *path, const
 		st.line++;
 		free(line);
 		line = malloc(n + 1);
-		if (!line)
-			return fail(&st, "out of memory");
+		if (!line) {
+			rc = fail(&st, "out of memory");
+			break;
+		}
 		memcpy(line, p, n);
 		line[n] = '\0';
 		if (n && line[n - 1] == '\r')
@@ -274,6 +285,10 @@ enum config_result config_file_parse(struct config *cfg, const char *path, const
 		rc = *s == '[' ? section(&st, s) : setting(&st, s);
 	}
 	free(line);
+	if (st.overridden) {
+		config_free(st.overridden);
+		free(st.overridden);
+	}
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/setup.h"
 #include "core/server.h"
 #include "services/status.h"
 
@@ -54,10 +55,11 @@ static void print_status(const struct server *srv)
  * a worker's buffer land in the new file; none is lost. */
 static void reopen_log(const struct control *ctl)
 {
-	const char *path = ctl->cfg->access_log;
+	const struct config *cfg = ctl->reload.cfg;
+	const char *path = cfg->access_log;
 	int fd;
 
-	if (ctl->cfg->quiet || !path || strcmp(path, "-") == 0 || ctl->srv->log_fd < 0)
+	if (!setup_log_is_file(cfg) || ctl->srv->log_fd <= STDERR_FILENO)
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -81,6 +83,9 @@ static int on_signal(struct control *ctl, int sig)
 		print_status(ctl->srv);
 		break;
 	case SIGHUP:
+		/* The log is reopened even when the reload fails: logrotate
+		 * has moved the file either way. */
+		reload_run(&ctl->reload);
 		reopen_log(ctl);
 		break;
 	default: /* SIGUSR2, SIGQUIT, SIGALRM: nothing to do (yet) */
@@ -120,11 +125,11 @@ static void health_drain(struct control *ctl)
 {
 	struct timespec end, now;
 
-	if (!ctl->cfg->health_path || ctl->cfg->health_drain <= 0)
+	if (!ctl->reload.cfg->health_path || ctl->reload.cfg->health_drain <= 0)
 		return;
 	server_drain(ctl->srv);
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += ctl->cfg->health_drain;
+	end.tv_sec += ctl->reload.cfg->health_drain;
 	for (;;) {
 		struct timespec left;
 		int sig;
@@ -161,4 +166,5 @@ void control_run(struct control *ctl)
 	server_stop(ctl->srv);
 	drain(ctl);
 	server_join(ctl->srv);
+	reload_done(&ctl->reload);
 }

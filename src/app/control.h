@@ -12,12 +12,13 @@
 
 #include <signal.h>
 
+#include "app/reload.h"
+
 struct server;
-struct config;
 
 struct control {
 	struct server *srv;
-	const struct config *cfg;
+	struct reload reload;   /* reload.cfg: the config in force */
 	sigset_t sigs;          /* the signals above, blocked in every thread */
 };
 

@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 	struct mime_table *mime;
 	struct privs user;
 	char err[512];
-	struct control ctl = { .srv = &srv, .cfg = &cfg };
+	struct control ctl = { .srv = &srv, .reload = { .argc = argc, .argv = argv, .srv = &srv, .cfg = &cfg } };
 	int rc = 0;
 
 	/* Signals are taken synchronously by the main thread only (control.c);

@@ -1,6 +1,7 @@
 /* Every option eisd has: one row each (options.h says what a row holds).
  * The order is the order of --help. */
 #include "app/options.h"
+#include "util/chars.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -63,20 +64,6 @@ static int set_trusted_proxy(struct config *cfg, const struct opt_row *row, cons
 	return 0;
 }
 
-/* --root also says the root was named (echo serves none). */
-static int set_root(struct config *cfg, const struct opt_row *row, const char *v,
-		    char *err, size_t errlen)
-{
-	const char *copy = config_keep(cfg, v);
-
-	if (!copy) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
-	cfg->root = copy;
-	return 0;
-}
-
 /* "EXT=TYPE": the parts are checked by the mime table when it is built
  * (main.c); here only the shape. */
 static int set_mime_type(struct config *cfg, const struct opt_row *row, const char *v,
@@ -103,14 +90,6 @@ static int set_mime_type(struct config *cfg, const struct opt_row *row, const ch
 	}
 	cfg->mime_types[cfg->nmime_types++] = copy;
 	return 0;
-}
-
-/* tchar, RFC 9110 §5.6.2. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
 /* Headers eisd writes itself, or that frame the message: a second copy
@@ -142,7 +121,7 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 	}
 	name_len = (size_t)(colon - arg);
 	for (size_t i = 0; i < name_len; i++) {
-		if (!is_tchar((unsigned char)arg[i])) {
+		if (!chars_is_tchar((unsigned char)arg[i])) {
 			set_err(err, errlen, "invalid --header name (must be a token: letters, digits, !#$%%&'*+-.^_`|~)");
 			return -1;
 		}
@@ -156,10 +135,10 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 		}
 	}
 	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
+	while (chars_is_ows((unsigned char)*v))
 		v++;
 	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > v && chars_is_ows((unsigned char)end[-1]))
 		end--;
 	for (const char *p = v; p < end; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -195,7 +174,7 @@ const struct opt_row opt_table[] = {
 	  .help = "port to listen on (default 8080; 0 picks a free one)" },
 	{ .name = "bind", .letter = 'b', .kind = OPT_TEXT, .field = F(bind), .arg = "ADDR",
 	  .help = "address to bind (default 127.0.0.1; IPv6 like ::1 works)" },
-	{ .name = "root", .letter = 'r', .kind = OPT_CUSTOM, .field = F(root), .set = set_root,
+	{ .name = "root", .letter = 'r', .kind = OPT_TEXT, .field = F(root),
 	  .arg = "DIR", .help = "document root (same as ROOT)" },
 	{ .name = "threads", .letter = 't', .kind = OPT_INT, .field = F(threads), .min = 1, .max = 1024,
 	  .what = "thread count", .arg = "N", .help = "worker threads (default: online CPUs)" },
@@ -214,7 +193,7 @@ const struct opt_row opt_table[] = {
 	  .max = 10000000, .what = "--max-connections", .arg = "N",
 	  .help = "open connections at most (default: from the fd limit)" },
 	{ .name = "max-request-bytes", .kind = OPT_SIZE, .field = F(max_request_bytes), .min = 256,
-	  .max = 1 << 20, .flags = OPT_LIVE, .what = "--max-request-bytes", .arg = "N",
+	  .max = 1 << 20, .what = "--max-request-bytes", .arg = "N",
 	  .help = "largest request head accepted (default 8192)" },
 	{ .name = "access-log", .kind = OPT_TEXT, .field = F(access_log), .flags = OPT_LIVE,
 	  .arg = "FILE", .help = "access log in Common Log Format (default stdout; - for stdout)" },
@@ -230,24 +209,26 @@ const struct opt_row opt_table[] = {
 	  .help = "http (default), echo, or file (the file service)" },
 	{ .name = "status", .kind = OPT_TEXT, .field = F(status_path), .check = status_path_ok,
 	  .bad = "invalid --status path '%s' (expected an absolute path like /_status)",
-	  .arg = "PATH", .help = "status report at PATH, e.g. /_status (http only)" },
-	{ .name = "status-public", .kind = OPT_FLAG, .field = F(status_public),
+	  .flags = OPT_LIVE, .arg = "PATH", .help = "status report at PATH, e.g. /_status (http only)" },
+	{ .name = "status-public", .kind = OPT_FLAG, .field = F(status_public), .flags = OPT_LIVE,
 	  .help = "let non-loopback clients see the status report too" },
 	{ .name = "metrics", .kind = OPT_TEXT, .field = F(metrics_path), .check = status_path_ok,
 	  .bad = "invalid --metrics path '%s' (expected an absolute path like /_metrics)",
-	  .arg = "PATH", .help = "Prometheus metrics at PATH, e.g. /_metrics (loopback only)" },
-	{ .name = "metrics-public", .kind = OPT_FLAG, .field = F(metrics_public),
+	  .flags = OPT_LIVE, .arg = "PATH",
+	  .help = "Prometheus metrics at PATH, e.g. /_metrics (loopback only)" },
+	{ .name = "metrics-public", .kind = OPT_FLAG, .field = F(metrics_public), .flags = OPT_LIVE,
 	  .help = "let non-loopback clients read the metrics too" },
 	{ .name = "health", .kind = OPT_TEXT, .field = F(health_path), .check = status_path_ok,
 	  .bad = "invalid --health path '%s' (expected an absolute path like /_health)",
-	  .arg = "PATH", .help = "health check at PATH: 200 while serving, 503 once stopping" },
+	  .flags = OPT_LIVE, .arg = "PATH",
+	  .help = "health check at PATH: 200 while serving, 503 once stopping" },
 	{ .name = "health-drain", .kind = OPT_INT, .field = F(health_drain), .min = 0, .max = 3600,
 	  .flags = OPT_LIVE, .what = "--health-drain", .unit = " seconds", .arg = "SEC",
 	  .help = "on a stop, answer 503 at --health this long first (default 3)" },
 	{ .name = "proxy-protocol", .kind = OPT_FLAG, .field = F(proxy_protocol),
 	  .help = "each connection starts with a PROXY v1/v2 header" },
 	{ .name = "trusted-proxy", .kind = OPT_CUSTOM, .field = F(trusted_proxies),
-	  .set = set_trusted_proxy, .flags = OPT_REPEAT, .arg = "CIDR",
+	  .set = set_trusted_proxy, .flags = OPT_REPEAT | OPT_LIVE, .arg = "CIDR",
 	  .help = "proxy that may send PROXY and X-Forwarded-For (repeatable)" },
 	{ .name = "index", .kind = OPT_TEXT, .field = F(index), .check = index_name_ok,
 	  .bad = "invalid --index '%s' (expected a file name: no '/', not starting with '.')",

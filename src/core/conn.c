@@ -864,7 +864,9 @@ static int conn_read(struct conn *c)
 		ssize_t n;
 
 		if (!c->in.p) {
-			if (lend_ok(c)) {
+			/* A reload may have raised --max-request-bytes past the
+			 * scratch made at the start: then it is not lent. */
+			if (cap <= w->in_scratch_cap && lend_ok(c)) {
 				c->in.p = w->in_scratch;
 				c->in_lent = true;
 			} else {
@@ -1077,6 +1079,7 @@ int conn_pool_init(struct conn_pool *p, struct loop *loop, struct conn_count *co
 	p->count = count;
 	pthread_mutex_init(&p->clients_lock, NULL);
 	p->in_scratch = malloc(p->ctx.cfg->max_request_bytes);
+	p->in_scratch_cap = p->ctx.cfg->max_request_bytes;
 	p->out_scratch = malloc(POOL_OUT_SCRATCH);
 	p->seg_scratch = malloc(POOL_SEG_SCRATCH * sizeof(*p->seg_scratch));
 	return p->in_scratch && p->out_scratch && p->seg_scratch ? 0 : -1;

@@ -47,6 +47,7 @@ struct conn_pool {
 	 * cfg->max_request_bytes, output, output segments. */
 	struct conn *lent_to;
 	char *in_scratch;
+	size_t in_scratch_cap; /* its size: max_request_bytes at the start */
 	char *out_scratch;
 	struct out_seg *seg_scratch;
 

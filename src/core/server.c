@@ -187,6 +187,41 @@ static void worker_begin_stop(struct worker *w)
 	conn_pool_stop(&w->pool);
 }
 
+void server_snapshot_release(struct server_snapshot *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		s->destroy(s);
+}
+
+/* A published snapshot, taken between two loop turns. New MIME types
+ * need a new file cache (its entries carry their type); without memory
+ * for one the worker stays on what it has. */
+static void worker_adopt(struct worker *w)
+{
+	struct server_snapshot *s;
+
+	if (!atomic_load_explicit(&w->next_snap, memory_order_relaxed))
+		return;
+	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
+	if (!s)
+		return;
+	if (s->mime != w->pool.ctx.mime) {
+		unsigned n = w->srv->fcache_entries ? w->srv->fcache_entries : FCACHE_MAX_ENTRIES;
+		struct fcache *fc = fcache_new(w->pool.ctx.root_fd, s->mime, n);
+
+		if (!fc) {
+			server_snapshot_release(s);
+			return;
+		}
+		fcache_free(w->pool.ctx.fcache);
+		w->pool.ctx.fcache = fc;
+	}
+	w->pool.ctx.cfg = s->cfg;
+	w->pool.ctx.mime = s->mime;
+	server_snapshot_release(w->snap);
+	w->snap = s;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -203,6 +238,7 @@ static void *worker_main(void *arg)
 		unsigned ready = conn_pool_ready(&w->pool);
 
 		worker_tick(w);
+		worker_adopt(w);
 		if (n > 0)
 			loop_dispatch(ev, n);
 		/* Those that waited for the next share get it now; the ones
@@ -210,7 +246,7 @@ static void *worker_main(void *arg)
 		conn_pool_run_ready(&w->pool, ready);
 		if (!w->stopping && atomic_load(&srv->stopping)) {
 			w->stopping = true;
-			stop_deadline = cx->now_ms + (uint64_t)srv->cfg->shutdown_grace * 1000;
+			stop_deadline = cx->now_ms + (uint64_t)cx->cfg->shutdown_grace * 1000;
 			worker_begin_stop(w);
 		}
 		conn_pool_expire(&w->pool);
@@ -334,6 +370,17 @@ void server_stop(struct server *srv)
 	wake_workers(srv);
 }
 
+void server_publish(struct server *srv, struct server_snapshot *s)
+{
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		atomic_fetch_add(&s->refs, 1);
+		server_snapshot_release(atomic_exchange(&w->next_snap, s));
+	}
+	wake_workers(srv);
+}
+
 void server_stop_now(struct server *srv)
 {
 	atomic_store(&srv->stop_now, true);
@@ -351,6 +398,8 @@ void server_join(struct server *srv)
 		struct worker *w = &srv->workers[i];
 		pthread_join(w->thread, NULL);
 		conn_pool_fini(&w->pool);
+		server_snapshot_release(atomic_exchange(&w->next_snap, NULL));
+		server_snapshot_release(w->snap);
 		loop_free(w->loop);
 		close(w->wake_fd);
 		fcache_free(w->pool.ctx.fcache);

@@ -18,6 +18,18 @@ struct proto;
 struct transport;
 struct server;
 
+/* Settings published while the server runs (a reload): each worker takes
+ * the newest at the start of a loop turn, so one request sees one config
+ * throughout and the request path takes no lock. The last holder to let
+ * go calls destroy. Only values may outlive a loop turn (a deadline, a
+ * length), never pointers into cfg or mime. */
+struct server_snapshot {
+	atomic_uint refs;
+	const struct config *cfg;
+	const struct mime_table *mime;
+	void (*destroy)(struct server_snapshot *s);
+};
+
 /* One thread: its loop, its share of the listener, and the pool of the
  * connections it accepted (conn_io.h), whose ctx its clock drives. */
 struct worker {
@@ -34,6 +46,11 @@ struct worker {
 	uint64_t trim_check_ms;
 
 	struct conn_pool pool;
+
+	/* The snapshot ctx.cfg and ctx.mime come from (NULL: the server's
+	 * own, from the start), and the one published for the next turn. */
+	struct server_snapshot *snap;
+	_Atomic(struct server_snapshot *) next_snap;
 };
 
 struct server {
@@ -66,6 +83,13 @@ int server_listen(struct server *srv, char *err, size_t errlen);
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Hands s to every worker (a reference each; the caller keeps its own):
+ * they switch to it at the start of their next loop turn. A worker given
+ * two before it looks takes the newer. */
+void server_publish(struct server *srv, struct server_snapshot *s);
+/* Drops one reference; the last calls s->destroy. */
+void server_snapshot_release(struct server_snapshot *s);
+
 /* Ends the grace at once: workers close what they hold and return. */
 void server_stop_now(struct server *srv);
 /* From now on --health answers 503 while everything else is served as

@@ -50,16 +50,16 @@ static int redirect_to_slash(struct http_exchange *x)
  * (length n) and has room for "/" and the index name. */
 static int serve_dir(struct http_exchange *x, char *path, size_t n)
 {
-	const struct config *cfg = x->ctx->cfg;
+	const struct path_settings *set = x->settings;
 	struct ctx *cx = x->ctx;
-	size_t len = n, ilen = strlen(cfg->index);
+	size_t len = n, ilen = strlen(set->index);
 	struct fcache_entry *fe;
 	struct stat st;
 	int status, dirfd, rc;
 
 	if (len > 0)
 		path[len++] = '/';
-	memcpy(path + len, cfg->index, ilen + 1);
+	memcpy(path + len, set->index, ilen + 1);
 	fe = fcache_get(cx->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
@@ -68,7 +68,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* an index that is not a file */
 	if (status != -404)
 		return http_response_error(&x->resp, -status);
-	if (!cfg->listing)
+	if (!set->listing)
 		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* no index, no listing */
 	/* The cache keeps files only: the directory is opened for this
 	 * listing alone. */
@@ -102,6 +102,10 @@ int static_serve(struct http_exchange *x)
 	n = path_normalize(path, &trailing);
 	if (n < 0)
 		return http_response_error(&x->resp, (int)-n);
+	/* Per-path settings are decided on the path that opens the file,
+	 * never on the raw target. */
+	x->settings = config_settings_for(cx->cfg, path, (size_t)n, trailing);
+	x->resp.extra_headers = x->settings->extra_headers;
 
 	fe = fcache_get(cx->fcache, path, cx->now, &status);
 	if (fe)

@@ -124,7 +124,8 @@ static void make_validators(struct rep *rep, time_t now)
 static void put_validators(struct http_exchange *x, const struct rep *rep, bool entity)
 {
 	struct http_response *r = &x->resp;
-	long max_age = x->ctx->cfg->cache_max_age;
+	/* A Cache-Control of the path's own --header lines wins. */
+	long max_age = x->settings->header_cache_control ? -1 : x->settings->cache_max_age;
 
 	if (rep->last_modified == rep->e->mtime_date)
 		http_response_field_ref(r, HTTP_F_LAST_MODIFIED, rep->last_modified, HTTPDATE_LEN);
@@ -328,7 +329,7 @@ int static_file_serve(struct http_exchange *x, struct fcache_entry *fe)
 	struct rep rep = { .e = fe, .st = &fe->st, .type = fe->type };
 	struct http_response *r = &x->resp;
 
-	if (x->ctx->cfg->precompressed)
+	if (x->settings->precompressed)
 		choose_representation(x, &rep);
 	/* Fields and body point into the entry: the response keeps it. */
 	http_response_hold(r, fcache_release, rep.e);

@@ -21,6 +21,7 @@ void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 	x->req = req;
 	x->peer = peer;
 	http_response_init(&x->resp, req && req->method == HTTP_METHOD_HEAD);
+	x->settings = &ctx->cfg->site;
 }
 
 int http_handle(struct http_exchange *x)

@@ -15,6 +15,8 @@
 #include "http/http_parse.h"
 #include "http/response.h"
 
+struct path_settings;
+
 struct ctx;
 
 struct http_exchange {
@@ -22,6 +24,9 @@ struct http_exchange {
 	const struct http_request *req; /* NULL: the request did not parse */
 	const struct sockaddr *peer; /* the client */
 	struct http_response resp;      /* what the handler answers */
+	/* The settings of the request's path (config_settings_for, once the
+	 * path is decoded and normalised); the site's until then. */
+	const struct path_settings *settings;
 };
 
 /* A fresh exchange for req (NULL for an unparsable request), whose

@@ -15,7 +15,7 @@
 static void write_head(struct bytes *b, const struct ctx *cx, const struct http_request *req,
 		       const struct http_response *r)
 {
-	const char *extra = cx->cfg->extra_headers;
+	const char *extra = r->extra_headers ? r->extra_headers : cx->cfg->extra_headers;
 
 	BYTES_LIT(b, "HTTP/1.1 ");
 	bytes_u64(b, (uint64_t)r->status);

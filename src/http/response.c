@@ -87,6 +87,7 @@ void http_response_init(struct http_response *r, bool head)
 	r->failed = false;
 	r->nfields = 0;
 	r->content_type = NULL;
+	r->extra_headers = NULL;
 	r->content_length = 0;
 	r->nsegs = 0;
 	r->hold_release = NULL;
@@ -117,9 +118,11 @@ void http_response_free(struct http_response *r)
 void http_response_reset(struct http_response *r, enum http_status status)
 {
 	bool head = r->head, failed = r->failed, close = r->close;
+	const char *extra = r->extra_headers;
 
 	http_response_free(r);
 	http_response_init(r, head);
+	r->extra_headers = extra;
 	r->failed = failed;
 	r->close = close;
 	r->status = status;

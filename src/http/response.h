@@ -146,6 +146,10 @@ struct http_response {
 	struct http_field fields[HTTP_RESP_MAX_FIELDS];
 	unsigned nfields;
 	const char *content_type; /* NUL-terminated; NULL: none */
+	/* The --header lines for this response ("Name: value\r\n" each): the
+	 * request path's [location] block, or NULL for the site's
+	 * (cfg->extra_headers). Serializers add them (HTTP/2 splits them). */
+	const char *extra_headers;
 	uint64_t content_length;  /* sum of the segments' lengths */
 
 	struct http_seg segs[HTTP_RESP_MAX_SEGS];

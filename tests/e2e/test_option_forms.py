@@ -19,3 +19,4 @@ def test_unique_prefix_and_cluster_work(tmp_path):
     assert rc == 0 and out.startswith("eisd "), (rc, out, err)
     rc, out, err = run_eisd(["-qZ", str(tmp_path)])
     assert (rc, err) == (2, "eisd: unknown option '-Z' (see --help)\n")
+
