@@ -1139,16 +1139,7 @@ void conn_pool_run_ready(struct conn_pool *p, unsigned n)
 	}
 }
 
-void conn_pool_expire(struct conn_pool *p)
-{
-	for (int t = 0; t < TIMER_COUNT; t++) {
-		struct conn *c;
-		while ((c = p->timer_head[t]) && c->deadline_ms <= p->ctx.now_ms)
-			conn_on_timeout(c);
-	}
-}
-
-uint64_t conn_pool_next_deadline(const struct conn_pool *p)
+static uint64_t pool_next_deadline(const struct conn_pool *p)
 {
 	uint64_t next = UINT64_MAX;
 
@@ -1156,6 +1147,20 @@ uint64_t conn_pool_next_deadline(const struct conn_pool *p)
 		if (p->timer_head[t] && p->timer_head[t]->deadline_ms < next)
 			next = p->timer_head[t]->deadline_ms;
 	return next;
+}
+
+uint64_t conn_pool_expire(struct conn_pool *p)
+{
+	uint64_t next = pool_next_deadline(p);
+
+	if (next > p->ctx.now_ms)
+		return next; /* the usual turn: nothing due */
+	for (int t = 0; t < TIMER_COUNT; t++) {
+		struct conn *c;
+		while ((c = p->timer_head[t]) && c->deadline_ms <= p->ctx.now_ms)
+			conn_on_timeout(c);
+	}
+	return pool_next_deadline(p);
 }
 
 void conn_pool_stop(struct conn_pool *p)

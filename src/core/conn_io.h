@@ -83,10 +83,11 @@ static inline unsigned conn_pool_ready(const struct conn_pool *p)
 }
 void conn_pool_run_ready(struct conn_pool *p, unsigned n);
 
-/* Handles every deadline that has passed by p->ctx.now_ms. */
-void conn_pool_expire(struct conn_pool *p);
-/* The earliest deadline (ms, on the ctx.now_ms clock), UINT64_MAX none. */
-uint64_t conn_pool_next_deadline(const struct conn_pool *p);
+/* Handles every deadline that has passed by p->ctx.now_ms; returns the
+ * earliest one left (ms, on the ctx.now_ms clock), UINT64_MAX for none.
+ * Only handling connections arms deadlines, so it holds until the pool's
+ * connections are next served. */
+uint64_t conn_pool_expire(struct conn_pool *p);
 /* A graceful stop began: idle connections go now; busy ones may finish. */
 void conn_pool_stop(struct conn_pool *p);
 /* Closes every connection (the end of the grace period). */

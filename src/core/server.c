@@ -163,10 +163,9 @@ static int worker_next_timeout(const struct worker *w)
 {
 	uint64_t now = w->pool.ctx.now_ms;
 	uint64_t next = now + TICK_MS;
-	uint64_t conn_next = conn_pool_next_deadline(&w->pool);
 
-	if (conn_next < next)
-		next = conn_next;
+	if (w->conn_deadline < next)
+		next = w->conn_deadline;
 	if (!w->listening && w->accept_resume_ms < next)
 		next = w->accept_resume_ms;
 	/* Connections wait for their next share: look, do not sleep. */
@@ -249,7 +248,7 @@ static void *worker_main(void *arg)
 			stop_deadline = cx->now_ms + (uint64_t)cx->cfg->shutdown_grace * 1000;
 			worker_begin_stop(w);
 		}
-		conn_pool_expire(&w->pool);
+		w->conn_deadline = conn_pool_expire(&w->pool);
 		if (!w->listening && !w->stopping && cx->now_ms >= w->accept_resume_ms) {
 			if (loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listen_h) == 0)
 				w->listening = true;
@@ -284,6 +283,7 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	w->wake_fd = -1;
 	w->wake_h.on_event = worker_on_wake;
 	w->listen_h.on_event = worker_on_listen;
+	w->conn_deadline = UINT64_MAX;
 	cx->cfg = srv->cfg;
 	cx->mime = srv->mime;
 	cx->root_fd = srv->root_fd;

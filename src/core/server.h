@@ -42,6 +42,7 @@ struct worker {
 	bool listening;        /* listener is in this worker's loop */
 	bool stopping;         /* this worker saw the stop */
 	uint64_t accept_resume_ms; /* after EMFILE: when to listen again */
+	uint64_t conn_deadline; /* the pool's next deadline (conn_pool_expire) */
 	unsigned trim_peak;    /* most clients since memory was last trimmed */
 	uint64_t trim_check_ms;
 
