@@ -223,7 +223,11 @@ static void worker_begin_stop(struct worker *w)
 	w->accept_resume_ms = UINT64_MAX;
 	for (c = w->clients; c; c = next) {
 		next = c->cnext;
-		if (c->state == CONN_READING && c->in.len == 0)
+		/* Handing over, a connection accepted an instant ago is a client
+		 * whose request is on its way: it is answered (with close), not
+		 * dropped. Otherwise idle means done. */
+		if (c->state == CONN_READING && c->in.len == 0 &&
+		    !(atomic_load(&w->srv->handing_over) && c->requests == 0))
 			conn_close(c);
 	}
 }
@@ -407,6 +411,7 @@ void server_hand_over(struct server *srv)
 	/* The socket is shared with the process taking over: shutting it
 	 * down would stop that one too. The workers only stop accepting;
 	 * what waits in the backlog is the new process's. */
+	atomic_store(&srv->handing_over, true);
 	atomic_store(&srv->stopping, true);
 	wake_workers(srv);
 }

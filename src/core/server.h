@@ -91,6 +91,7 @@ struct server {
 	atomic_long peak_conns;
 	atomic_bool stopping;
 	atomic_bool stop_now; /* a second stop signal: the grace is over */
+	atomic_bool handing_over; /* stopping for a binary upgrade */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
 	int log_fd;           /* -1 when quiet */
