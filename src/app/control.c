@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/sdnotify.h"
 #include "app/setup.h"
+#include "app/upgrade.h"
 #include "core/server.h"
 #include "services/status.h"
 
@@ -72,26 +74,69 @@ static void reopen_log(const struct control *ctl)
 	close(fd);
 }
 
-/* One signal while serving; returns 1 for a stop. */
-static int on_signal(struct control *ctl, int sig)
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* SIGHUP. The log is reopened even when the reload fails: logrotate has
+ * moved the file either way. */
+static void on_hup(struct control *ctl)
+{
+	sdnotify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+		 (unsigned long long)monotonic_usec());
+	reload_run(&ctl->reload);
+	reopen_log(ctl);
+	sdnotify("READY=1\nSTATUS=serving on %s", ctl->srv->addr_text);
+}
+
+/* SIGUSR2: 1 when a new process took over (this one stops), else 0. */
+static int on_upgrade(struct control *ctl)
+{
+	char err[512];
+	pid_t pid;
+
+	if (!ctl->exe[0]) {
+		fprintf(stderr, "eisd: upgrade failed, still serving: the program file is unknown\n");
+		return 0;
+	}
+	fprintf(stderr, "eisd: upgrade: starting %s\n", ctl->exe);
+	pid = upgrade_start(ctl->exe, ctl->reload.argv, ctl->srv->listen_fd, err, sizeof(err));
+	if (pid < 0) {
+		fprintf(stderr, "eisd: upgrade failed, still serving: %s\n", err);
+		return 0;
+	}
+	fprintf(stderr, "eisd: upgrade: new process %ld is ready; this one (%ld) stops accepting and drains\n",
+		(long)pid, (long)getpid());
+	/* Under systemd (NotifyAccess=all) the new process is the service. */
+	sdnotify("MAINPID=%ld\nSTATUS=handing over to %ld", (long)pid, (long)pid);
+	return 1;
+}
+
+enum stop_kind { STOP_NONE, STOP_SIGNAL, STOP_HANDOVER };
+
+/* One signal while serving: whether it stops the server, and how. */
+static enum stop_kind on_signal(struct control *ctl, int sig)
 {
 	switch (sig) {
 	case SIGINT:
 	case SIGTERM:
-		return 1;
+		return STOP_SIGNAL;
 	case SIGUSR1:
 		print_status(ctl->srv);
 		break;
 	case SIGHUP:
-		/* The log is reopened even when the reload fails: logrotate
-		 * has moved the file either way. */
-		reload_run(&ctl->reload);
-		reopen_log(ctl);
+		on_hup(ctl);
 		break;
-	default: /* SIGUSR2, SIGQUIT, SIGALRM: nothing to do (yet) */
+	case SIGUSR2:
+		return on_upgrade(ctl) ? STOP_HANDOVER : STOP_NONE;
+	default: /* SIGQUIT, SIGALRM: stray, ignored */
 		break;
 	}
-	return 0;
+	return STOP_NONE;
 }
 
 /* Waits for the workers to finish their grace; a second SIGINT/SIGTERM
@@ -153,17 +198,27 @@ static void health_drain(struct control *ctl)
 
 void control_run(struct control *ctl)
 {
-	for (;;) {
+	enum stop_kind stop = STOP_NONE;
+
+	while (stop == STOP_NONE) {
 		int sig;
 
 		if (sigwait(&ctl->sigs, &sig))
 			continue;
-		if (on_signal(ctl, sig))
-			break;
+		stop = on_signal(ctl, sig);
 	}
 	fprintf(stderr, "eisd: shutting down\n");
-	health_drain(ctl);
-	server_stop(ctl->srv);
+	if (stop == STOP_SIGNAL)
+		sdnotify("STOPPING=1\nSTATUS=shutting down");
+	if (stop == STOP_HANDOVER) {
+		/* The new process takes the port over at once: this one's
+		 * health says 503 to whatever it still serves, with no wait. */
+		server_drain(ctl->srv);
+		server_hand_over(ctl->srv);
+	} else {
+		health_drain(ctl);
+		server_stop(ctl->srv);
+	}
 	drain(ctl);
 	server_join(ctl->srv);
 	reload_done(&ctl->reload);

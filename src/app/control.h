@@ -4,12 +4,13 @@
  *   SIGINT, SIGTERM  graceful stop; a second one during the grace: at once
  *   SIGHUP           reopen the access log (logrotate) and reload the config
  *   SIGUSR1          the status report, one line of JSON on stderr
- *   SIGUSR2          binary upgrade
+ *   SIGUSR2          binary upgrade (upgrade.h)
  *   SIGQUIT, SIGALRM ignored: stray signals never kill eisd
  */
 #ifndef EISD_CONTROL_H
 #define EISD_CONTROL_H
 
+#include <limits.h>
 #include <signal.h>
 
 #include "app/reload.h"
@@ -20,6 +21,7 @@ struct control {
 	struct server *srv;
 	struct reload reload;   /* reload.cfg: the config in force */
 	sigset_t sigs;          /* the signals above, blocked in every thread */
+	char exe[PATH_MAX];     /* this program's file, for SIGUSR2 ("": none) */
 };
 
 /* Blocks the signals above in the calling thread (call it first in main,

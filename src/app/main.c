@@ -14,6 +14,8 @@
 #include "app/config.h"
 #include "app/check.h"
 #include "app/control.h"
+#include "app/listenfds.h"
+#include "app/sdnotify.h"
 #include "app/setup.h"
 #include "files/fcache.h"
 #include "files/mime.h"
@@ -57,12 +59,17 @@ int main(int argc, char **argv)
 	struct privs user;
 	char err[512];
 	struct control ctl = { .srv = &srv, .reload = { .argc = argc, .argv = argv, .srv = &srv, .cfg = &cfg } };
-	int rc = 0;
+	int rc = 0, inherited;
+	ssize_t n;
 
 	/* Signals are taken synchronously by the main thread only (control.c);
 	 * blocked from the start, so one that comes early cannot kill eisd
 	 * and every worker inherits the mask. */
 	control_block_signals(&ctl);
+	/* The program file, for a binary upgrade: read now, while it still
+	 * names the file this process runs (a new binary replaces it). */
+	n = readlink("/proc/self/exe", ctl.exe, sizeof(ctl.exe) - 1);
+	ctl.exe[n > 0 ? n : 0] = '\0';
 
 	config_defaults(&cfg);
 	rc = (int)config_parse(&cfg, argc, argv, err, sizeof(err));
@@ -122,7 +129,14 @@ int main(int argc, char **argv)
 	long fit = (nofile - spare) / (cfg.protocol == PROTOCOL_FILE ? 2 : 1);
 	srv.max_connections = cfg.max_connections ? cfg.max_connections : fit > 32 ? fit : 32;
 	srv.nworkers = cfg.threads;
-	if (server_listen(&srv, err, sizeof(err))) {
+	/* A socket from systemd (or from the eisd this one upgrades) wins
+	 * over --port and --bind. */
+	inherited = listenfds_take(err, sizeof(err));
+	if (inherited == -2 ||
+	    (inherited >= 0 ? server_adopt_listener(&srv, inherited, err, sizeof(err))
+			    : server_listen(&srv, err, sizeof(err)))) {
+		if (inherited >= 0)
+			close(inherited);
 		rc = die(1, "%s", err);
 		goto out;
 	}
@@ -154,6 +168,7 @@ int main(int argc, char **argv)
 		printf("eisd: serving %s on http://%s/ (%d thread%s)\n", cfg.root, srv.addr_text,
 		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	fflush(stdout);
+	sdnotify("READY=1\nMAINPID=%ld\nSTATUS=serving on %s", (long)getpid(), srv.addr_text);
 
 	control_run(&ctl);
 out:

@@ -1163,13 +1163,14 @@ uint64_t conn_pool_expire(struct conn_pool *p)
 	return pool_next_deadline(p);
 }
 
-void conn_pool_stop(struct conn_pool *p)
+void conn_pool_stop(struct conn_pool *p, bool keep_unserved)
 {
 	struct conn *c, *next;
 
 	for (c = p->clients; c; c = next) {
 		next = c->cnext;
-		if (c->state != CONN_READING || c->in.len != 0)
+		if (c->state != CONN_READING || c->in.len != 0 ||
+		    (keep_unserved && c->requests == 0))
 			continue;
 		/* A request sent before the stop may wait in the socket,
 		 * unread: one last look, so it is answered, not dropped. */

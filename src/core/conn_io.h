@@ -89,7 +89,9 @@ void conn_pool_run_ready(struct conn_pool *p, unsigned n);
  * connections are next served. */
 uint64_t conn_pool_expire(struct conn_pool *p);
 /* A graceful stop began: idle connections go now; busy ones may finish. */
-void conn_pool_stop(struct conn_pool *p);
+/* keep_unserved: connections that have not made a request yet stay too
+ * (a binary upgrade: their request is on its way). */
+void conn_pool_stop(struct conn_pool *p, bool keep_unserved);
 /* Closes every connection (the end of the grace period). */
 void conn_pool_close_all(struct conn_pool *p);
 /* Open connections (read by the owning worker only). */

@@ -3,6 +3,7 @@
 #include "core/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -30,14 +31,56 @@ _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
 #define TICK_MS 1000        /* log flush and clock granularity */
 #define TRIM_MIN_PEAK 64    /* bursts smaller than this are not worth it */
 
+/* The listener's own address into srv (port, url_host, addr_text). */
+static int describe_listener(struct server *srv, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	bool v6;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		return -1;
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						   : ((struct sockaddr_in *)&ss)->sin_port);
+	v6 = ss.ss_family == AF_INET6;
+	conn_format_addr(&ss, srv->url_host, sizeof(srv->url_host));
+	snprintf(srv->addr_text, sizeof(srv->addr_text), "%s%s%s:%d", v6 ? "[" : "",
+		 srv->url_host, v6 ? "]" : "", srv->port);
+	return 0;
+}
+
+int server_adopt_listener(struct server *srv, int fd, char *err, size_t errlen)
+{
+	int one = 1, type = 0, listening = 0;
+	socklen_t l = sizeof(type);
+	int flags = fcntl(fd, F_GETFL);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) || type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &(socklen_t){ sizeof(listening) }) ||
+	    !listening) {
+		snprintf(err, errlen, "inherited descriptor %d is not a listening TCP socket", fd);
+		return -1;
+	}
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) || fcntl(fd, F_SETFD, FD_CLOEXEC) ||
+	    describe_listener(srv, fd)) {
+		snprintf(err, errlen, "inherited socket %d: %s", fd, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	srv->listen_fd = fd;
+	return 0;
+}
+
 int server_listen(struct server *srv, char *err, size_t errlen)
 {
 	const struct config *cfg = srv->cfg;
 	struct addrinfo hints = { 0 }, *res = NULL;
 	char port[8];
 	int fd = -1, one = 1, rc;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	const char *bind_txt = cfg->bind;
 	bool v6 = strchr(bind_txt, ':') != NULL;
 
@@ -59,14 +102,8 @@ int server_listen(struct server *srv, char *err, size_t errlen)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 4096))
 		goto fail;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+	if (describe_listener(srv, fd))
 		goto fail;
-	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						   : ((struct sockaddr_in *)&ss)->sin_port);
-	v6 = ss.ss_family == AF_INET6;
-	conn_format_addr(&ss, srv->url_host, sizeof(srv->url_host));
-	snprintf(srv->addr_text, sizeof(srv->addr_text), "%s%s%s:%d", v6 ? "[" : "",
-		 srv->url_host, v6 ? "]" : "", srv->port);
 	srv->listen_fd = fd;
 	freeaddrinfo(res);
 	return 0;
@@ -183,7 +220,10 @@ static void worker_begin_stop(struct worker *w)
 		w->listening = false;
 	}
 	w->accept_resume_ms = UINT64_MAX;
-	conn_pool_stop(&w->pool);
+	/* Handing over, a connection accepted an instant ago is a client
+	 * whose request is on its way: it is answered (with close), not
+	 * dropped. */
+	conn_pool_stop(&w->pool, atomic_load(&w->srv->handing_over));
 }
 
 void server_snapshot_release(struct server_snapshot *s)
@@ -367,6 +407,16 @@ void server_stop(struct server *srv)
 	 * rather than queue them in the backlog until exit. The fd itself
 	 * stays open: the workers still name it in loop_del. */
 	shutdown(srv->listen_fd, SHUT_RD);
+	wake_workers(srv);
+}
+
+void server_hand_over(struct server *srv)
+{
+	/* The socket is shared with the process taking over: shutting it
+	 * down would stop that one too. The workers only stop accepting;
+	 * what waits in the backlog is the new process's. */
+	atomic_store(&srv->handing_over, true);
+	atomic_store(&srv->stopping, true);
 	wake_workers(srv);
 }
 

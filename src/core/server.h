@@ -70,6 +70,7 @@ struct server {
 	atomic_bool stopping;
 	atomic_bool draining; /* --health says 503 (a stop is coming) */
 	atomic_bool stop_now; /* a second stop signal: the grace is over */
+	atomic_bool handing_over; /* stopping for a binary upgrade */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
 	int log_fd;           /* -1 when quiet */
@@ -80,10 +81,19 @@ struct server {
 
 /* Binds and listens. On failure writes a one-line reason into err. */
 int server_listen(struct server *srv, char *err, size_t errlen);
+/* Uses fd, an inherited listening TCP socket (systemd socket activation,
+ * a binary upgrade), instead of binding: made non-blocking and
+ * close-on-exec, its address read back. -1 with err when fd is no such
+ * socket. */
+int server_adopt_listener(struct server *srv, int fd, char *err, size_t errlen);
 /* Starts the worker threads. */
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Like server_stop, but leaves the listening socket working for another
+ * process that shares it (a binary upgrade): this one stops accepting
+ * and drains. */
+void server_hand_over(struct server *srv);
 /* Hands s to every worker (a reference each; the caller keeps its own):
  * they switch to it at the start of their next loop turn. A worker given
  * two before it looks takes the newer. */
