@@ -486,6 +486,11 @@ static void conn_drop(struct conn *c, enum transport_close how)
 	w->nclients--;
 	pthread_mutex_unlock(&w->clients_lock);
 
+	/* While a child process holds copies of our descriptors (a binary
+	 * upgrade between fork and exec), closing ours would leave the
+	 * socket registered and its events naming freed memory. */
+	if (c->in_loop && atomic_load_explicit(&w->srv->fds_shared, memory_order_relaxed))
+		loop_del(w->loop, c->fd);
 	c->tp->close(c, how); /* also removes it from epoll */
 	if (c->body_fd >= 0)
 		close(c->body_fd);

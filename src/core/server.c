@@ -281,6 +281,7 @@ static void *worker_main(void *arg)
 		int n = loop_wait(w->loop, worker_next_timeout(w), &ev);
 
 		worker_tick(w);
+		atomic_fetch_add_explicit(&w->turns, 1, memory_order_release);
 		worker_adopt(w);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data == &w->listening) {
@@ -425,6 +426,32 @@ void server_publish(struct server *srv, struct server_snapshot *s)
 		server_snapshot_release(atomic_exchange(&w->next_snap, s));
 	}
 	wake_workers(srv);
+}
+
+int server_share_fds_begin(struct server *srv, int timeout_ms)
+{
+	unsigned seen[srv->nworkers > 0 ? srv->nworkers : 1];
+	struct timespec tick = { 0, 1000000 };
+
+	atomic_store(&srv->fds_shared, true);
+	for (int i = 0; i < srv->nworkers; i++)
+		seen[i] = atomic_load(&srv->workers[i].turns);
+	wake_workers(srv);
+	for (int i = 0; i < srv->nworkers; i++) {
+		int waited = 0;
+
+		while (atomic_load(&srv->workers[i].turns) == seen[i]) {
+			if (waited++ >= timeout_ms)
+				return -1;
+			nanosleep(&tick, NULL);
+		}
+	}
+	return 0;
+}
+
+void server_share_fds_end(struct server *srv)
+{
+	atomic_store(&srv->fds_shared, false);
 }
 
 void server_stop_now(struct server *srv)
