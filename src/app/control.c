@@ -104,7 +104,7 @@ static int on_upgrade(struct control *ctl)
 		return 0;
 	}
 	fprintf(stderr, "eisd: upgrade: starting %s\n", ctl->exe);
-	pid = upgrade_start(ctl->exe, ctl->reload.argv, ctl->srv->listen_fd, err, sizeof(err));
+	pid = upgrade_start(ctl->srv, ctl->exe, ctl->reload.argv, err, sizeof(err));
 	if (pid < 0) {
 		fprintf(stderr, "eisd: upgrade failed, still serving: %s\n", err);
 		return 0;

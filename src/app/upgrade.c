@@ -17,6 +17,7 @@
 
 #include "app/listenfds.h"
 #include "app/sdnotify.h"
+#include "core/server.h"
 
 extern char **environ;
 
@@ -65,9 +66,11 @@ static void put_decimal(char *p, long v)
 
 /* In the child: the socket as descriptor 3, then the new program. Only
  * async-signal-safe calls (the parent has threads). */
-static void child(const char *exe, char *const argv[], int listen_fd, char **envp, char *pid_var)
+static void child(const char *exe, char *const argv[], int listen_fd, char **envp, char *pid_var,
+		  int exec_fd)
 {
 	sigset_t none;
+	int e;
 
 	put_decimal(pid_var + sizeof("LISTEN_PID=") - 1, (long)getpid());
 	if (listen_fd != LISTENFDS_START) {
@@ -79,7 +82,27 @@ static void child(const char *exe, char *const argv[], int listen_fd, char **env
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(exe, argv, envp);
+	e = errno;
+	if (write(exec_fd, &e, sizeof(e)) < 0)
+		_exit(126);
 	_exit(127);
+}
+
+/* Until the child's exec, it holds a copy of every descriptor: exec_fd's
+ * other end (close-on-exec) reads end-of-file once that is over. */
+static int wait_exec(int exec_fd, char *err, size_t errlen)
+{
+	int e = 0;
+	ssize_t n;
+
+	do
+		n = read(exec_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(e)) {
+		snprintf(err, errlen, "cannot run the new program: %s", strerror(e));
+		return -1;
+	}
+	return 0;
 }
 
 /* Waits for READY=1 on fd while the child lives. 0 ready, -1 with err. */
@@ -121,8 +144,10 @@ static int wait_ready(int fd, pid_t pid, char *err, size_t errlen)
 	}
 }
 
-pid_t upgrade_start(const char *exe, char *const argv[], int listen_fd, char *err, size_t errlen)
+pid_t upgrade_start(struct server *srv, const char *exe, char *const argv[], char *err,
+		    size_t errlen)
 {
+	int listen_fd = srv->listen_fd, pipefd[2], status, rc;
 	static char pid_var[40], fds_var[] = "LISTEN_FDS=1", names_var[] = "LISTEN_FDNAMES=http";
 	char name[80], notify_var[128];
 	char *envp[MAX_ENV + 5];
@@ -144,14 +169,34 @@ pid_t upgrade_start(const char *exe, char *const argv[], int listen_fd, char *er
 	envp[n++] = names_var;
 	envp[n++] = notify_var;
 	envp[n] = NULL;
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(pipefd, O_CLOEXEC)) {
 		snprintf(err, errlen, "cannot start the new process: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
+	if (server_share_fds_begin(srv, 1000)) {
+		server_share_fds_end(srv);
+		snprintf(err, errlen, "a worker did not answer; not forking under it");
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(fd);
+		return -1;
+	}
+	pid = fork();
 	if (pid == 0)
-		child(exe, argv, listen_fd, envp, pid_var);
+		child(exe, argv, listen_fd, envp, pid_var, pipefd[1]);
+	close(pipefd[1]);
+	rc = pid < 0 ? -1 : wait_exec(pipefd[0], err, errlen);
+	server_share_fds_end(srv);
+	close(pipefd[0]);
+	if (pid < 0)
+		snprintf(err, errlen, "cannot start the new process: %s", strerror(errno));
+	if (rc && pid > 0)
+		waitpid(pid, &status, 0);
+	if (rc || pid < 0) {
+		close(fd);
+		return -1;
+	}
 	if (wait_ready(fd, pid, err, errlen)) {
 		close(fd);
 		return -1;

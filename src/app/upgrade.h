@@ -16,8 +16,11 @@
 /* How long the new process has to say READY=1. */
 #define UPGRADE_READY_TIMEOUT_MS 15000
 
-/* Starts exe argv with listen_fd as its socket and waits for it. The
- * new process's pid, or -1 with err (nothing changed). */
-pid_t upgrade_start(const char *exe, char *const argv[], int listen_fd, char *err, size_t errlen);
+struct server;
+
+/* Starts exe argv with srv's listening socket and waits for it. The new
+ * process's pid, or -1 with err (nothing changed). */
+pid_t upgrade_start(struct server *srv, const char *exe, char *const argv[], char *err,
+		    size_t errlen);
 
 #endif

@@ -545,8 +545,15 @@ static void conn_drop(struct conn *c, enum transport_close how)
 	w->nclients--;
 	pthread_mutex_unlock(&w->clients_lock);
 
-	if (c->in_loop)
-		loop_forget(w->loop, c->fd);
+	/* While a child process holds copies of our descriptors (a binary
+	 * upgrade between fork and exec), closing ours would leave the
+	 * socket registered and its events naming freed memory. */
+	if (c->in_loop) {
+		if (w->fds_shared && atomic_load_explicit(w->fds_shared, memory_order_relaxed))
+			loop_del(w->loop, c->fd);
+		else
+			loop_forget(w->loop, c->fd);
+	}
 	c->tp->close(c, how);
 	if (c->body_fd >= 0)
 		close(c->body_fd);

@@ -31,6 +31,10 @@ struct conn_pool {
 	struct ctx ctx;
 	struct loop *loop;
 	struct conn_count *count; /* shared by all pools */
+	/* Set while a forked child holds copies of our descriptors (a
+	 * binary upgrade): a close then also takes a socket out of epoll.
+	 * NULL: never. */
+	const atomic_bool *fds_shared;
 
 	/* One list per deadline kind; each kind has one duration, so
 	 * appending keeps every list ordered and expiry is O(1). */

@@ -277,6 +277,7 @@ static void *worker_main(void *arg)
 		unsigned ready = conn_pool_ready(&w->pool);
 
 		worker_tick(w);
+		atomic_fetch_add_explicit(&w->turns, 1, memory_order_release);
 		worker_adopt(w);
 		if (n > 0)
 			loop_dispatch(ev, n);
@@ -338,6 +339,7 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	w->loop = loop_new(512);
 	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache)
 		return -ENOMEM;
+	w->pool.fds_shared = &srv->fds_shared;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!w->loop || w->wake_fd < 0 ||
 	    loop_add(w->loop, w->wake_fd, LOOP_READ, &w->wake_h) ||
@@ -429,6 +431,32 @@ void server_publish(struct server *srv, struct server_snapshot *s)
 		server_snapshot_release(atomic_exchange(&w->next_snap, s));
 	}
 	wake_workers(srv);
+}
+
+int server_share_fds_begin(struct server *srv, int timeout_ms)
+{
+	unsigned seen[srv->nworkers > 0 ? srv->nworkers : 1];
+	struct timespec tick = { 0, 1000000 };
+
+	atomic_store(&srv->fds_shared, true);
+	for (int i = 0; i < srv->nworkers; i++)
+		seen[i] = atomic_load(&srv->workers[i].turns);
+	wake_workers(srv);
+	for (int i = 0; i < srv->nworkers; i++) {
+		int waited = 0;
+
+		while (atomic_load(&srv->workers[i].turns) == seen[i]) {
+			if (waited++ >= timeout_ms)
+				return -1;
+			nanosleep(&tick, NULL);
+		}
+	}
+	return 0;
+}
+
+void server_share_fds_end(struct server *srv)
+{
+	atomic_store(&srv->fds_shared, false);
 }
 
 void server_stop_now(struct server *srv)

@@ -47,6 +47,7 @@ struct worker {
 	uint64_t trim_check_ms;
 
 	struct conn_pool pool;
+	atomic_uint turns;     /* loop turns so far (server_share_fds_begin) */
 
 	/* The snapshot ctx.cfg and ctx.mime come from (NULL: the server's
 	 * own, from the start), and the one published for the next turn. */
@@ -71,6 +72,7 @@ struct server {
 	atomic_bool draining; /* --health says 503 (a stop is coming) */
 	atomic_bool stop_now; /* a second stop signal: the grace is over */
 	atomic_bool handing_over; /* stopping for a binary upgrade */
+	atomic_bool fds_shared;   /* a forked child holds copies of our fds */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
 	int log_fd;           /* -1 when quiet */
@@ -90,6 +92,14 @@ int server_adopt_listener(struct server *srv, int fd, char *err, size_t errlen);
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Before a fork (a binary upgrade): from the return on, closing a
+ * connection also removes it from epoll explicitly, since the child's
+ * copies keep the sockets open. Waits (up to timeout_ms) until every
+ * worker has begun a new loop turn, so none is still acting on the old
+ * rule; -1 if one did not (then call server_share_fds_end). */
+int server_share_fds_begin(struct server *srv, int timeout_ms);
+/* After the child's exec closed its copies. */
+void server_share_fds_end(struct server *srv);
 /* Like server_stop, but leaves the listening socket working for another
  * process that shares it (a binary upgrade): this one stops accepting
  * and drains. */
