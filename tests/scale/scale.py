@@ -4,7 +4,9 @@
 load runs for SCALE_SECONDS (default 20) from client address 127.0.0.2;
 meanwhile instance 1 is stopped gracefully (SIGTERM: its health check
 turns 503, HAProxy takes it out, it drains and exits) and started again on
-the same port, and then instance 2 the same way.
+the same port, instance 0 is upgraded in place (SIGUSR2: a new process
+takes the listening socket over, the old one drains and exits), and then
+instance 2 is restarted like instance 1.
 
 Pass: zero failed requests (every response a 200 with the right bytes);
 every instance served clients; each instance's access log names the
@@ -17,6 +19,7 @@ binary. Every loop is bounded; every process is stopped by PID."""
 
 import http.client
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +50,7 @@ class Instance:
         self.name, self.root, self.port = name, root, port
         self.log = os.path.join(logdir, f"{name}.log")
         self.server = None
+        self.upgraded_pid = None  # the process that took over (not our child)
 
     def start(self):
         self.server = Server(self.root, [
@@ -62,9 +66,35 @@ class Instance:
         rc = self.server.wait(timeout=15)
         assert rc == 0, f"{self.name} exited with {rc}: {self.server.stderr_text()}"
 
+    def upgrade(self):
+        """SIGUSR2; waits for the new process's readiness and the old
+        one's exit. The new one serves on the same socket from then on."""
+        self.server.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 15
+        pat = re.compile(r"eisd: upgrade: new process (\d+) is ready")
+        while time.monotonic() < deadline:
+            m = pat.search(self.server.stderr_text())
+            if m:
+                break
+            assert "upgrade failed" not in self.server.stderr_text(), self.server.stderr_text()
+            time.sleep(0.05)
+        assert m, f"{self.name}: no upgrade: {self.server.stderr_text()}"
+        self.upgraded_pid = int(m.group(1))
+        rc = self.server.wait(timeout=15)
+        assert rc == 0, f"{self.name}: the old process exited with {rc}"
+        assert os.path.exists(f"/proc/{self.upgraded_pid}"), "the new process is gone"
+
     def kill(self):
         if self.server and self.server.alive():
             self.server.stop()
+        pid, self.upgraded_pid = self.upgraded_pid, None
+        if pid and os.path.exists(f"/proc/{pid}"):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if os.path.exists(f"/proc/{pid}"):
+                os.kill(pid, signal.SIGKILL)
 
 
 def client(port, deadline, stats, lock, errors):
@@ -145,18 +175,25 @@ def main():
                    for _ in range(CLIENTS)]
         for t in threads:
             t.start()
-        # the rolling restart, one instance after the other
-        for k, inst in enumerate(insts[1:], start=1):
-            at = deadline - SECONDS + SECONDS * k / 3.5
+        # the rolling restart, one instance after the other, and an
+        # upgrade in place in between
+        for k, (inst, how) in enumerate([(insts[1], "restart"), (insts[0], "upgrade"),
+                                         (insts[2], "restart")], start=1):
+            at = deadline - SECONDS + SECONDS * k / 4
             while time.monotonic() < at:
                 time.sleep(0.05)
             before = len(read_log(inst.log))
-            log(f"{inst.name}: graceful stop")
-            inst.stop()
-            log(f"{inst.name}: exited; starting again")
-            inst.start()
+            if how == "upgrade":
+                log(f"{inst.name}: upgrade in place (SIGUSR2)")
+                inst.upgrade()
+                log(f"{inst.name}: process {inst.upgraded_pid} took over")
+            else:
+                log(f"{inst.name}: graceful stop")
+                inst.stop()
+                log(f"{inst.name}: exited; starting again")
+                inst.start()
             assert wait_serving(inst, before, timeout=max(5, deadline - time.monotonic())), \
-                f"{inst.name} got no clients after its restart"
+                f"{inst.name} got no clients after its {how}"
             log(f"{inst.name}: serving again")
         for t in threads:
             t.join(timeout=SECONDS + 30)
