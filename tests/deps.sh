@@ -3,6 +3,9 @@
 need=""
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need="$need python3-pytest"
+# A per-test time limit (tests/e2e/pytest.ini): a hang fails one test
+# instead of stalling the run.
+/usr/bin/python3 -c 'import pytest_timeout' 2>/dev/null || need="$need python3-pytest-timeout"
 command -v curl >/dev/null || need="$need curl"
 command -v wget >/dev/null || need="$need wget"
 # The status page is checked in a real browser; ip sets up the private

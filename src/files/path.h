@@ -43,7 +43,8 @@ int path_open(int rootfd, const char *rel, struct stat *st);
  * a file outside (O_NONBLOCK keeps a FIFO from blocking), and a symlink
  * that ends inside the root is allowed even when absolute or when it
  * leaves and comes back in. Same results otherwise. Public so tests can
- * run it on kernels that have openat2. */
+ * run it on kernels that have openat2; EISD_TEST_PATH_FALLBACK=1 in the
+ * environment (test only, read at start) makes path_open always use it. */
 int path_open_fallback(int rootfd, const char *rel, struct stat *st);
 
 #endif

@@ -9,9 +9,11 @@ import os
 import queue
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -79,27 +81,54 @@ class ServerStartError(Exception):
     pass
 
 
+def server_env(**extra):
+    """The environment a server runs with: ours, plus a local time zone far
+    from UTC (a Date or log stamp taken in local time but labelled GMT
+    shows up as wrong), plus extra."""
+    env = dict(os.environ, TZ="XST-5:30")
+    env.pop(PATH_FALLBACK_VAR, None)
+    env.update(extra)
+    return env
+
+
+# Path confinement has two implementations (docs/files.md): openat2 with
+# RESOLVE_BENEATH, and the fallback for kernels before 5.6, which this
+# test-only variable forces. Path-safety tests run against both (the
+# path_impl fixture).
+PATH_FALLBACK_VAR = "EISD_TEST_PATH_FALLBACK"
+PATH_IMPLS = ("openat2", "fallback")
+
+
+def path_impl_env(impl):
+    """server_env() that makes eisd resolve paths with impl."""
+    assert impl in PATH_IMPLS, impl
+    return server_env(**({PATH_FALLBACK_VAR: "1"} if impl == "fallback" else {}))
+
+
 class Server:
     """A running eisd. Attributes: proc, port, root, host, threads, args,
     startup_line. Output of both pipes is drained by reader threads into
     self.stdout_lines / self.stderr_lines so the server never blocks on a
-    full pipe."""
+    full pipe. stall: names of pipes ("stdout", "stderr") held open but not
+    read (stdout after its startup line) until resume(name)."""
 
-    def __init__(self, root, args, env=None, preexec_fn=None):
+    def __init__(self, root, args, env=None, preexec_fn=None, stall=()):
         self.root = str(root)
         self.args = list(args)
         self.stdout_lines = []
         self.stderr_lines = []
         self._lock = threading.Lock()
         self._first_line = queue.Queue()
+        self._resume = {name: threading.Event() for name in ("stdout", "stderr")}
+        for name in ("stdout", "stderr"):
+            if name not in stall:
+                self._resume[name].set()
         self._stopped = False
         self.signalled = False
         self.returncode = None
         cmd = EISD_WRAPPER + [EISD_BIN] + self.args
         if env is None:
-            # A local time zone far from UTC, so a Date or log stamp taken in
-            # local time but labelled GMT shows up as wrong.
-            env = dict(os.environ, TZ="XST-5:30")
+            env = server_env()
         if not os.path.exists(EISD_BIN):
             raise ServerStartError(f"eisd binary not found at {EISD_BIN} (set EISD_BIN or run make)")
         self.proc = subprocess.Popen(
@@ -116,7 +145,10 @@ class Server:
 
     def _drain(self, pipe, sink, is_stdout):
         first = True
+        resume = self._resume["stdout" if is_stdout else "stderr"]
         try:
+            if not is_stdout:
+                resume.wait()
             for raw in iter(pipe.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip("\n")
                 with self._lock:
@@ -124,6 +156,7 @@ class Server:
                 if is_stdout and first:
                     first = False
                     self._first_line.put(line)
+                    resume.wait()
         finally:
             if is_stdout and first:
                 self._first_line.put(None)
@@ -150,6 +183,10 @@ class Server:
         self.host = m.group("host").strip("[]")
         self.threads = int(m.group("threads"))
         return self
+
+    def resume(self, name):
+        """Starts reading a stalled pipe ("stdout" or "stderr")."""
+        self._resume[name].set()
 
     def stdout_text(self):
         with self._lock:
@@ -181,6 +218,8 @@ class Server:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
+        for e in self._resume.values():
+            e.set()  # what a stalled pipe still holds is read now
         for t in self._threads:
             t.join(timeout=2)
         self.returncode = rc
@@ -210,6 +249,8 @@ class Server:
                 except ProcessLookupError:
                     pass
                 self.proc.wait(timeout=10)
+            for e in self._resume.values():
+                e.set()
             for t in self._threads:
                 t.join(timeout=2)
             for p in (self.proc.stdout, self.proc.stderr):
@@ -466,8 +507,22 @@ class Conn:
         return self._wait_end(timeout) == "closed"
 
     def nothing_more(self, timeout=0.5):
-        """True when no further bytes arrive within timeout (open or closed)."""
+        """True when no further bytes arrive within timeout (open or closed).
+        Only for checks that the server stays silent for a stretch of time
+        (a deadline not yet due); "nothing was sent after that reply" is
+        answered_next(), which does not pass for a merely slow server."""
         return self._wait_end(timeout) != "data"
+
+    def answered_next(self, path, body, host="localhost"):
+        """Asserts that nothing came after the last response read: a GET for
+        path sent now is answered next, its status line first and its body
+        exactly `body`. Bytes the server sent in between (a HEAD body, a
+        smuggled response) come first and break that, however late they
+        arrive. path must differ from what the connection asked before."""
+        self.send(req(path, host=host))
+        r = self.read_response()
+        assert (r.status, r.body) == (200, body), f"not the follow-up's answer next: {r}"
+        return r
 
 
 def req(path="/", method="GET", version="1.1", host="localhost", headers=(), body=b""):
@@ -535,12 +590,62 @@ def assert_closed_after_error(r, conn):
 
 
 # --------------------------------------------------------------------------
+# A private network namespace
+
+
+def netns_prefix():
+    """The command prefix that runs a program in a private network
+    namespace of its own (only a loopback, nothing shared with the host):
+    as root a plain one; otherwise one inside a user namespace (-r maps
+    us to root there, which Debian allows unprivileged). Fails, never
+    skips, when neither works."""
+    assert shutil.which("unshare") and shutil.which("ip"), \
+        "needs unshare and ip (util-linux, iproute2: tests/deps.sh installs them)"
+    errors = []
+    for cmd in (["unshare", "-n"], ["unshare", "-r", "-n"]):
+        probe = subprocess.run(cmd + ["ip", "link", "set", "lo", "up"], capture_output=True, timeout=10)
+        if probe.returncode == 0:
+            return cmd
+        errors.append(f"{' '.join(cmd)}: {probe.stderr.decode().strip()}")
+    raise AssertionError("cannot create a private network namespace: " + "; ".join(errors))
+
+
+def run_in_netns(script, *args, timeout=60):
+    """Runs the Python source `script` with args in a private network
+    namespace (the process group is killed if it overruns). Returns its
+    stdout bytes; fails with its stderr when it exits non-zero."""
+    p = subprocess.Popen(netns_prefix() + [sys.executable, "-c", script] + [str(a) for a in args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    assert p.returncode == 0, err.decode(errors="replace")[-3000:]
+    return out
+
+
+# --------------------------------------------------------------------------
 # Fixtures
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "smoke: a quick end-to-end check, also run under valgrind (make valgrind)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skipped test counts as failed: a test that does not run proves
+    nothing, and `make test` must not pass without it (a missing tool is
+    installed by tests/deps.sh, not skipped)."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and not hasattr(rep, "wasxfail"):
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        rep.outcome = "failed"
+        rep.longrepr = f"skipped, and this suite counts a skip as a failure: {reason}"
 
 
 def _report_files():
@@ -670,7 +775,7 @@ def start_server():
     servers = []
 
     def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True,
-              preexec_fn=None, env=None):
+              preexec_fn=None, env=None, stall=()):
         args = ["--port", str(port), "--bind", bind]
         if threads is not None:
             args += ["--threads", str(threads)]
@@ -679,7 +784,7 @@ def start_server():
         args += list(extra)
         if positional and root is not None:
             args.append(str(root))
-        s = Server(root, args, env=env, preexec_fn=preexec_fn)
+        s = Server(root, args, env=env, preexec_fn=preexec_fn, stall=stall)
         servers.append(s)
         if wait:
             s.wait_started()
@@ -709,6 +814,13 @@ def start_server():
 def server(site, start_server):
     """eisd serving the standard test site, 2 threads, quiet."""
     return start_server(site.root)
+
+
+@pytest.fixture(params=PATH_IMPLS)
+def path_impl(request):
+    """Each path implementation in turn ("openat2", "fallback"); pass
+    env=path_impl_env(path_impl) to start_server."""
+    return request.param
 
 
 # --------------------------------------------------------------------------

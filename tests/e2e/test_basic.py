@@ -94,7 +94,7 @@ def test_head_no_body_nothing_trailing(server):
         h = c.read_response(head=True)
         assert h.status == 200
         assert h.headers["Content-Length"] == str(len(b"file in sub\n"))
-        assert c.nothing_more(timeout=0.5), f"bytes after HEAD response: {bytes(c.buf)!r}"
+        c.answered_next("/c.txt", b"C\n")  # a HEAD body would come first
 
 
 def test_head_on_404_has_no_body(server):

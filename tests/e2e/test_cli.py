@@ -157,12 +157,7 @@ def test_default_threads_is_online_cpus(site, start_server):
 
 @pytest.mark.parametrize("addr", ["::1", "::"])
 def test_ipv6_bind(site, start_server, addr):
-    try:
-        probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        probe.bind(("::1", 0))
-        probe.close()
-    except OSError:
-        pytest.skip("no IPv6 loopback")
+    # The IPv6 loopback must exist (the suite uses only 127.0.0.1 and ::1).
     s = start_server(site.root, bind=addr)
     assert s.host == addr
     with Conn(s.port, host="::1") as c:
@@ -326,5 +321,5 @@ def test_access_log_does_not_break_on_hostile_request_line(site, start_server, t
 def test_cannot_open_access_log(site, tmp_path):
     bad = str(tmp_path / "no" / "such" / "dir" / "access.log")
     rc, out, err = run_eisd(["--port", "0", "--access-log", bad, site.root])
-    assert rc in (1, 2), (rc, out, err)
+    assert rc == 1, (rc, out, err)  # a runtime failure, not a usage error
     assert bad in one_error_line(err)

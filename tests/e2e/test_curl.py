@@ -7,7 +7,11 @@ import pytest
 
 from conftest import INDEX_HTML, SUB_INDEX_HTML
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+
+
+@pytest.fixture(autouse=True)
+def _curl_installed():
+    assert shutil.which("curl"), "curl not installed (tests/deps.sh installs it)"
 
 
 def curl(*args, timeout=30):

@@ -240,7 +240,7 @@ def test_head_with_range_same_headers(rserver, data):
             g = c.read_response()
             c.send(req("/r.bin", method="HEAD", headers=[("Range", rng)]))
             h = c.read_response(head=True)
-            assert c.nothing_more(0.3), "HEAD sent a body"
+            c.answered_next("/c.txt", b"C\n")  # a HEAD body would come first
         assert h.status == g.status
         assert h.headers.as_dict(exclude=("date",)) == g.headers.as_dict(exclude=("date",))
 

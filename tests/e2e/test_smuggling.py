@@ -214,18 +214,23 @@ def test_rejected_after_a_good_request_on_same_connection(server):
     follow_up_works(server)
 
 
-# Unusual but unambiguous: served. Each sends the request, its body with
-# HIDDEN inside, then a last request for /c.txt with Connection: close:
-# exactly two answers (a.txt, c.txt) and a close; never b.txt.
+# Unusual but unambiguous: served. Each sends the request, a body that
+# holds HIDDEN, then a last request for /c.txt with Connection: close:
+# exactly two answers (a.txt, c.txt) and a close; never b.txt. The body
+# ends in "Z", not in a newline (a blank line before a request is
+# allowed, so a lost newline would go unnoticed): a body skipped one byte
+# short turns the last request into "ZGET" (501), one skipped a byte long
+# into "ET" (501).
+BODY = HIDDEN + "Z"
 LAST = req("/c.txt", headers=["Connection: close"]).decode()
-CHUNKED_HIDDEN_BODY = f"{len(HIDDEN):x}\r\n{HIDDEN}\r\n0\r\n\r\n"
+CHUNKED_HIDDEN_BODY = f"{len(BODY):x}\r\n{BODY}\r\n0\r\n\r\n"
 
 ACCEPTED = [
-    ("content-length", head(cl(HIDDEN)) + HIDDEN),
-    ("content-length-identical-twice", head(cl(HIDDEN), cl(HIDDEN)) + HIDDEN),
-    ("content-length-identical-list", head(f"Content-Length: {len(HIDDEN)}, {len(HIDDEN)}") + HIDDEN),
-    ("content-length-leading-zeros", head(f"Content-Length: 000{len(HIDDEN)}") + HIDDEN),
-    ("content-length-ows", head(f"Content-Length: \t {len(HIDDEN)} \t") + HIDDEN),
+    ("content-length", head(cl(BODY)) + BODY),
+    ("content-length-identical-twice", head(cl(BODY), cl(BODY)) + BODY),
+    ("content-length-identical-list", head(f"Content-Length: {len(BODY)}, {len(BODY)}") + BODY),
+    ("content-length-leading-zeros", head(f"Content-Length: 000{len(BODY)}") + BODY),
+    ("content-length-ows", head(f"Content-Length: \t {len(BODY)} \t") + BODY),
     ("chunked", head("Transfer-Encoding: chunked") + CHUNKED_HIDDEN_BODY),
     # Transfer codings are case-insensitive (RFC 9112 §7).
     ("chunked-capitalised", head("Transfer-Encoding: Chunked") + CHUNKED_HIDDEN_BODY),
@@ -233,20 +238,20 @@ ACCEPTED = [
     ("chunked-ows", head("Transfer-Encoding: \t chunked \t") + CHUNKED_HIDDEN_BODY),
     # Empty list elements are ignored (RFC 9110 §5.6.1).
     ("chunked-empty-elements", head("Transfer-Encoding: , chunked ,") + CHUNKED_HIDDEN_BODY),
-    ("chunked-bare-lf", head("Transfer-Encoding: chunked") + f"{len(HIDDEN):x}\n{HIDDEN}\n0\n\n"),
+    ("chunked-bare-lf", head("Transfer-Encoding: chunked") + f"{len(BODY):x}\n{BODY}\n0\n\n"),
     ("chunked-split-hidden", head("Transfer-Encoding: chunked")
-     + "".join(f"{len(p):x}\r\n{p}\r\n" for p in (HIDDEN[:7], HIDDEN[7:20], HIDDEN[20:])) + "0\r\n\r\n"),
+     + "".join(f"{len(p):x}\r\n{p}\r\n" for p in (BODY[:7], BODY[7:20], BODY[20:])) + "0\r\n\r\n"),
     ("chunked-extensions", head("Transfer-Encoding: chunked")
-     + f"{len(HIDDEN):x};name=value;flag ;q=\"a b\"\r\n{HIDDEN}\r\n0;last\r\n\r\n"),
-    ("chunked-size-bws-before-ext", head("Transfer-Encoding: chunked") + f"{len(HIDDEN):x} \t;x=1\r\n{HIDDEN}\r\n0\r\n\r\n"),
-    ("chunked-size-leading-zeros", head("Transfer-Encoding: chunked") + f"0000{len(HIDDEN):X}\r\n{HIDDEN}\r\n0\r\n\r\n"),
+     + f"{len(BODY):x};name=value;flag ;q=\"a b\"\r\n{BODY}\r\n0;last\r\n\r\n"),
+    ("chunked-size-bws-before-ext", head("Transfer-Encoding: chunked") + f"{len(BODY):x} \t;x=1\r\n{BODY}\r\n0\r\n\r\n"),
+    ("chunked-size-leading-zeros", head("Transfer-Encoding: chunked") + f"0000{len(BODY):X}\r\n{BODY}\r\n0\r\n\r\n"),
     # Trailer fields are skipped; framing fields there change nothing.
     ("chunked-trailers", head("Transfer-Encoding: chunked")
-     + f"{len(HIDDEN):x}\r\n{HIDDEN}\r\n0\r\nContent-Length: 999\r\nTransfer-Encoding: chunked\r\n\r\n"),
-    ("post-405-content-length", head(cl(HIDDEN), request_line="POST /a.txt HTTP/1.1") + HIDDEN),
+     + f"{len(BODY):x}\r\n{BODY}\r\n0\r\nContent-Length: 999\r\nTransfer-Encoding: chunked\r\n\r\n"),
+    ("post-405-content-length", head(cl(BODY), request_line="POST /a.txt HTTP/1.1") + BODY),
     ("post-405-chunked", head("Transfer-Encoding: chunked", request_line="POST /a.txt HTTP/1.1") + CHUNKED_HIDDEN_BODY),
     ("http10-keep-alive-content-length",
-     head("Connection: keep-alive", cl(HIDDEN), request_line="GET /a.txt HTTP/1.0", host=None) + HIDDEN),
+     head("Connection: keep-alive", cl(BODY), request_line="GET /a.txt HTTP/1.0", host=None) + BODY),
 ]
 
 

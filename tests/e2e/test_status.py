@@ -5,17 +5,14 @@ HTML page, checked in headless Chromium), loopback-only unless
 import calendar
 import json
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 
 import pytest
 
 from browser import decode_png, run_chromium
-from conftest import EISD_BIN, fetch, read_until, req, run_eisd
+from conftest import EISD_BIN, fetch, read_until, req, run_eisd, run_in_netns
 
 STATUS = "/_status"
 
@@ -267,7 +264,19 @@ NETNS_SCRIPT = textwrap.dedent(r"""
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", "10.9.9.1/32", "dev", "lo"], check=True)
     subprocess.run(["ip", "-6", "addr", "add", "2001:db8::1/128", "dev", "lo", "nodad"], check=True)
-    time.sleep(0.2)
+    # Wait until both addresses can be bound (bounded, no fixed sleep).
+    for fam, addr in [(socket.AF_INET, "10.9.9.1"), (socket.AF_INET6, "2001:db8::1")]:
+        deadline = time.monotonic() + 5
+        while True:
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            try:
+                s.bind((addr, 0))
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"{addr} never became usable"
+                time.sleep(0.01)
+            finally:
+                s.close()
 
     def status_of(fam, src, dst, port):
         s = socket.socket(fam, socket.SOCK_STREAM)
@@ -315,20 +324,7 @@ def test_loopback_only_unless_public(site):
     10.9.9.1 as ::ffff:10.9.9.1 (refused), ::1 (allowed) and 2001:db8::1
     (refused); --status-public lets all in; an IPv4 listener refuses
     10.9.9.1 too."""
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        pytest.skip("needs unshare and ip (util-linux, iproute2)")
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {probe.stderr.decode().strip()}")
-    p = subprocess.Popen(["unshare", "-n", sys.executable, "-c", NETNS_SCRIPT, EISD_BIN, site.root],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=30)
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=10)
-    assert p.returncode == 0, err.decode()
+    out = run_in_netns(NETNS_SCRIPT, EISD_BIN, site.root, timeout=30)
     res = json.loads(out)
     private, public = res["private"], res["public"]
     assert private["127.0.0.1"][0] == 200

@@ -419,8 +419,10 @@ static void test_open_device(void **state)
 	struct tree *t = *state;
 	struct stat st;
 
+	/* mknod needs root (make test runs as root); no skip: a test that
+	 * cannot run fails. */
 	if (!t->have_device)
-		skip();
+		fail_msg("cannot create a device node in the test tree (mknod needs root)");
 	assert_int_equal(path_open(t->rootfd, "null", &st), -403);
 	assert_int_equal(path_open_fallback(t->rootfd, "null", &st), -403);
 }
