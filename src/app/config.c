@@ -309,3 +309,13 @@ const struct path_settings *config_settings_for(const struct config *cfg, const 
 			return &cfg->locations[i].set;
 	return &cfg->site;
 }
+
+bool config_lists_anywhere(const struct config *cfg)
+{
+	if (cfg->listing || cfg->site.listing)
+		return true;
+	for (int i = 0; i < cfg->nlocations; i++)
+		if (cfg->locations[i].set.listing)
+			return true;
+	return false;
+}

@@ -133,6 +133,9 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 /* Frees what config_parse allocated. */
 void config_free(struct config *cfg);
 
+/* Whether any path may be listed (the site or a [location]). */
+bool config_lists_anywhere(const struct config *cfg);
+
 /* The settings for a request path as path_normalize leaves it (decoded,
  * normalised, relative to the root: "a/b.txt", "" for the root; trailing:
  * the request ended with '/'): the longest [location] prefix that covers

@@ -32,8 +32,10 @@ void control_block_signals(struct control *ctl)
 	pthread_sigmask(SIG_BLOCK, &ctl->sigs, NULL);
 }
 
-/* SIGUSR1: the status report, as one line of JSON on stderr. */
-static void print_status(const struct server *srv)
+/* SIGUSR1: the status report, as one line of JSON on stderr, written
+ * whole or not at all (and counted) so an unread stderr never blocks the
+ * signal path. */
+static void print_status(struct server *srv)
 {
 	struct status_snapshot snap;
 	size_t len;
@@ -43,11 +45,10 @@ static void print_status(const struct server *srv)
 		json = status_render_json(&snap, &len);
 	status_snapshot_free(&snap);
 	if (!json) {
-		fprintf(stderr, "eisd: status report: out of memory\n");
+		setup_say(&srv->err, "status report: out of memory");
 		return;
 	}
-	fwrite(json, 1, len, stderr);
-	fflush(stderr);
+	log_sink_message(&srv->err, json, len);
 	free(json);
 }
 
@@ -61,16 +62,18 @@ static void reopen_log(const struct control *ctl)
 	const char *path = cfg->access_log;
 	int fd;
 
-	if (!setup_log_is_file(cfg) || ctl->srv->log_fd <= STDERR_FILENO)
+	char err[512];
+
+	if (!setup_log_is_file(cfg) || ctl->srv->log.fd <= STDERR_FILENO)
 		return;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = setup_log(cfg, err, sizeof(err));
 	if (fd < 0) {
-		fprintf(stderr, "eisd: cannot reopen access log '%s': %s (still writing to the old file)\n",
-			path, strerror(errno));
+		setup_say(&ctl->srv->err, "cannot reopen access log '%s': %s (still writing to the old file)",
+			  path, strerror(errno));
 		return;
 	}
-	if (dup2(fd, ctl->srv->log_fd) < 0)
-		fprintf(stderr, "eisd: cannot reopen access log '%s': %s\n", path, strerror(errno));
+	if (dup2(fd, ctl->srv->log.fd) < 0)
+		setup_say(&ctl->srv->err, "cannot reopen access log '%s': %s", path, strerror(errno));
 	close(fd);
 }
 
@@ -100,16 +103,16 @@ static int on_upgrade(struct control *ctl)
 	pid_t pid;
 
 	if (!ctl->exe[0]) {
-		fprintf(stderr, "eisd: upgrade failed, still serving: the program file is unknown\n");
+		setup_say(&ctl->srv->err, "upgrade failed, still serving: the program file is unknown");
 		return 0;
 	}
-	fprintf(stderr, "eisd: upgrade: starting %s\n", ctl->exe);
+	setup_say(&ctl->srv->err, "upgrade: starting %s", ctl->exe);
 	pid = upgrade_start(ctl->srv, ctl->exe, ctl->reload.argv, err, sizeof(err));
 	if (pid < 0) {
-		fprintf(stderr, "eisd: upgrade failed, still serving: %s\n", err);
+		setup_say(&ctl->srv->err, "upgrade failed, still serving: %s", err);
 		return 0;
 	}
-	fprintf(stderr, "eisd: upgrade: new process %ld is ready; this one (%ld) stops accepting and drains\n",
+	setup_say(&ctl->srv->err, "upgrade: new process %ld is ready; this one (%ld) stops accepting and drains",
 		(long)pid, (long)getpid());
 	/* Under systemd (NotifyAccess=all) the new process is the service. */
 	sdnotify("MAINPID=%ld\nSTATUS=handing over to %ld", (long)pid, (long)pid);
@@ -152,7 +155,7 @@ static void drain(struct control *ctl)
 		if (sig < 0)
 			continue;
 		if ((sig == SIGINT || sig == SIGTERM) && !now) {
-			fprintf(stderr, "eisd: stopping now\n");
+			setup_say(&ctl->srv->err, "stopping now");
 			server_stop_now(ctl->srv);
 			now = true;
 		} else if (sig == SIGHUP) {
@@ -207,7 +210,7 @@ void control_run(struct control *ctl)
 			continue;
 		stop = on_signal(ctl, sig);
 	}
-	fprintf(stderr, "eisd: shutting down\n");
+	setup_say(&ctl->srv->err, "shutting down");
 	if (stop == STOP_SIGNAL)
 		sdnotify("STOPPING=1\nSTATUS=shutting down");
 	if (stop == STOP_HANDOVER) {

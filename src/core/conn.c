@@ -545,14 +545,14 @@ static void conn_drop(struct conn *c, enum transport_close how)
 	w->nclients--;
 	pthread_mutex_unlock(&w->clients_lock);
 
-	/* While a child process holds copies of our descriptors (a binary
-	 * upgrade between fork and exec), closing ours would leave the
-	 * socket registered and its events naming freed memory. */
 	if (c->in_loop) {
+		/* While a child process holds copies of our descriptors (a
+		 * binary upgrade between fork and exec), closing ours would
+		 * leave the socket registered and its events naming freed
+		 * memory. */
 		if (w->fds_shared && atomic_load_explicit(w->fds_shared, memory_order_relaxed))
 			loop_del(w->loop, c->fd);
-		else
-			loop_forget(w->loop, c->fd);
+		loop_forget(w->loop, c->fd);
 	}
 	c->tp->close(c, how);
 	if (c->body_fd >= 0)
@@ -1170,14 +1170,17 @@ uint64_t conn_pool_expire(struct conn_pool *p)
 	return pool_next_deadline(p);
 }
 
-void conn_pool_stop(struct conn_pool *p, bool keep_unserved)
+void conn_pool_stop(struct conn_pool *p)
 {
 	struct conn *c, *next;
 
 	for (c = p->clients; c; c = next) {
 		next = c->cnext;
+		/* Handing over to a new process, a connection accepted an
+		 * instant ago is a client whose request is on its way: it is
+		 * answered (and closed), not dropped. */
 		if (c->state != CONN_READING || c->in.len != 0 ||
-		    (keep_unserved && c->requests == 0))
+		    (p->keep_fresh && c->requests == 0))
 			continue;
 		/* A request sent before the stop may wait in the socket,
 		 * unread: one last look, so it is answered, not dropped. */

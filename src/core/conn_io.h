@@ -31,10 +31,6 @@ struct conn_pool {
 	struct ctx ctx;
 	struct loop *loop;
 	struct conn_count *count; /* shared by all pools */
-	/* Set while a forked child holds copies of our descriptors (a
-	 * binary upgrade): a close then also takes a socket out of epoll.
-	 * NULL: never. */
-	const atomic_bool *fds_shared;
 
 	/* One list per deadline kind; each kind has one duration, so
 	 * appending keeps every list ordered and expiry is O(1). */
@@ -63,6 +59,12 @@ struct conn_pool {
 	int budget;
 	struct conn *ready_head, *ready_tail;
 	unsigned nready;
+
+	/* A binary upgrade (set by the worker): while a forked child holds
+	 * copies of the sockets, closing one must unregister it explicitly;
+	 * during the hand-over stop, fresh connections get their answer. */
+	const atomic_bool *fds_shared; /* NULL: never */
+	bool keep_fresh;
 };
 
 /* Sets up p for connections whose protocols see p->ctx (filled by the
@@ -93,9 +95,7 @@ void conn_pool_run_ready(struct conn_pool *p, unsigned n);
  * connections are next served. */
 uint64_t conn_pool_expire(struct conn_pool *p);
 /* A graceful stop began: idle connections go now; busy ones may finish. */
-/* keep_unserved: connections that have not made a request yet stay too
- * (a binary upgrade: their request is on its way). */
-void conn_pool_stop(struct conn_pool *p, bool keep_unserved);
+void conn_pool_stop(struct conn_pool *p);
 /* Closes every connection (the end of the grace period). */
 void conn_pool_close_all(struct conn_pool *p);
 /* Open connections (read by the owning worker only). */

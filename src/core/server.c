@@ -19,6 +19,7 @@
 
 #include "core/conn_io.h"
 #include "files/fcache.h"
+#include "files/lcache.h"
 #include "core/loop.h"
 #include "core/proto.h"
 #include "core/transport.h"
@@ -30,6 +31,10 @@ _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
 #define TICK_MS 1000        /* log flush and clock granularity */
 #define TRIM_MIN_PEAK 64    /* bursts smaller than this are not worth it */
+#define LISTING_TRIM_BYTES (1u << 20) /* listings let go: worth a trim */
+/* At exit a slow log reader gets this long for the last lines: bounded, so
+ * a stalled one cannot hold up SIGTERM past --shutdown-grace + 1 s. */
+#define LOG_FINAL_FLUSH_MS 300
 
 /* The listener's own address into srv (port, url_host, addr_text). */
 static int describe_listener(struct server *srv, int fd)
@@ -181,6 +186,14 @@ static void worker_on_wake(struct loop_handler *h, int mask)
  * stay at the peak for good. Once the load has fallen to a quarter of its
  * peak, hand whole free pages back to the kernel. Under steady load this
  * never runs. */
+static void trim_now(struct worker *w)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	w->trim_peak = conn_pool_size(&w->pool);
+}
+
 static void worker_trim_memory(struct worker *w)
 {
 	unsigned n = conn_pool_size(&w->pool);
@@ -190,10 +203,7 @@ static void worker_trim_memory(struct worker *w)
 	w->trim_check_ms = w->pool.ctx.now_ms;
 	if (w->trim_peak < TRIM_MIN_PEAK || n > w->trim_peak / 4)
 		return;
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
-	w->trim_peak = n;
+	trim_now(w);
 }
 
 static int worker_next_timeout(const struct worker *w)
@@ -220,10 +230,8 @@ static void worker_begin_stop(struct worker *w)
 		w->listening = false;
 	}
 	w->accept_resume_ms = UINT64_MAX;
-	/* Handing over, a connection accepted an instant ago is a client
-	 * whose request is on its way: it is answered (with close), not
-	 * dropped. */
-	conn_pool_stop(&w->pool, atomic_load(&w->srv->handing_over));
+	w->pool.keep_fresh = atomic_load(&w->srv->handing_over);
+	conn_pool_stop(&w->pool);
 }
 
 void server_snapshot_release(struct server_snapshot *s)
@@ -237,6 +245,7 @@ void server_snapshot_release(struct server_snapshot *s)
  * for one the worker stays on what it has. */
 static void worker_adopt(struct worker *w)
 {
+	struct ctx *cx = &w->pool.ctx;
 	struct server_snapshot *s;
 
 	if (!atomic_load_explicit(&w->next_snap, memory_order_relaxed))
@@ -244,19 +253,26 @@ static void worker_adopt(struct worker *w)
 	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
 	if (!s)
 		return;
-	if (s->mime != w->pool.ctx.mime) {
+	if (s->mime != cx->mime) {
 		unsigned n = w->srv->fcache_entries ? w->srv->fcache_entries : FCACHE_MAX_ENTRIES;
-		struct fcache *fc = fcache_new(w->pool.ctx.root_fd, s->mime, n);
+		struct fcache *fc = fcache_new(cx->root_fd, s->mime, n);
 
 		if (!fc) {
 			server_snapshot_release(s);
 			return;
 		}
-		fcache_free(w->pool.ctx.fcache);
-		w->pool.ctx.fcache = fc;
+		fcache_free(cx->fcache);
+		cx->fcache = fc;
 	}
-	w->pool.ctx.cfg = s->cfg;
-	w->pool.ctx.mime = s->mime;
+	if (!cx->lcache && config_lists_anywhere(s->cfg)) {
+		cx->lcache = lcache_new();
+		if (!cx->lcache) {
+			server_snapshot_release(s);
+			return;
+		}
+	}
+	cx->cfg = s->cfg;
+	cx->mime = s->mime;
 	server_snapshot_release(w->snap);
 	w->snap = s;
 }
@@ -299,6 +315,10 @@ static void *worker_main(void *arg)
 		worker_trim_memory(w);
 		if (cx->now_ms - last_sweep >= TICK_MS) {
 			fcache_sweep(cx->fcache);
+			/* Listing pages are big: once they go, give the
+			 * pages back (the burst rule above may have run). */
+			if (lcache_sweep(cx->lcache, cx->now) >= LISTING_TRIM_BYTES)
+				trim_now(w);
 			last_sweep = cx->now_ms;
 		}
 		if (cx->log.len && cx->now_ms - last_flush >= TICK_MS) {
@@ -310,7 +330,7 @@ static void *worker_main(void *arg)
 			break;
 	}
 	conn_pool_close_all(&w->pool);
-	log_flush(&cx->log);
+	log_flush_final(&cx->log, LOG_FINAL_FLUSH_MS);
 	atomic_fetch_sub(&srv->running, 1);
 	return NULL;
 }
@@ -332,12 +352,15 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->stopping = &srv->stopping;
 	cx->draining = &srv->draining;
 	cx->srv = srv;
-	log_buf_init(&cx->log, srv->log_fd);
+	log_buf_init(&cx->log, &srv->log);
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
 	cx->fcache = fcache_new(srv->root_fd, srv->mime,
 				srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
+	/* Only with listings: a server without spends no inotify instance. */
+	cx->lcache = config_lists_anywhere(srv->cfg) ? lcache_new() : NULL;
 	w->loop = loop_new(512);
-	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache)
+	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache ||
+	    (config_lists_anywhere(srv->cfg) && !cx->lcache))
 		return -ENOMEM;
 	w->pool.fds_shared = &srv->fds_shared;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -475,12 +498,13 @@ void server_join(struct server *srv)
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		pthread_join(w->thread, NULL);
-		conn_pool_fini(&w->pool);
 		server_snapshot_release(atomic_exchange(&w->next_snap, NULL));
 		server_snapshot_release(w->snap);
+		conn_pool_fini(&w->pool);
 		loop_free(w->loop);
 		close(w->wake_fd);
 		fcache_free(w->pool.ctx.fcache);
+		lcache_free(w->pool.ctx.lcache);
 		free(w->pool.ctx.io_scratch);
 	}
 	free(srv->workers);
@@ -502,6 +526,9 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 	t->port = srv->port;
 	t->threads = srv->nworkers;
 	t->started = srv->started;
+	t->log_dropped = log_sink_dropped_count(&srv->log);
+	t->err_dropped = log_sink_dropped_count(&srv->err);
+
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		const struct stats *st = &w->pool.ctx.stats;

@@ -49,7 +49,7 @@ struct worker {
 	struct conn_pool pool;
 	atomic_uint turns;     /* loop turns so far (server_share_fds_begin) */
 
-	/* The snapshot ctx.cfg and ctx.mime come from (NULL: the server's
+	/* The snapshot pool.ctx.cfg and .mime come from (NULL: the server's
 	 * own, from the start), and the one published for the next turn. */
 	struct server_snapshot *snap;
 	_Atomic(struct server_snapshot *) next_snap;
@@ -75,7 +75,10 @@ struct server {
 	atomic_bool fds_shared;   /* a forked child holds copies of our fds */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
-	int log_fd;           /* -1 when quiet */
+	/* Never-blocking writers (util/log_sink.h): the access log (off when
+	 * quiet) and standard error, for reports and messages. */
+	struct log_sink log;
+	struct log_sink err;
 
 	int nworkers;
 	struct worker *workers;

@@ -1,9 +1,11 @@
 /* Directory listings. See listing.h.
  *
- * Read the entries (bounded), sort them, then write the page into one
- * buffer the response takes over. The page is memory, not a file, and
- * its size is known before the first byte goes out, so no chunked coding
- * is needed. */
+ * Read the entries (bounded), sort them, then write the page (bounded)
+ * into one buffer. Both are kept in the worker's listing cache (lcache.h)
+ * until the directory changes, and every response sends the cached page
+ * in place, under a reference. The page is memory, not a file, and its
+ * size is known before the first byte goes out, so no chunked coding is
+ * needed. */
 #include "files/listing.h"
 
 #include <dirent.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "http/negotiate.h"
+#include "files/lcache.h"
 #include "files/path.h"
 #include "util/bytes.h"
 #include "util/escape.h"
@@ -40,13 +43,24 @@ struct dir_list {
 	char *names;      /* owned: every name, NUL-terminated, back to back */
 	size_t names_len, names_cap;
 	bool truncated;   /* a limit cut the list short */
+	bool links;       /* some entry is a symlink */
 	size_t ndirs;
 };
 
-static void dir_list_free(struct dir_list *l)
+static void dir_list_free(void *arg)
 {
+	struct dir_list *l = arg;
+
+	if (!l)
+		return;
 	free(l->e);
 	free(l->names);
+	free(l);
+}
+
+static size_t dir_list_mem(const struct dir_list *l)
+{
+	return sizeof(*l) + l->cap * sizeof(l->e[0]) + l->names_cap;
 }
 
 static int add_entry(struct dir_list *l, const char *name, const struct stat *st)
@@ -91,11 +105,12 @@ static int add_entry(struct dir_list *l, const char *name, const struct stat *st
  * request would follow it (beneath the root), so a link leading outside
  * shows nothing of its target. false: leave it out. */
 static bool entry_stat(int rootfd, int dirfd, const char *rel, const char *name,
-		       struct stat *st)
+		       struct stat *st, bool *link)
 {
 	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	if (S_ISLNK(st->st_mode)) {
+		*link = true;
 		char path[PATH_MAX];
 		int n = snprintf(path, sizeof(path), "%s%s%s", rel, *rel ? "/" : "", name);
 		int fd;
@@ -133,7 +148,7 @@ static int read_dir(int rootfd, int dirfd, const char *rel, struct dir_list *l)
 		}
 		if (de->d_name[0] == '.') /* ".", ".." and hidden entries */
 			continue;
-		if (!entry_stat(rootfd, dirfd, rel, de->d_name, &st))
+		if (!entry_stat(rootfd, dirfd, rel, de->d_name, &st, &l->links))
 			continue;
 		if (l->n == LISTING_MAX_ENTRIES) {
 			l->truncated = true;
@@ -227,9 +242,20 @@ static const char page_style[] =
 	"@media (max-width:40rem){main{padding:1rem .5rem 2rem}th,td{padding:.4rem .35rem}"
 	".t{white-space:normal;font-size:.8rem}}";
 
+/* The most one entry adds to a page: its name escaped twice (as a link,
+ * at most 3 bytes a byte, and as text or JSON, at most 6), and the rest
+ * of its row. A page stops taking entries once the next might not fit. */
+#define ENTRY_MAX (NAME_MAX * 9 + 256)
+#define PAGE_TAIL 1024 /* the end of the page after the entries */
+
+static bool page_full(const struct bytes *o)
+{
+	return o->len + ENTRY_MAX + PAGE_TAIL > LISTING_PAGE_MAX;
+}
+
 static void write_html(struct bytes *o, const struct dir_list *l, const char *rel)
 {
-	size_t nfiles = l->n - l->ndirs;
+	size_t nfiles = l->n - l->ndirs, shown;
 
 	bytes_str(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -244,8 +270,8 @@ static void write_html(struct bytes *o, const struct dir_list *l, const char *re
 	if (*rel)
 		bytes_str(o, "<tr class=\"d\"><td class=\"n\"><a href=\"../\">../</a></td>"
 			   "<td class=\"s\">-</td><td class=\"t\"></td></tr>\n");
-	for (size_t i = 0; i < l->n; i++) {
-		const struct entry *e = &l->e[i];
+	for (shown = 0; shown < l->n && !page_full(o); shown++) {
+		const struct entry *e = &l->e[shown];
 		struct tm tm = utc(e->mtime);
 		char size[32];
 
@@ -265,6 +291,9 @@ static void write_html(struct bytes *o, const struct dir_list *l, const char *re
 		bytes_printf(o, "<td class=\"t\">%04d-%02d-%02d %02d:%02d</td></tr>\n", tm.tm_year + 1900,
 			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 	}
+	if (shown < l->n)
+		bytes_printf(o, "<tr class=\"more\"><td class=\"n\" colspan=\"3\">%zu more entr%s"
+			     " not shown</td></tr>\n", l->n - shown, l->n - shown == 1 ? "y" : "ies");
 	bytes_str(o, "</tbody>\n</table>\n<footer>");
 	bytes_printf(o, "%zu director%s, %zu file%s", l->ndirs, l->ndirs == 1 ? "y" : "ies", nfiles,
 		nfiles == 1 ? "" : "s");
@@ -276,10 +305,12 @@ static void write_html(struct bytes *o, const struct dir_list *l, const char *re
 
 static void write_json(struct bytes *o, const struct dir_list *l, const char *rel)
 {
+	size_t i;
+
 	bytes_str(o, "{\"path\":\"");
 	out_dir_path(o, rel, escape_json);
 	bytes_str(o, "\",\"entries\":[");
-	for (size_t i = 0; i < l->n; i++) {
+	for (i = 0; i < l->n && !page_full(o); i++) {
 		const struct entry *e = &l->e[i];
 		struct tm tm = utc(e->mtime);
 
@@ -295,7 +326,8 @@ static void write_json(struct bytes *o, const struct dir_list *l, const char *re
 		escape_url_segment(o, e->name, e->name_len);
 		bytes_str(o, e->dir ? "/\"}" : "\"}");
 	}
-	bytes_str(o, l->truncated ? "\n],\"truncated\":true}\n" : "\n],\"truncated\":false}\n");
+	bytes_printf(o, "\n],\"not_shown\":%zu", l->n - i);
+	bytes_str(o, l->truncated || i < l->n ? ",\"truncated\":true}\n" : ",\"truncated\":false}\n");
 }
 
 static void write_page(struct bytes *o, const struct dir_list *l, const char *rel, bool json)
@@ -306,35 +338,75 @@ static void write_page(struct bytes *o, const struct dir_list *l, const char *re
 		write_html(o, l, rel);
 }
 
-int listing_serve(struct http_exchange *x, int dirfd, const char *rel)
+/* Reads and sorts the directory into e (a fresh cache entry). 0, -1 out
+ * of memory, or a negative HTTP status. */
+static int fill_list(struct lcache_entry *e, int rootfd, int dirfd, const char *rel)
+{
+	struct dir_list *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return -1;
+	rc = read_dir(rootfd, dirfd, rel, l);
+	if (rc < 0) {
+		dir_list_free(l);
+		return rc;
+	}
+	if (l->n > 1)
+		qsort(l->e, l->n, sizeof(l->e[0]), entry_cmp);
+	e->list = l;
+	e->list_free = dir_list_free;
+	e->links = l->links;
+	lcache_filled(e, dir_list_mem(l));
+	return 0;
+}
+
+static int fill_page(struct lcache_entry *e, const char *rel, bool json)
+{
+	struct bytes page;
+	size_t len;
+	char *body;
+
+	bytes_init_heap(&page);
+	write_page(&page, e->list, rel, json);
+	body = bytes_steal(&page, &len);
+	if (!body)
+		return -1;
+	e->page[json] = body;
+	e->page_len[json] = len;
+	lcache_filled(e, len);
+	return 0;
+}
+
+int listing_serve(struct http_exchange *x, int dirfd, const struct stat *st, const char *rel)
 {
 	const struct http_request *req = x->req;
 	struct http_response *r = &x->resp;
 	bool json = negotiate_prefers_json(req->accept.p, req->accept.len);
-	struct dir_list l = { 0 };
-	struct bytes page;
-	size_t len;
-	char *body;
-	int rc;
+	struct lcache_entry *e;
+	int rc = 0;
 
-	rc = read_dir(x->ctx->root_fd, dirfd, rel, &l);
+	e = lcache_lookup(x->ctx->lcache, dirfd, st, rel, x->ctx->now);
+	if (!e)
+		return -1;
+	if (!e->list) {
+		rc = fill_list(e, x->ctx->root_fd, dirfd, rel);
+		if (rc < 0)
+			lcache_drop(e);
+	}
+	if (rc == 0 && !e->page[json])
+		rc = fill_page(e, rel, json);
 	if (rc < 0) {
-		dir_list_free(&l);
+		lcache_release(e);
 		return rc == -1 ? -1 : http_response_error(r, -rc);
 	}
-	if (l.n > 1)
-		qsort(l.e, l.n, sizeof(l.e[0]), entry_cmp);
-	bytes_init_heap(&page);
-	write_page(&page, &l, rel, json);
-	dir_list_free(&l);
-	body = bytes_steal(&page, &len);
-	if (!body || http_response_adopt(r, body) < 0)
-		return -1;
 	/* The page depends on Accept; say so to caches. It has no
 	 * validators: a directory changes without its own mtime telling
 	 * about renamed or resized entries. */
 	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept");
 	r->content_type = json ? "application/json" : "text/html; charset=utf-8";
-	http_response_body_owned(r, body, len);
+	/* Sent in place from the cache, which the hold keeps alive. */
+	http_response_body_ref(r, e->page[json], e->page_len[json]);
+	http_response_hold(r, lcache_release, e);
 	return r->failed ? -1 : 0;
 }
