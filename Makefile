@@ -23,7 +23,7 @@ LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
-.PHONY: all run acme-demo test layers unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak soak-short tls-audit
+.PHONY: all run acme-demo test layers unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak soak-short tls-audit scale-test scale-short
 
 all: eisd eisc
 
@@ -87,7 +87,7 @@ e2e: $(BUILD)/eisd $(BUILD)/eisc
 # make test runs every stage even when one fails, then fails naming the
 # stages that did (a broken unit test must not hide an e2e or ASan
 # failure). A new check becomes a stage by adding its target here.
-TEST_STAGES := layers unit e2e soak-short asan fuzz-short
+TEST_STAGES := layers unit e2e soak-short scale-short asan fuzz-short
 
 test: deps
 	@failed=""; for s in $(TEST_STAGES); do \
@@ -100,6 +100,9 @@ test: deps
 soak-short:
 	$(MAKE) --no-print-directory soak SOAK_SECONDS=15
 
+scale-short:
+	$(MAKE) --no-print-directory scale-test SCALE_SECONDS=8
+
 # The layer rules (docs/architecture.md): the check, and proof it can fail.
 layers:
 	@sh tests/check_layers.sh
@@ -110,6 +113,13 @@ layers:
 tls-audit: deps $(BUILD)/eisd
 	EISD_BIN=$(CURDIR)/$(BUILD)/eisd /usr/bin/python3 tests/tls_audit.py ec
 	EISD_BIN=$(CURDIR)/$(BUILD)/eisd /usr/bin/python3 tests/tls_audit.py rsa
+
+# Scale-out: HAProxy (send-proxy-v2, health checks) in front of three
+# instances, a rolling graceful restart under load: zero failed requests,
+# the real client address in every instance's log.
+SCALE_SECONDS ?= 20
+scale-test: $(BUILD)/eisd
+	EISD_BIN=$(CURDIR)/$(BUILD)/eisd SCALE_SECONDS=$(SCALE_SECONDS) /usr/bin/python3 tests/scale/scale.py
 
 # The soak test: every kind of hostile client at once for SOAK_SECONDS,
 # over plain TCP and then over TLS.
@@ -150,7 +160,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_NAMES   := http_parse path range h2
+FUZZ_NAMES   := http_parse path range h2 proxy
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 

@@ -36,6 +36,10 @@ command -v clang >/dev/null || need="$need clang"
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
 	need="$need libclang-rt-14-dev"
 command -v valgrind >/dev/null || need="$need valgrind"
+# The metrics are read by Prometheus' own text parser; the scale-out and
+# PROXY protocol tests put Debian's HAProxy in front of eisd.
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || need="$need python3-prometheus-client"
+[ -x /usr/sbin/haproxy ] || need="$need haproxy"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make test: missing packages:$need" >&2

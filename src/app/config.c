@@ -30,6 +30,7 @@ void config_defaults(struct config *cfg)
 	cfg->keepalive_timeout = 15;
 	cfg->send_timeout = 30;
 	cfg->shutdown_grace = 5;
+	cfg->health_drain = 3;
 	cfg->max_request_bytes = 8192;
 	cfg->max_body_bytes = 1024 * 1024;
 	cfg->max_connections = 0;
@@ -289,6 +290,22 @@ static enum config_result config_check(struct config *cfg, char *err, size_t err
 		set_err(err, errlen, "--status-public needs --status PATH");
 		return CONFIG_USAGE;
 	}
+	if (given(cfg, offsetof(struct config, health_drain)) && !cfg->health_path) {
+		set_err(err, errlen, "--health-drain needs --health PATH");
+		return CONFIG_USAGE;
+	}
+	if (cfg->metrics_public && !cfg->metrics_path) {
+		set_err(err, errlen, "--metrics-public needs --metrics PATH");
+		return CONFIG_USAGE;
+	}
+	if ((cfg->metrics_path || cfg->health_path) && cfg->protocol != PROTOCOL_HTTP) {
+		set_err(err, errlen, "--%s needs --protocol http", cfg->metrics_path ? "metrics" : "health");
+		return CONFIG_USAGE;
+	}
+	if (cfg->proxy_protocol && cfg->ntrusted_proxies == 0) {
+		set_err(err, errlen, "--proxy-protocol needs --trusted-proxy CIDR (who may send the header)");
+		return CONFIG_USAGE;
+	}
 	if (cfg->status_path && cfg->protocol != PROTOCOL_HTTP) {
 		set_err(err, errlen, "--status needs --protocol http (SIGUSR1 prints the report in every mode)");
 		return CONFIG_USAGE;
@@ -357,4 +374,14 @@ const struct path_settings *config_settings_for(const struct config *cfg, const 
 		if (prefix_covers(&cfg->locations[i], rel, len, trailing))
 			return &cfg->locations[i].set;
 	return &cfg->site;
+}
+
+bool config_lists_anywhere(const struct config *cfg)
+{
+	if (cfg->listing || cfg->site.listing)
+		return true;
+	for (int i = 0; i < cfg->nlocations; i++)
+		if (cfg->locations[i].set.listing)
+			return true;
+	return false;
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cidr.h"
+
 enum protocol {
 	PROTOCOL_HTTP,
 	PROTOCOL_ECHO,
@@ -21,6 +23,7 @@ enum protocol {
 #define CONFIG_MAX_MIME 64
 #define CONFIG_MAX_ACME 32
 #define CONFIG_MAX_TLS_PAIRS 64 /* TLS_MAX_PAIRS */
+#define CONFIG_MAX_TRUSTED 64
 #define CONFIG_MAX_OPTS 96       /* rows in the option table, at most */
 #define CONFIG_TEXT_MAX 32768    /* bytes of option text a config holds */
 
@@ -116,6 +119,17 @@ struct config {
 	/* The status report (HTTP only; SIGUSR1 works in every mode). */
 	const char *status_path; /* NULL: off; else "/_status"-like */
 	bool status_public;      /* non-loopback clients may see it too */
+	/* Prometheus metrics and the load balancer's health check (HTTP). */
+	const char *metrics_path; /* NULL: off */
+	bool metrics_public;      /* non-loopback clients may read them too */
+	const char *health_path;  /* NULL: off */
+	int health_drain;         /* seconds of 503 before a stop (--health only) */
+	/* Behind a proxy: the PROXY protocol header is required on every
+	 * connection, and accepted only from these; X-Forwarded-For and
+	 * Forwarded name the client in the log when the peer is one. */
+	bool proxy_protocol;
+	struct cidr trusted_proxies[CONFIG_MAX_TRUSTED];
+	int ntrusted_proxies;
 	/* What a request maps to and how files are described. */
 	const char *index;       /* file served for a directory (--index) */
 	bool listing;            /* list directories without an index */
@@ -206,6 +220,9 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 
 /* Frees what config_parse allocated. */
 void config_free(struct config *cfg);
+
+/* Whether any path may be listed (the site or a [location]). */
+bool config_lists_anywhere(const struct config *cfg);
 
 /* The settings for a request path as path_normalize leaves it (decoded,
  * normalised, relative to the root: "a/b.txt", "" for the root; trailing:

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/sdnotify.h"
 #include "app/setup.h"
 #include "app/https.h"
+#include "app/upgrade.h"
 #include "core/server.h"
 #include "services/status.h"
 #include "util/log.h"
@@ -46,17 +48,11 @@ static void print_status(struct server *srv)
 		json = status_render_json(&snap, &len);
 	status_snapshot_free(&snap);
 	if (!json) {
-		log_error("status report: out of memory");
+		setup_say(&srv->err, "status report: out of memory");
 		return;
 	}
 	log_sink_message(&srv->err, json, len);
 	free(json);
-}
-
-/* One line on stderr that must never block the signal path. */
-static void say(struct server *srv, const char *line)
-{
-	log_sink_message(&srv->err, line, strlen(line));
 }
 
 /* After logrotate moved the file away: open the name again and put it
@@ -69,41 +65,88 @@ static void reopen_log(const struct control *ctl)
 	const char *path = cfg->access_log;
 	int fd;
 
+	char err[512];
+
 	if (!setup_log_is_file(cfg) || ctl->srv->log.fd <= STDERR_FILENO)
 		return;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+	fd = setup_log(cfg, err, sizeof(err));
 	if (fd < 0) {
-		log_error("cannot reopen access log '%s': %s (still writing to the old file)", path,
-			  strerror(errno));
+		setup_say(&ctl->srv->err, "cannot reopen access log '%s': %s (still writing to the old file)",
+			  path, strerror(errno));
 		return;
 	}
 	if (dup2(fd, ctl->srv->log.fd) < 0)
-		log_error("cannot reopen access log '%s': %s", path, strerror(errno));
+		setup_say(&ctl->srv->err, "cannot reopen access log '%s': %s", path, strerror(errno));
 	close(fd);
 }
 
-/* One signal while serving; returns 1 for a stop. */
-static int on_signal(struct control *ctl, int sig)
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* SIGHUP. The log is reopened even when the reload fails: logrotate has
+ * moved the file either way. */
+static void on_hup(struct control *ctl)
+{
+	sdnotify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+		 (unsigned long long)monotonic_usec());
+	/* The log is reopened even when the reload fails: logrotate has
+	 * moved the file either way. */
+	reload_run(&ctl->reload);
+	reopen_log(ctl);
+	if (ctl->https)
+		https_reload(ctl->https);
+	sdnotify("READY=1\nSTATUS=serving on %s", ctl->srv->addr_text);
+}
+
+/* SIGUSR2: 1 when a new process took over (this one stops), else 0. */
+static int on_upgrade(struct control *ctl)
+{
+	char err[512];
+	pid_t pid;
+
+	if (!ctl->exe[0]) {
+		setup_say(&ctl->srv->err, "upgrade failed, still serving: the program file is unknown");
+		return 0;
+	}
+	setup_say(&ctl->srv->err, "upgrade: starting %s", ctl->exe);
+	pid = upgrade_start(ctl->srv, ctl->exe, ctl->reload.argv, err, sizeof(err));
+	if (pid < 0) {
+		setup_say(&ctl->srv->err, "upgrade failed, still serving: %s", err);
+		return 0;
+	}
+	setup_say(&ctl->srv->err, "upgrade: new process %ld is ready; this one (%ld) stops accepting and drains",
+		(long)pid, (long)getpid());
+	/* Under systemd (NotifyAccess=all) the new process is the service. */
+	sdnotify("MAINPID=%ld\nSTATUS=handing over to %ld", (long)pid, (long)pid);
+	return 1;
+}
+
+enum stop_kind { STOP_NONE, STOP_SIGNAL, STOP_HANDOVER };
+
+/* One signal while serving: whether it stops the server, and how. */
+static enum stop_kind on_signal(struct control *ctl, int sig)
 {
 	switch (sig) {
 	case SIGINT:
 	case SIGTERM:
-		return 1;
+		return STOP_SIGNAL;
 	case SIGUSR1:
 		print_status(ctl->srv);
 		break;
 	case SIGHUP:
-		/* The log is reopened even when the reload fails: logrotate
-		 * has moved the file either way. */
-		reload_run(&ctl->reload);
-		reopen_log(ctl);
-		if (ctl->https)
-			https_reload(ctl->https);
+		on_hup(ctl);
 		break;
-	default: /* SIGUSR2, SIGQUIT, SIGALRM: nothing to do (yet) */
+	case SIGUSR2:
+		return on_upgrade(ctl) ? STOP_HANDOVER : STOP_NONE;
+	default: /* SIGQUIT, SIGALRM: stray, ignored */
 		break;
 	}
-	return 0;
+	return STOP_NONE;
 }
 
 /* Waits for the workers to finish their grace; a second SIGINT/SIGTERM
@@ -119,7 +162,7 @@ static void drain(struct control *ctl)
 		if (sig < 0)
 			continue;
 		if ((sig == SIGINT || sig == SIGTERM) && !now) {
-			say(ctl->srv, "eisd: stopping now\n");
+			setup_say(&ctl->srv->err, "stopping now");
 			server_stop_now(ctl->srv);
 			now = true;
 		} else if (sig == SIGHUP) {
@@ -132,18 +175,62 @@ static void drain(struct control *ctl)
 	}
 }
 
+/* With --health: first tell the balancer (503) and keep serving for
+ * --health-drain seconds, so it stops sending before we stop accepting.
+ * A second SIGINT/SIGTERM cuts it short; the others keep their meaning. */
+static void health_drain(struct control *ctl)
+{
+	struct timespec end, now;
+
+	if (!ctl->reload.cfg->health_path || ctl->reload.cfg->health_drain <= 0)
+		return;
+	server_drain(ctl->srv);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ctl->reload.cfg->health_drain;
+	for (;;) {
+		struct timespec left;
+		int sig;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0)
+			left.tv_sec--, left.tv_nsec += 1000000000L;
+		if (left.tv_sec < 0)
+			return;
+		sig = sigtimedwait(&ctl->sigs, NULL, &left);
+		if (sig == SIGINT || sig == SIGTERM)
+			return;
+		if (sig == SIGHUP)
+			reopen_log(ctl);
+		else if (sig == SIGUSR1)
+			print_status(ctl->srv);
+	}
+}
+
 void control_run(struct control *ctl)
 {
-	for (;;) {
+	enum stop_kind stop = STOP_NONE;
+
+	while (stop == STOP_NONE) {
 		int sig;
 
 		if (sigwait(&ctl->sigs, &sig))
 			continue;
-		if (on_signal(ctl, sig))
-			break;
+		stop = on_signal(ctl, sig);
 	}
-	say(ctl->srv, "eisd: shutting down\n");
-	server_stop(ctl->srv);
+	setup_say(&ctl->srv->err, "shutting down");
+	if (stop == STOP_SIGNAL)
+		sdnotify("STOPPING=1\nSTATUS=shutting down");
+	if (stop == STOP_HANDOVER) {
+		/* The new process takes the port over at once: this one's
+		 * health says 503 to whatever it still serves, with no wait. */
+		server_drain(ctl->srv);
+		server_hand_over(ctl->srv);
+	} else {
+		health_drain(ctl);
+		server_stop(ctl->srv);
+	}
 	if (ctl->https)
 		https_stop(ctl->https);
 	drain(ctl);

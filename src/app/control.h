@@ -5,12 +5,13 @@
  *   SIGHUP           reopen the access log (logrotate), reload the config and
  *                    the TLS certificates
  *   SIGUSR1          the status report, one line of JSON on stderr
- *   SIGUSR2          binary upgrade
+ *   SIGUSR2          binary upgrade (upgrade.h)
  *   SIGQUIT, SIGALRM ignored: stray signals never kill eisd
  */
 #ifndef EISD_CONTROL_H
 #define EISD_CONTROL_H
 
+#include <limits.h>
 #include <signal.h>
 
 #include "app/reload.h"
@@ -23,6 +24,7 @@ struct control {
 	struct reload reload;   /* reload.cfg: the config in force */
 	struct https *https;    /* TLS reload and the redirect listener, or NULL */
 	sigset_t sigs;          /* the signals above, blocked in every thread */
+	char exe[PATH_MAX];     /* this program's file, for SIGUSR2 ("": none) */
 };
 
 /* Blocks the signals above in the calling thread (call it first in main,

@@ -17,6 +17,8 @@
 #include "app/config.h"
 #include "app/check.h"
 #include "app/control.h"
+#include "app/listenfds.h"
+#include "app/sdnotify.h"
 #include "app/setup.h"
 #include "app/https.h"
 #include "files/fcache.h"
@@ -64,12 +66,17 @@ int main(int argc, char **argv)
 	char err[512];
 	struct control ctl = { .srv = &srv, .https = &https,
 			       .reload = { .argc = argc, .argv = argv, .srv = &srv, .cfg = &cfg } };
-	int rc = 0;
+	int rc = 0, inherited;
+	ssize_t n;
 
 	/* Signals are taken synchronously by the main thread only (control.c);
 	 * blocked from the start, so one that comes early cannot kill eisd
 	 * and every worker inherits the mask. */
 	control_block_signals(&ctl);
+	/* The program file, for a binary upgrade: read now, while it still
+	 * names the file this process runs (a new binary replaces it). */
+	n = readlink("/proc/self/exe", ctl.exe, sizeof(ctl.exe) - 1);
+	ctl.exe[n > 0 ? n : 0] = '\0';
 
 	config_defaults(&cfg);
 	rc = (int)config_parse(&cfg, argc, argv, err, sizeof(err));
@@ -164,7 +171,18 @@ int main(int argc, char **argv)
 		rc = die(1, "%s", err);
 		goto out;
 	}
-	if (server_listen(&srv, err, sizeof(err)) || https_listen(&https, &srv, err, sizeof(err))) {
+	/* A socket from systemd (or from the eisd this one upgrades) wins
+	 * over --port and --bind. */
+	inherited = listenfds_take(err, sizeof(err));
+	if (inherited == -2 ||
+	    (inherited >= 0 ? server_adopt_listener(&srv, inherited, err, sizeof(err))
+			    : server_listen(&srv, err, sizeof(err)))) {
+		if (inherited >= 0)
+			close(inherited);
+		rc = die(1, "%s", err);
+		goto out;
+	}
+	if (https_listen(&https, &srv, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
 	}
@@ -208,6 +226,7 @@ int main(int argc, char **argv)
 		       srv.nworkers == 1 ? "" : "s");
 	https_announce(&https);
 	fflush(stdout);
+	sdnotify("READY=1\nMAINPID=%ld\nSTATUS=serving on %s", (long)getpid(), srv.addr_text);
 
 	control_run(&ctl);
 out:

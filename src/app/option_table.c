@@ -50,6 +50,23 @@ static bool index_name_ok(const char *name)
 	       strchr(name, '/') == NULL;
 }
 
+/* --trusted-proxy: an address or a range without host bits. */
+static int set_trusted_proxy(struct config *cfg, const struct opt_row *row, const char *v,
+			     char *err, size_t errlen)
+{
+	if (cfg->ntrusted_proxies == CONFIG_MAX_TRUSTED) {
+		set_err(err, errlen, "too many --trusted-proxy options (at most %d)", CONFIG_MAX_TRUSTED);
+		return -1;
+	}
+	if (cidr_parse(v, &cfg->trusted_proxies[cfg->ntrusted_proxies])) {
+		set_err(err, errlen, "invalid --trusted-proxy '%s' (expected an address or "
+			"ADDR/LEN without host bits, e.g. 10.0.0.0/8)", v);
+		return -1;
+	}
+	cfg->ntrusted_proxies++;
+	return 0;
+}
+
 /* "EXT=TYPE": the parts are checked by the mime table when it is built
  * (main.c); here only the shape. */
 static int set_mime_type(struct config *cfg, const struct opt_row *row, const char *v,
@@ -333,6 +350,24 @@ const struct opt_row opt_table[] = {
 	  .flags = OPT_LIVE, .arg = "PATH", .help = "status report at PATH, e.g. /_status (http only)" },
 	{ .name = "status-public", .kind = OPT_FLAG, .field = F(status_public), .flags = OPT_LIVE,
 	  .help = "let non-loopback clients see the status report too" },
+	{ .name = "metrics", .kind = OPT_TEXT, .field = F(metrics_path), .check = status_path_ok,
+	  .bad = "invalid --metrics path '%s' (expected an absolute path like /_metrics)",
+	  .flags = OPT_LIVE, .arg = "PATH",
+	  .help = "Prometheus metrics at PATH, e.g. /_metrics (loopback only)" },
+	{ .name = "metrics-public", .kind = OPT_FLAG, .field = F(metrics_public), .flags = OPT_LIVE,
+	  .help = "let non-loopback clients read the metrics too" },
+	{ .name = "health", .kind = OPT_TEXT, .field = F(health_path), .check = status_path_ok,
+	  .bad = "invalid --health path '%s' (expected an absolute path like /_health)",
+	  .flags = OPT_LIVE, .arg = "PATH",
+	  .help = "health check at PATH: 200 while serving, 503 once stopping" },
+	{ .name = "health-drain", .kind = OPT_INT, .field = F(health_drain), .min = 0, .max = 3600,
+	  .flags = OPT_LIVE, .what = "--health-drain", .unit = " seconds", .arg = "SEC",
+	  .help = "on a stop, answer 503 at --health this long first (default 3)" },
+	{ .name = "proxy-protocol", .kind = OPT_FLAG, .field = F(proxy_protocol),
+	  .help = "each connection starts with a PROXY v1/v2 header" },
+	{ .name = "trusted-proxy", .kind = OPT_CUSTOM, .field = F(trusted_proxies),
+	  .set = set_trusted_proxy, .flags = OPT_REPEAT | OPT_LIVE, .arg = "CIDR",
+	  .help = "proxy that may send PROXY and X-Forwarded-For (repeatable)" },
 	{ .name = "index", .kind = OPT_TEXT, .field = F(index), .check = index_name_ok,
 	  .bad = "invalid --index '%s' (expected a file name: no '/', not starting with '.')",
 	  .flags = OPT_LIVE | OPT_LOCAL, .arg = "NAME",

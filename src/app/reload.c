@@ -8,6 +8,7 @@
 
 #include "app/options.h"
 #include "app/setup.h"
+#include "util/log_sink.h"
 #include "core/server.h"
 #include "files/mime.h"
 
@@ -140,14 +141,14 @@ int reload_run(struct reload *r)
 		return -1; /* nothing to read again; SIGHUP only reopens the log */
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		fprintf(stderr, "eisd: reload failed, nothing changed: out of memory\n");
+		setup_say(&r->srv->err, "reload failed, nothing changed: out of memory");
 		return -1;
 	}
 	config_defaults(&s->cfg);
 	if (config_parse(&s->cfg, r->argc, r->argv, err, sizeof(err)) != CONFIG_OK)
 		goto fail;
 	if (reload_keep_restart_only(r->cfg, &s->cfg, kept, sizeof(kept)))
-		fprintf(stderr, "eisd: reload: %s cannot change while running (needs a restart); kept as it was\n",
+		setup_say(&r->srv->err, "reload: %s cannot change while running (needs a restart); kept as it was",
 			kept);
 	s->mime = setup_mime(&s->cfg, &code, err, sizeof(err));
 	if (!s->mime)
@@ -164,10 +165,10 @@ int reload_run(struct reload *r)
 		server_snapshot_release(&r->cur->base);
 	r->cur = s;
 	r->cfg = &s->cfg;
-	fprintf(stderr, "eisd: reloaded %s\n", s->cfg.config_file);
+	setup_say(&r->srv->err, "reloaded %s", s->cfg.config_file);
 	return 0;
 fail:
-	fprintf(stderr, "eisd: reload failed, nothing changed: %s\n", err);
+	setup_say(&r->srv->err, "reload failed, nothing changed: %s", err);
 	mime_table_free(s->mime);
 	config_free(&s->cfg);
 	free(s);

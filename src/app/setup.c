@@ -2,12 +2,14 @@
 #include "app/setup.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "files/mime.h"
+#include "util/log_sink.h"
 
 struct mime_table *setup_mime(const struct config *cfg, int *code, char *err, size_t errlen)
 {
@@ -90,4 +92,19 @@ int setup_log(const struct config *cfg, char *err, size_t errlen)
 	if (fd < 0)
 		snprintf(err, errlen, "cannot open access log '%s': %s", cfg->access_log, strerror(errno));
 	return fd;
+}
+
+void setup_say(struct log_sink *err, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n = snprintf(line, sizeof(line), "eisd: ");
+
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	log_sink_message(err, line, (size_t)n);
 }

@@ -29,4 +29,11 @@ bool setup_log_is_file(const struct config *cfg);
  * --quiet (then *err is empty). On failure -1 with err. */
 int setup_log(const struct config *cfg, char *err, size_t errlen);
 
+struct log_sink;
+
+/* "eisd: " + message + newline to standard error's never-blocking sink
+ * (dropped and counted when nobody reads): for what the main thread says
+ * while serving (reloads, upgrades, log reopening). */
+void setup_say(struct log_sink *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -13,6 +13,7 @@
 #include "core/conn_io.h"
 #include "core/loop.h"
 #include "core/proto.h"
+#include "core/proxy_hdr.h"
 #include "core/transport.h"
 
 /* Output buffers larger than this are freed after each response so a big
@@ -549,14 +550,22 @@ static void conn_drop(struct conn *c, enum transport_close how)
 	w->nclients--;
 	pthread_mutex_unlock(&w->clients_lock);
 
-	if (c->in_loop)
+	if (c->in_loop) {
+		/* While a child process holds copies of our descriptors (a
+		 * binary upgrade between fork and exec), closing ours would
+		 * leave the socket registered and its events naming freed
+		 * memory. */
+		if (w->fds_shared && atomic_load_explicit(w->fds_shared, memory_order_relaxed))
+			loop_del(w->loop, c->fd);
 		loop_forget(w->loop, c->fd);
+	}
 	c->tp->close(c, how);
 	if (c->body_fd >= 0)
 		close(c->body_fd);
 	hold_drop(c);
 	in_drop(c);
 	out_drop(c);
+	proxy_hdr_drop(c);
 	if (w->lent_to == c)
 		w->lent_to = NULL;
 	free(c);
@@ -635,6 +644,20 @@ static int conn_send_wait(struct conn *c, ssize_t want, bool progressed)
 	return 0;
 }
 
+/* The response's last byte went to the transport: its duration. Read
+ * from the clock now rather than the loop turn's, which would make every
+ * response answered within one turn take 0. Only with --metrics. */
+static void conn_request_timed(struct conn *c)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	stats_observe_duration(&c->ctx->stats, now > c->req_start_us ? now - c->req_start_us : 0);
+	c->req_start_us = 0;
+}
+
 /* Sends queued output. Returns 1 when all is sent, 0 when the transport
  * cannot take more now (now waiting in the loop), -1 on a dead
  * connection. */
@@ -706,6 +729,8 @@ static int conn_send(struct conn *c)
 		stat_add(&w->ctx.stats.bytes_sent, sent);
 		sent = 0;
 		out_reset(c);
+		if (c->req_start_us)
+			conn_request_timed(c);
 		/* A streaming protocol makes its next output as this drains. */
 		if (!c->proto->on_writable)
 			break;
@@ -843,11 +868,24 @@ static int conn_read(struct conn *c)
 	size_t cap = c->ctx->cfg->max_request_bytes;
 	int got = 0;
 
+	if (c->proxy_wait) {
+		int r = proxy_hdr_read(c);
+
+		if (r <= 0) {
+			if (r < 0) {
+				stat_add(&c->ctx->stats.proxy_refused, 1);
+				conn_close(c);
+			}
+			return r;
+		}
+	}
 	for (;;) {
 		ssize_t n;
 
 		if (!c->in.p) {
-			if (lend_ok(c)) {
+			/* A reload may have raised --max-request-bytes past the
+			 * scratch made at the start: then it is not lent. */
+			if (cap <= w->in_scratch_cap && lend_ok(c)) {
 				c->in.p = w->in_scratch;
 				c->in_lent = true;
 			} else {
@@ -965,6 +1003,11 @@ static void conn_start(struct conn *c)
 	struct conn_pool *w = pool_of(c);
 	int r = 0;
 
+	if (c->ctx->cfg->proxy_protocol && proxy_hdr_start(c)) {
+		stat_add(&c->ctx->stats.proxy_refused, 1);
+		conn_close(c);
+		return;
+	}
 	w->budget = FAIR_SHARE;
 	if (w->early_read_score >= EARLY_READ_ON ||
 	    ++w->early_read_probe % EARLY_READ_PROBE == 0) {
@@ -1012,7 +1055,16 @@ static void conn_timeout(struct conn *c)
 		/* Dropped for not reading: a reset, so the kernel frees what is
 		 * queued for it now (a FIN would wait behind megabytes the peer
 		 * never takes, in an orphaned socket). */
+		stat_add(&c->ctx->stats.timed_out[t], 1);
 		conn_drop(c, TRANSPORT_CLOSE_ABORT);
+		return;
+	}
+	if (t >= 0 && t < TIMER_COUNT)
+		stat_add(&c->ctx->stats.timed_out[t], 1);
+	/* The PROXY header is late: nobody to answer yet, just close. */
+	if (c->proxy_wait) {
+		stat_add(&c->ctx->stats.proxy_refused, 1);
+		conn_close(c);
 		return;
 	}
 	if (t == TIMER_HEADER && c->state == CONN_READING && c->proto->on_header_timeout) {
@@ -1046,6 +1098,7 @@ int conn_pool_init(struct conn_pool *p, struct loop *loop, struct conn_count *co
 	p->count = count;
 	pthread_mutex_init(&p->clients_lock, NULL);
 	p->in_scratch = malloc(p->ctx.cfg->max_request_bytes);
+	p->in_scratch_cap = p->ctx.cfg->max_request_bytes;
 	p->out_scratch = malloc(POOL_OUT_SCRATCH);
 	p->seg_scratch = malloc(POOL_SEG_SCRATCH * sizeof(*p->seg_scratch));
 	return p->in_scratch && p->out_scratch && p->seg_scratch ? 0 : -1;
@@ -1072,6 +1125,7 @@ void conn_accept(struct conn_pool *p, int fd, const struct sockaddr_storage *pee
 		const char *reply = proto->reject_reply;
 
 		atomic_fetch_sub(&n->open, 1);
+		stat_add(&p->ctx.stats.refused, 1);
 		tp->reject(fd, reply, reply ? strlen(reply) : 0);
 		return;
 	}
@@ -1154,10 +1208,22 @@ void conn_pool_stop(struct conn_pool *p)
 
 	for (c = p->clients; c; c = next) {
 		next = c->cnext;
-		if (c->proto->on_stop)
+		if (c->proto->on_stop) {
 			conn_stop_proto(c);
-		else if (c->state == CONN_READING && c->in.len == 0)
+			conn_settle(p);
+			continue;
+		}
+		/* Handing over to a new process, a connection accepted an
+		 * instant ago is a client whose request is on its way: it is
+		 * answered (and closed), not dropped. */
+		if (c->state != CONN_READING || c->in.len != 0 ||
+		    (p->keep_fresh && c->requests == 0))
+			continue;
+		/* A request sent before the stop may wait in the socket,
+		 * unread: one last look, so it is answered, not dropped. */
+		if (conn_read(c) == 0 && c->state == CONN_READING && c->in.len == 0)
 			conn_close(c);
+		conn_settle(p);
 	}
 }
 
@@ -1192,3 +1258,7 @@ void conn_format_addr(const struct sockaddr_storage *ss, char *out, size_t len)
 	if (!a || !inet_ntop(fam, a, out, (socklen_t)len))
 		snprintf(out, len, "-");
 }
+
+_Static_assert(TIMER_COUNT == sizeof(((struct stats *)0)->timed_out) /
+				 sizeof(((struct stats *)0)->timed_out[0]),
+	       "one timed_out counter per deadline");

@@ -100,6 +100,9 @@ struct conn {
 	bool defer_input; /* conn_defer_input: on_input asked for the next turn */
 	bool peer_done;   /* the peer announced its last request (Connection: close) */
 	bool read_eof;
+	bool proxy_wait;  /* --proxy-protocol: the header has not come yet */
+	unsigned short proxy_have; /* header bytes in proxy_buf */
+	char *proxy_buf;  /* owned; a header that came in pieces */
 	/* The transport asked for the other direction (conn_want): a read
 	 * waits for writability, or a write for readability. */
 	bool read_wants_write, write_wants_read;
@@ -110,6 +113,10 @@ struct conn {
 	char peer_addr[48]; /* numeric, without port */
 	time_t connected_at;
 	uint64_t requests;
+	/* When the head of the request being answered arrived (ctx.now_us),
+	 * 0 when none is timed: set by the protocol with --metrics, read by
+	 * the engine once the response's last byte went to the transport. */
+	uint64_t req_start_us;
 
 	/* Per-connection state owned by the protocol (zeroed whenever the
 	 * protocol changes). */

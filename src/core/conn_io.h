@@ -47,6 +47,7 @@ struct conn_pool {
 	 * cfg->max_request_bytes, output, output segments. */
 	struct conn *lent_to;
 	char *in_scratch;
+	size_t in_scratch_cap; /* its size: max_request_bytes at the start */
 	char *out_scratch;
 	struct out_seg *seg_scratch;
 
@@ -58,6 +59,12 @@ struct conn_pool {
 	int budget;
 	struct conn *ready_head, *ready_tail;
 	unsigned nready;
+
+	/* A binary upgrade (set by the worker): while a forked child holds
+	 * copies of the sockets, closing one must unregister it explicitly;
+	 * during the hand-over stop, fresh connections get their answer. */
+	const atomic_bool *fds_shared; /* NULL: never */
+	bool keep_fresh;
 };
 
 /* Sets up p for connections whose protocols see p->ctx (filled by the

@@ -37,6 +37,7 @@ struct ctx_vhost {
 struct ctx {
 	/* Clock, read once per loop turn. */
 	uint64_t now_ms;              /* monotonic */
+	uint64_t now_us;              /* the same, in microseconds */
 	time_t now;                   /* wall clock */
 	char date[CTX_DATE_LEN + 1];  /* Date header for now */
 	uint64_t turn;                /* loop turns so far (1 the first) */
@@ -67,8 +68,16 @@ struct ctx {
 	struct fcache **vhost_fcache;
 	const char *url_host;         /* host part for URLs ("127.0.0.1", "::1") */
 	const atomic_bool *stopping;  /* set once a graceful stop began */
+	const atomic_bool *draining;  /* set once --health says 503 */
 	const struct server *srv;     /* only for stats_gather (opaque here) */
 };
+
+/* A stop is coming or under way: what --health reports. */
+static inline bool ctx_draining(const struct ctx *x)
+{
+	return atomic_load_explicit(x->draining, memory_order_relaxed) ||
+	       atomic_load_explicit(x->stopping, memory_order_relaxed);
+}
 
 static inline bool ctx_stopping(const struct ctx *x)
 {

@@ -3,6 +3,7 @@
 #include "core/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -35,14 +36,56 @@ _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
  * a stalled one cannot hold up SIGTERM past --shutdown-grace + 1 s. */
 #define LOG_FINAL_FLUSH_MS 300
 
+/* The listener's own address into srv (port, url_host, addr_text). */
+static int describe_listener(struct server *srv, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	bool v6;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		return -1;
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						   : ((struct sockaddr_in *)&ss)->sin_port);
+	v6 = ss.ss_family == AF_INET6;
+	conn_format_addr(&ss, srv->url_host, sizeof(srv->url_host));
+	snprintf(srv->addr_text, sizeof(srv->addr_text), "%s%s%s:%d", v6 ? "[" : "",
+		 srv->url_host, v6 ? "]" : "", srv->port);
+	return 0;
+}
+
+int server_adopt_listener(struct server *srv, int fd, char *err, size_t errlen)
+{
+	int one = 1, type = 0, listening = 0;
+	socklen_t l = sizeof(type);
+	int flags = fcntl(fd, F_GETFL);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) || type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &(socklen_t){ sizeof(listening) }) ||
+	    !listening) {
+		snprintf(err, errlen, "inherited descriptor %d is not a listening TCP socket", fd);
+		return -1;
+	}
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) || fcntl(fd, F_SETFD, FD_CLOEXEC) ||
+	    describe_listener(srv, fd)) {
+		snprintf(err, errlen, "inherited socket %d: %s", fd, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	srv->listen_fd = fd;
+	return 0;
+}
+
 int server_listen(struct server *srv, char *err, size_t errlen)
 {
 	const struct config *cfg = srv->cfg;
 	struct addrinfo hints = { 0 }, *res = NULL;
 	char port[8];
 	int fd = -1, one = 1, rc;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	const char *bind_txt = cfg->bind;
 	bool v6 = strchr(bind_txt, ':') != NULL;
 
@@ -64,14 +107,8 @@ int server_listen(struct server *srv, char *err, size_t errlen)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 4096))
 		goto fail;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+	if (describe_listener(srv, fd))
 		goto fail;
-	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						   : ((struct sockaddr_in *)&ss)->sin_port);
-	v6 = ss.ss_family == AF_INET6;
-	conn_format_addr(&ss, srv->url_host, sizeof(srv->url_host));
-	snprintf(srv->addr_text, sizeof(srv->addr_text), "%s%s%s:%d", v6 ? "[" : "",
-		 srv->url_host, v6 ? "]" : "", srv->port);
 	srv->listen_fd = fd;
 	freeaddrinfo(res);
 	return 0;
@@ -91,7 +128,8 @@ static void worker_tick(struct worker *w)
 
 	w->pool.ctx.turn++;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	w->pool.ctx.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	w->pool.ctx.now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	w->pool.ctx.now_ms = w->pool.ctx.now_us / 1000;
 	now = time(NULL);
 	if (now != w->pool.ctx.now) {
 		w->pool.ctx.now = now;
@@ -193,6 +231,7 @@ static void worker_begin_stop(struct worker *w)
 		w->listening = false;
 	}
 	w->accept_resume_ms = UINT64_MAX;
+	w->pool.keep_fresh = atomic_load(&w->srv->handing_over);
 	conn_pool_stop(&w->pool);
 }
 
@@ -235,6 +274,7 @@ static int worker_caches(struct worker *w, const struct mime_table *mime, struct
  * for one the worker stays on what it has. */
 static void worker_adopt(struct worker *w)
 {
+	struct ctx *cx = &w->pool.ctx;
 	struct server_snapshot *s;
 
 	if (!atomic_load_explicit(&w->next_snap, memory_order_relaxed))
@@ -242,8 +282,6 @@ static void worker_adopt(struct worker *w)
 	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
 	if (!s)
 		return;
-	struct ctx *cx = &w->pool.ctx;
-
 	if (s->mime != cx->mime) {
 		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
 
@@ -256,6 +294,13 @@ static void worker_adopt(struct worker *w)
 		for (unsigned i = 0; i < cx->nvhosts; i++) {
 			fcache_free(cx->vhost_fcache[i]);
 			cx->vhost_fcache[i] = fc[1 + i];
+		}
+	}
+	if (!cx->lcache && config_lists_anywhere(s->cfg)) {
+		cx->lcache = lcache_new();
+		if (!cx->lcache) {
+			server_snapshot_release(s);
+			return;
 		}
 	}
 	cx->cfg = s->cfg;
@@ -280,6 +325,7 @@ static void *worker_main(void *arg)
 		unsigned ready = conn_pool_ready(&w->pool);
 
 		worker_tick(w);
+		atomic_fetch_add_explicit(&w->turns, 1, memory_order_release);
 		worker_adopt(w);
 		if (n > 0)
 			loop_dispatch(ev, n);
@@ -338,6 +384,7 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->root_fd = srv->root_fd;
 	cx->url_host = srv->url_host;
 	cx->stopping = &srv->stopping;
+	cx->draining = &srv->draining;
 	cx->srv = srv;
 	log_buf_init(&cx->log, srv->log_shared ? srv->log_shared : &srv->log);
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
@@ -353,12 +400,13 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 			memcpy(cx->vhost_fcache, fc + 1, srv->nvhosts * sizeof(*fc));
 		}
 	}
-	/* Only with --listing: a server without spends no inotify instance. */
-	cx->lcache = srv->cfg->listing ? lcache_new() : NULL;
+	/* Only with listings: a server without spends no inotify instance. */
+	cx->lcache = config_lists_anywhere(srv->cfg) ? lcache_new() : NULL;
 	w->loop = loop_new(512);
 	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache ||
-	    (srv->cfg->listing && !cx->lcache))
+	    (config_lists_anywhere(srv->cfg) && !cx->lcache))
 		return -ENOMEM;
+	w->pool.fds_shared = &srv->fds_shared;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!w->loop || w->wake_fd < 0 ||
 	    loop_add(w->loop, w->wake_fd, LOOP_READ, &w->wake_h) ||
@@ -416,6 +464,11 @@ static void wake_workers(struct server *srv)
 		}
 }
 
+void server_drain(struct server *srv)
+{
+	atomic_store(&srv->draining, true);
+}
+
 void server_stop(struct server *srv)
 {
 	atomic_store(&srv->stopping, true);
@@ -423,6 +476,16 @@ void server_stop(struct server *srv)
 	 * rather than queue them in the backlog until exit. The fd itself
 	 * stays open: the workers still name it in loop_del. */
 	shutdown(srv->listen_fd, SHUT_RD);
+	wake_workers(srv);
+}
+
+void server_hand_over(struct server *srv)
+{
+	/* The socket is shared with the process taking over: shutting it
+	 * down would stop that one too. The workers only stop accepting;
+	 * what waits in the backlog is the new process's. */
+	atomic_store(&srv->handing_over, true);
+	atomic_store(&srv->stopping, true);
 	wake_workers(srv);
 }
 
@@ -435,6 +498,32 @@ void server_publish(struct server *srv, struct server_snapshot *s)
 		server_snapshot_release(atomic_exchange(&w->next_snap, s));
 	}
 	wake_workers(srv);
+}
+
+int server_share_fds_begin(struct server *srv, int timeout_ms)
+{
+	unsigned seen[srv->nworkers > 0 ? srv->nworkers : 1];
+	struct timespec tick = { 0, 1000000 };
+
+	atomic_store(&srv->fds_shared, true);
+	for (int i = 0; i < srv->nworkers; i++)
+		seen[i] = atomic_load(&srv->workers[i].turns);
+	wake_workers(srv);
+	for (int i = 0; i < srv->nworkers; i++) {
+		int waited = 0;
+
+		while (atomic_load(&srv->workers[i].turns) == seen[i]) {
+			if (waited++ >= timeout_ms)
+				return -1;
+			nanosleep(&tick, NULL);
+		}
+	}
+	return 0;
+}
+
+void server_share_fds_end(struct server *srv)
+{
+	atomic_store(&srv->fds_shared, false);
 }
 
 void server_stop_now(struct server *srv)
@@ -453,9 +542,9 @@ void server_join(struct server *srv)
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		pthread_join(w->thread, NULL);
-		conn_pool_fini(&w->pool);
 		server_snapshot_release(atomic_exchange(&w->next_snap, NULL));
 		server_snapshot_release(w->snap);
+		conn_pool_fini(&w->pool);
 		loop_free(w->loop);
 		close(w->wake_fd);
 		fcache_free(w->pool.ctx.fcache);
@@ -486,8 +575,6 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 	t->port = srv->port;
 	t->threads = srv->nworkers;
 	t->started = srv->started;
-	t->connections = atomic_load(&srv->conns.open);
-	t->peak_connections = atomic_load(&srv->conns.peak);
 	t->log_dropped = log_sink_dropped_count(&srv->log);
 	t->err_dropped = log_sink_dropped_count(&srv->err);
 	t->tls_body_path = srv->tls_body_path;
@@ -510,4 +597,33 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 		t->client_count += n;
 		calls += n < max - calls ? n : max - calls;
 	}
+	/* One source for "open" and "connected" (the registries just read),
+	 * and the peak read after them: a report never shows more clients
+	 * than connections, or a peak below what is open. */
+	t->connections = (long)t->client_count;
+	t->peak_connections = atomic_load(&srv->conns.peak);
+	if (t->peak_connections < t->connections)
+		t->peak_connections = t->connections;
+}
+
+/* ---- per worker, for the metrics (core/stats.h) ---- */
+
+static void count_one(void *arg, const struct conn *c)
+{
+	(void)arg;
+	(void)c;
+}
+
+int stats_workers(const struct server *srv, void (*each)(void *arg, const struct stats_worker *w),
+		  void *arg)
+{
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+		struct stats_worker sw = { .index = i, .stats = &w->pool.ctx.stats };
+
+		sw.connections = (unsigned)conn_pool_each(&w->pool, 0, count_one, NULL);
+		fcache_counts(w->pool.ctx.fcache, &sw.fcache_hits, &sw.fcache_misses);
+		each(arg, &sw);
+	}
+	return srv->nworkers;
 }

@@ -49,8 +49,9 @@ struct worker {
 	uint64_t trim_check_ms;
 
 	struct conn_pool pool;
+	atomic_uint turns;     /* loop turns so far (server_share_fds_begin) */
 
-	/* The snapshot ctx.cfg and ctx.mime come from (NULL: the server's
+	/* The snapshot pool.ctx.cfg and .mime come from (NULL: the server's
 	 * own, from the start), and the one published for the next turn. */
 	struct server_snapshot *snap;
 	_Atomic(struct server_snapshot *) next_snap;
@@ -76,7 +77,10 @@ struct server {
 	unsigned fcache_entries; /* open files each worker may cache */
 	struct conn_count conns;
 	atomic_bool stopping;
+	atomic_bool draining; /* --health says 503 (a stop is coming) */
 	atomic_bool stop_now; /* a second stop signal: the grace is over */
+	atomic_bool handing_over; /* stopping for a binary upgrade */
+	atomic_bool fds_shared;   /* a forked child holds copies of our fds */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
 	/* Never-blocking writers (util/log_sink.h): the access log (off when
@@ -93,10 +97,27 @@ struct server {
 
 /* Binds and listens. On failure writes a one-line reason into err. */
 int server_listen(struct server *srv, char *err, size_t errlen);
+/* Uses fd, an inherited listening TCP socket (systemd socket activation,
+ * a binary upgrade), instead of binding: made non-blocking and
+ * close-on-exec, its address read back. -1 with err when fd is no such
+ * socket. */
+int server_adopt_listener(struct server *srv, int fd, char *err, size_t errlen);
 /* Starts the worker threads. */
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Before a fork (a binary upgrade): from the return on, closing a
+ * connection also removes it from epoll explicitly, since the child's
+ * copies keep the sockets open. Waits (up to timeout_ms) until every
+ * worker has begun a new loop turn, so none is still acting on the old
+ * rule; -1 if one did not (then call server_share_fds_end). */
+int server_share_fds_begin(struct server *srv, int timeout_ms);
+/* After the child's exec closed its copies. */
+void server_share_fds_end(struct server *srv);
+/* Like server_stop, but leaves the listening socket working for another
+ * process that shares it (a binary upgrade): this one stops accepting
+ * and drains. */
+void server_hand_over(struct server *srv);
 /* Hands s to every worker (a reference each; the caller keeps its own):
  * they switch to it at the start of their next loop turn. A worker given
  * two before it looks takes the newer. */
@@ -106,6 +127,9 @@ void server_snapshot_release(struct server_snapshot *s);
 
 /* Ends the grace at once: workers close what they hold and return. */
 void server_stop_now(struct server *srv);
+/* From now on --health answers 503 while everything else is served as
+ * before: the balancer moves clients away before the stop. */
+void server_drain(struct server *srv);
 /* Whether every worker has returned (server_join will not wait). */
 bool server_stopped(const struct server *srv);
 /* Waits for the workers; frees them. */

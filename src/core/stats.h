@@ -12,6 +12,13 @@
 struct conn;
 struct server;
 
+/* Requests by method: 0 for one that did not parse, else 1 + its enum
+ * http_method (http/http_parse.h; the metrics name them). */
+#define STATS_METHODS 11
+/* Request duration histogram: upper bounds in microseconds, then +Inf. */
+#define STATS_DURATION_BUCKETS 14
+extern const uint64_t stats_duration_bounds_us[STATS_DURATION_BUCKETS];
+
 /* One worker's counters: only that worker writes them, readers sum. */
 struct stats {
 	atomic_uint_fast64_t requests;
@@ -21,6 +28,19 @@ struct stats {
 	atomic_uint_fast64_t tls_handshakes;         /* completed */
 	atomic_uint_fast64_t tls_resumed;            /* of those, from a ticket */
 	atomic_uint_fast64_t tls_handshake_failures; /* failed or abandoned */
+	atomic_uint_fast64_t proxy_refused; /* no, bad or late PROXY header */
+	atomic_uint_fast64_t refused;       /* over --max-connections */
+	atomic_uint_fast64_t timed_out[4];  /* by enum conn_timer (header, idle, send, linger) */
+
+	/* HTTP requests by method and status class ([m][0]: other codes). */
+	atomic_uint_fast64_t by_method[STATS_METHODS][6];
+	/* Head received -> last byte handed to the kernel (--metrics only):
+	 * not cumulative; [STATS_DURATION_BUCKETS] is above every bound. */
+	atomic_uint_fast64_t duration[STATS_DURATION_BUCKETS + 1];
+	atomic_uint_fast64_t duration_sum_us;
+
+	/* HTTP/2 bumps this (stat_add). */
+	atomic_uint_fast64_t h2_streams;       /* HTTP/2 streams opened */
 };
 
 /* Only the owning worker writes its counters: a relaxed load and store
@@ -40,6 +60,19 @@ static inline void stats_count(struct stats *s, int status)
 	if (cls >= 1 && cls <= 5)
 		stat_add(&s->status_class[cls], 1);
 }
+
+/* An HTTP request answered: method as STATS_METHODS counts it. */
+static inline void stats_count_method(struct stats *s, unsigned method, int status)
+{
+	int cls = status / 100;
+
+	if (method >= STATS_METHODS)
+		method = 1;
+	stat_add(&s->by_method[method][cls >= 1 && cls <= 5 ? cls : 0], 1);
+}
+
+/* A response's duration, in microseconds. */
+void stats_observe_duration(struct stats *s, uint64_t us);
 
 /* The whole server at one moment (each worker's part is read on its own,
  * so the sum is not one instant, but every figure is a real one). */
@@ -68,5 +101,18 @@ struct stats_totals {
  * lock: it must only copy (no allocation, no blocking). */
 void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 		  void (*each)(void *arg, const struct conn *c), void *arg);
+
+/* One worker's part, for the metrics: its counters (read them with
+ * relaxed loads), its open connections and its file cache's lookups. */
+struct stats_worker {
+	int index;
+	const struct stats *stats;
+	unsigned connections;
+	uint64_t fcache_hits, fcache_misses;
+};
+
+/* Calls each(arg, w) for every worker, in order; returns the count. */
+int stats_workers(const struct server *srv, void (*each)(void *arg, const struct stats_worker *w),
+		  void *arg);
 
 #endif

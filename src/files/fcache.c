@@ -2,6 +2,7 @@
 #include "files/fcache.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,6 +41,9 @@ struct fcache {
 	uint64_t swept_gen;   /* gen at the last fcache_sweep */
 	char root_real[PATH_MAX];
 	size_t root_real_len;
+
+	/* For the metrics: only this worker writes them, anyone may read. */
+	atomic_uint_fast64_t hits, misses;
 };
 
 _Static_assert(FCACHE_BUCKETS >= 2 * FCACHE_MAX_ENTRIES, "hash table too small");
@@ -281,6 +285,12 @@ static struct fcache_entry *lookup(struct fcache *fc, const char *rel, size_t le
 
 /* fcache_get for rel[0..len), whose hash is h and whose entry (if any)
  * is e. */
+static void count(atomic_uint_fast64_t *v)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
 static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const char *rel,
 				size_t len, uint64_t h, time_t now, int *status)
 {
@@ -317,6 +327,7 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 		*status = 0;
 		return NULL;
 	}
+	count(&fc->misses);
 	fd = path_open(fc->rootfd, rel, &st);
 	if (fd < 0) {
 		*status = fd;
@@ -356,6 +367,7 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 	return e;
 
 hit:
+	count(&fc->hits);
 	if (fc->lru_head != e) {
 		lru_unlink(fc, e);
 		lru_push_head(fc, e);
@@ -432,4 +444,10 @@ void fcache_sweep(struct fcache *fc)
 		if (fstat(e->fd, &st) != 0 || st.st_nlink == 0 || !same_file(&st, &e->st))
 			evict(fc, e);
 	}
+}
+
+void fcache_counts(const struct fcache *fc, uint64_t *hits, uint64_t *misses)
+{
+	*hits = atomic_load_explicit(&fc->hits, memory_order_relaxed);
+	*misses = atomic_load_explicit(&fc->misses, memory_order_relaxed);
 }

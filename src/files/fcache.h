@@ -114,6 +114,10 @@ struct fcache_entry *fcache_sidecar(struct fcache *fc, struct fcache_entry *e, u
  * since the last sweep. An entry still sending a response is closed when
  * that is done. */
 void fcache_sweep(struct fcache *fc);
+/* Lookups served from the cache, and those that had to open the file (a
+ * file that is not there counts too), since the cache was made. Safe to
+ * call from any thread. */
+void fcache_counts(const struct fcache *fc, uint64_t *hits, uint64_t *misses);
 /* Gives back a reference (a void * so it can be a conn_out_hold). */
 void fcache_release(void *entry);
 

@@ -2,9 +2,11 @@
  * handler.h. */
 #include "http/handler.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "core/ctx.h"
+#include "http/forwarded.h"
 #include "core/stats.h"
 #include "files/error_page.h"
 #include "files/rules.h"
@@ -13,9 +15,10 @@
 #include "http/cors.h"
 #include "http/vhost.h"
 #include "http/redirect.h"
+#include "services/health.h"
+#include "services/metrics.h"
 #include "services/status.h"
 
-#include <string.h>
 
 void http_exchange_init(struct http_exchange *x, struct ctx *ctx,
 			const struct http_request *req,
@@ -79,7 +82,11 @@ int http_handle(struct http_exchange *x)
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:
-		if (!status_is_request(x))
+		if (health_is_request(x))
+			rc = health_serve(x);
+		else if (metrics_is_request(x))
+			rc = metrics_serve(x);
+		else if (!status_is_request(x))
 			rc = static_serve(x);
 		else if (!rules_auth_required(x->ctx->cfg, x->ctx->cfg->status_path,
 					      strlen(x->ctx->cfg->status_path)) || auth_check(x))
@@ -113,12 +120,32 @@ answered:
 	return rc < 0 || r->failed ? -1 : 0;
 }
 
+/* The address the log names: the peer, or when the peer is a trusted
+ * proxy, the client its X-Forwarded-For / Forwarded names (out has room
+ * for INET6_ADDRSTRLEN). Costs nothing without --trusted-proxy. */
+static const char *log_client(const struct config *cfg, const char *peer,
+			      const struct http_request *req, char *out)
+{
+	size_t n = (size_t)cfg->ntrusted_proxies;
+	struct sockaddr_storage ss;
+
+	if (n == 0 || !req || !cidr_match_text(cfg->trusted_proxies, n, peer, strlen(peer)) ||
+	    !http_forwarded_client(req, cfg->trusted_proxies, n, &ss))
+		return peer;
+	cidr_addr_format(&ss, out, INET6_ADDRSTRLEN);
+	return out;
+}
+
 void http_account(struct ctx *ctx, const char *client, const struct http_request *req,
 		  enum http_status status, uint64_t body_bytes)
 {
+	char fwd[INET6_ADDRSTRLEN];
+
 	stats_count(&ctx->stats, (int)status);
+	stats_count_method(&ctx->stats, req ? 1 + (unsigned)req->method : 0, (int)status);
 	if (ctx->log.fd < 0)
 		return;
+	client = log_client(ctx->cfg, client, req, fwd);
 	if (req)
 		log_access(&ctx->log, ctx->now, client, req->method_name.p, req->method_name.len,
 			   req->target.p, req->target.len, req->version_major,

@@ -170,6 +170,10 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 	c->requests++;
 	/* A request without a body can wait for the next turn whole. */
 	x.can_defer = req.body == HTTP_BODY_NONE;
+	/* Timed from here to the last byte handed to the transport (the
+	 * engine reads it then); the turn's clock: when the head was read. */
+	if (cx->cfg->metrics_path)
+		c->req_start_us = cx->now_us | 1;
 	if (http_handle(&x) < 0) {
 		http_response_free(&x.resp);
 		return -1;

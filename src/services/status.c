@@ -30,6 +30,24 @@ static int peer_port(const union conn_addr *a)
 	return 0;
 }
 
+/* What the connection is doing, in a word. */
+static const char *client_state(const struct conn *c)
+{
+	if (c->proxy_wait)
+		return "proxy header";
+	switch (c->state) {
+	case CONN_WRITING:
+		return "sending";
+	case CONN_LINGER:
+		return "closing";
+	case CONN_READING:
+		break;
+	}
+	/* Between requests (keep-alive) or in one (a head, or a body being
+	 * skipped, is on its way). */
+	return c->timer == TIMER_IDLE ? "idle" : "reading";
+}
+
 static void copy_client(void *arg, const struct conn *c)
 {
 	struct status_snapshot *s = arg;
@@ -39,6 +57,8 @@ static void copy_client(void *arg, const struct conn *c)
 	out->addr[sizeof(out->addr) - 1] = '\0';
 	out->port = peer_port(&c->peer);
 	out->connected_at = c->connected_at;
+	out->state = client_state(c);
+	out->requests = c->requests;
 }
 
 int status_gather(const struct server *srv, time_t now, struct status_snapshot *s)
@@ -157,7 +177,9 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 		json_str(&b, c->addr);
 		bytes_printf(&b, ",\"port\":%d,\"connected_at\":", c->port);
 		json_str(&b, when);
-		bytes_printf(&b, ",\"uptime\":%lld}", seconds_between(c->connected_at, s->now));
+		bytes_printf(&b, ",\"uptime\":%lld,\"state\":", seconds_between(c->connected_at, s->now));
+		json_str(&b, c->state ? c->state : "-");
+		bytes_printf(&b, ",\"requests\":%llu}", (unsigned long long)c->requests);
 	}
 	BYTES_LIT(&b, "]}\n");
 	return bytes_steal(&b, len);
@@ -173,6 +195,32 @@ static void html_duration(struct bytes *b, long long sec)
 		bytes_printf(b, "%lldd %02lld:%02lld:%02lld", d, h, m, s);
 	else
 		bytes_printf(b, "%02lld:%02lld:%02lld", h, m, s);
+}
+
+/* "512 B", "1.5 KiB", "115.0 GiB": IEC units, one decimal from KiB on,
+ * in integers only. */
+static void human_bytes(struct bytes *b, uint64_t v)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned u = 0;
+	uint64_t div = 1024, whole, tenths;
+
+	if (v < 1024) {
+		bytes_printf(b, "%llu B", (unsigned long long)v);
+		return;
+	}
+	while (u < 5 && v / div >= 1024) {
+		div <<= 10;
+		u++;
+	}
+	whole = v / div;
+	tenths = ((v % div) * 10 + div / 2) / div; /* < 2^60 * 10: no overflow */
+	if (tenths == 10) {
+		whole++;
+		tenths = 0;
+	}
+	bytes_printf(b, "%llu.%llu %s", (unsigned long long)whole, (unsigned long long)tenths,
+		     units[u]);
 }
 
 static void html_row_start(struct bytes *b, const char *label)
@@ -210,6 +258,13 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 			  "body{font:15px/1.4 system-ui,sans-serif;margin:2em;color:#222;background:#fafafa}\n"
 			  "table{border-collapse:collapse;margin:0 0 1.5em}\n"
 			  "th,td{border:1px solid #ccc;padding:.3em .8em;text-align:left}\n"
+			  /* A phone (390 px and up) shows it all without
+			   * scrolling sideways: less margin and padding, long
+			   * IPv6 addresses wrap, and a clients table wider
+			   * still scrolls inside its own box. */
+			  "@media (max-width:600px){body{margin:.6em;font-size:14px}"
+			  "th,td{padding:.25em .4em}h1{font-size:1.4em}}\n"
+			  "td{overflow-wrap:anywhere}\n.wide{overflow-x:auto;max-width:100%%}\n"
 			  "th{background:#e8eef7}\ntd.n{text-align:right}\n"
 			  "caption{text-align:left;font-weight:bold;padding:.3em 0}\n"
 			  ".up{color:#080;font-weight:bold}.down{color:#b00;font-weight:bold}\n"
@@ -240,7 +295,11 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 	html_row_num(&b, "Peak connections", (unsigned long long)s->peak_connections);
 	html_row_num(&b, "Connections accepted", s->accepted);
 	html_row_num(&b, "Requests served", s->requests);
-	html_row_num(&b, "Bytes sent", s->bytes_sent);
+	/* Readable at a glance; the exact count on hover. */
+	bytes_printf(&b, "<tr><th scope=\"row\">Bytes sent</th><td title=\"%llu bytes\">",
+		     (unsigned long long)s->bytes_sent);
+	human_bytes(&b, s->bytes_sent);
+	BYTES_LIT(&b, "</td></tr>\n");
 	for (int k = 1; k <= 5; k++) {
 		snprintf(num, sizeof(num), "Responses %dxx", k);
 		html_row_num(&b, num, s->responses[k]);
@@ -249,11 +308,12 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 	html_row_num(&b, "Stderr messages dropped", s->err_dropped);
 	BYTES_LIT(&b, "</table>\n");
 
-	bytes_printf(&b, "<table id=\"clients\">\n<caption>Clients (%zu", s->client_count);
+	bytes_printf(&b, "<div class=\"wide\"><table id=\"clients\">\n<caption>Clients (%zu",
+		     s->client_count);
 	if (s->nclients < s->client_count)
 		bytes_printf(&b, ", first %zu shown", s->nclients);
 	BYTES_LIT(&b, ")</caption>\n<thead><tr><th>Address</th><th>Port</th>"
-		    "<th>Connected at (UTC)</th><th>Uptime</th></tr></thead>\n<tbody>\n");
+		    "<th>State</th><th>Req.</th><th>Uptime</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < s->nclients; i++) {
 		const struct status_client *c = &s->clients[i];
 
@@ -261,12 +321,15 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 		BYTES_LIT(&b, "<tr><td>");
 		html_str(&b, c->addr);
 		bytes_printf(&b, "</td><td class=\"n\">%d</td><td>", c->port);
+		html_str(&b, c->state ? c->state : "-");
+		bytes_printf(&b, "</td><td class=\"n\">%llu</td><td class=\"n\" title=\"since ",
+			     (unsigned long long)c->requests);
 		html_str(&b, when);
-		BYTES_LIT(&b, "</td><td class=\"n\">");
+		BYTES_LIT(&b, " UTC\">");
 		html_duration(&b, seconds_between(c->connected_at, s->now));
 		BYTES_LIT(&b, "</td></tr>\n");
 	}
-	bytes_printf(&b, "</tbody></table>\n<p>Generated ");
+	bytes_printf(&b, "</tbody></table></div>\n<p>Generated ");
 	iso_time(s->now, when);
 	html_str(&b, when);
 	bytes_printf(&b, "; this page reloads every %d seconds. "

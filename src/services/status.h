@@ -23,6 +23,8 @@ struct status_client {
 	char addr[48]; /* numeric, without port */
 	int port;
 	time_t connected_at;
+	const char *state; /* "reading", "sending", "idle", ... (static) */
+	uint64_t requests; /* answered on this connection */
 };
 
 struct status_snapshot {

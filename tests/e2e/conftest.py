@@ -372,10 +372,13 @@ class Conn:
     responses can be read one after another."""
 
     def __init__(self, port, host="127.0.0.1", timeout=SOCK_TIMEOUT, nodelay=True, rcvbuf=None,
-                 tls=None, server_hostname="localhost", session=None):
+                 tls=None, server_hostname="localhost", session=None, source=None):
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf is not None:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if source is not None:
+            # Any 127.x.y.z is this machine's: a second "client" address.
+            self.sock.bind((source, 0))
         self.sock.settimeout(timeout)
         self.sock.connect((host, port))
         if nodelay:

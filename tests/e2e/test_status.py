@@ -55,7 +55,7 @@ def test_json_fields(ssrv):
     assert j["client_count"] >= 1 and j["connections"] >= 1
     assert j["clients_truncated"] is False
     for c in j["clients"]:
-        assert set(c) == {"address", "port", "connected_at", "uptime"}
+        assert set(c) == {"address", "port", "connected_at", "uptime", "state", "requests"}
 
 
 def test_numbers_move(ssrv):

@@ -167,9 +167,13 @@ static void fill_snapshot(struct status_snapshot *s, struct status_client *clien
 	snprintf(clients[0].addr, sizeof(clients[0].addr), "127.0.0.1");
 	clients[0].port = 40000;
 	clients[0].connected_at = 1700000000 + 3700;
+	clients[0].state = "idle";
+	clients[0].requests = 3;
 	snprintf(clients[1].addr, sizeof(clients[1].addr), "<b>&\"x\"");
 	clients[1].port = 40001;
 	clients[1].connected_at = 1700000000 + 3723;
+	clients[1].state = "reading";
+	clients[1].requests = 0;
 }
 
 static void test_render_json(void **state)
@@ -192,8 +196,10 @@ static void test_render_json(void **state)
 		"\"connections\":2,\"peak_connections\":5,\"accepted\":7,"
 		"\"log_lines_dropped\":11,\"stderr_messages_dropped\":3,"
 		"\"client_count\":2,\"clients_truncated\":false,\"clients\":["
-		"{\"address\":\"127.0.0.1\",\"port\":40000,\"connected_at\":\"2023-11-14T23:15:00Z\",\"uptime\":23},"
-		"{\"address\":\"<b>&\\\"x\\\"\",\"port\":40001,\"connected_at\":\"2023-11-14T23:15:23Z\",\"uptime\":0}"
+		"{\"address\":\"127.0.0.1\",\"port\":40000,\"connected_at\":\"2023-11-14T23:15:00Z\",\"uptime\":23,"
+		"\"state\":\"idle\",\"requests\":3},"
+		"{\"address\":\"<b>&\\\"x\\\"\",\"port\":40001,\"connected_at\":\"2023-11-14T23:15:23Z\",\"uptime\":0,"
+		"\"state\":\"reading\",\"requests\":0}"
 		"]}\n");
 	free(json);
 }
@@ -234,16 +240,54 @@ static void test_render_html(void **state)
 	assert_non_null(strstr(html, "<table id=\"server\">"));
 	assert_non_null(strstr(html, "<table id=\"clients\">"));
 	assert_non_null(strstr(html, "<th scope=\"row\">Requests served</th><td>42</td>"));
-	assert_non_null(strstr(html, "<th scope=\"row\">Bytes sent</th><td>123456789012</td>"));
+	/* 123456789012 bytes = 114.978 GiB */
+	assert_non_null(strstr(html, "<th scope=\"row\">Bytes sent</th>"
+				     "<td title=\"123456789012 bytes\">115.0 GiB</td>"));
 	assert_non_null(strstr(html, "<th scope=\"row\">Uptime</th><td>01:02:03</td>"));
 	assert_non_null(strstr(html, "<th scope=\"row\">Responses 4xx</th><td>2</td>"));
 	assert_non_null(strstr(html, "<td>127.0.0.1</td><td class=\"n\">40000</td>"
-				     "<td>2023-11-14T23:15:00Z</td><td class=\"n\">00:00:23</td>"));
+				     "<td>idle</td><td class=\"n\">3</td>"
+				     "<td class=\"n\" title=\"since 2023-11-14T23:15:00Z UTC\">00:00:23</td>"));
 	/* Everything from outside is escaped. */
 	assert_non_null(strstr(html, "<td>&lt;b&gt;&amp;&quot;x&quot;</td>"));
 	assert_null(strstr(html, "<b>&"));
 	assert_non_null(strstr(html, "</html>\n"));
 	free(html);
+}
+
+/* The byte counts the page shows, at the unit edges. */
+static void test_human_bytes(void **state)
+{
+	static const struct {
+		uint64_t v;
+		const char *want;
+	} cases[] = {
+		{ 0, ">0 B<" },
+		{ 1023, ">1023 B<" },
+		{ 1024, ">1.0 KiB<" },
+		{ 1536, ">1.5 KiB<" },
+		{ 1048575, ">1024.0 KiB<" },
+		{ 1048576, ">1.0 MiB<" },
+		{ 10 * 1048576 + 104858, ">10.1 MiB<" },
+		{ 1ULL << 40, ">1.0 TiB<" },
+		{ UINT64_MAX, ">16.0 EiB<" },
+	};
+	struct status_client clients[2];
+	struct status_snapshot s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len;
+		char *html;
+
+		fill_snapshot(&s, clients);
+		s.bytes_sent = cases[i].v;
+		html = status_render_html(&s, &len);
+		assert_non_null(html);
+		if (!strstr(html, cases[i].want))
+			fail_msg("%llu: no %s", (unsigned long long)cases[i].v, cases[i].want);
+		free(html);
+	}
 }
 
 int main(void)
@@ -255,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_render_json),
 		cmocka_unit_test(test_render_json_truncated_and_stopping),
 		cmocka_unit_test(test_render_html),
+		cmocka_unit_test(test_human_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
