@@ -16,6 +16,8 @@ command -v ip >/dev/null || need="$need iproute2"
 command -v brotli >/dev/null || need="$need brotli"
 command -v wrk >/dev/null || need="$need wrk"
 command -v setpriv >/dev/null || need="$need util-linux"
+# contrib/logrotate is run for real by the signals test.
+command -v logrotate >/dev/null || need="$need logrotate"
 # The sanitized build and the fuzz targets (libFuzzer ships in clang's
 # runtime package); valgrind for make valgrind.
 command -v clang >/dev/null || need="$need clang"

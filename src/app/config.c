@@ -1,15 +1,17 @@
-/* Options: defaults in one place, then the command line on top. */
+/* Settings: defaults in one place, then the command line on top (the
+ * options are rows of option_table.c), then the rules that span several
+ * options. */
 #include "app/config.h"
 
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
+
+#include "app/config_file.h"
+#include "app/options.h"
+
+#define set_err opt_err
 
 void config_defaults(struct config *cfg)
 {
@@ -31,10 +33,26 @@ void config_defaults(struct config *cfg)
 	cfg->index = "index.html";
 	cfg->cache_max_age = -1;
 	cfg->precompressed = true;
+	/* What config_resolve_locations would make of these defaults. */
+	cfg->site = (struct path_settings){
+		.index = cfg->index, .precompressed = true, .cache_max_age = -1,
+	};
 }
 
 void config_free(struct config *cfg)
 {
+	for (int i = 0; i < cfg->nlocations; i++) {
+		struct config_location *loc = &cfg->locations[i];
+
+		if (loc->scratch) {
+			config_free(loc->scratch);
+			free(loc->scratch);
+		}
+		free(loc->headers);
+	}
+	free(cfg->locations);
+	cfg->locations = NULL;
+	cfg->nlocations = 0;
 	free(cfg->extra_headers);
 	cfg->extra_headers = NULL;
 }
@@ -42,102 +60,173 @@ void config_free(struct config *cfg)
 void config_usage(void)
 {
 	printf("usage: eisd [options] [ROOT]\n"
-	       "Serve the directory ROOT (default: www) over HTTP/1.1.\n\n"
-	       "  -p, --port N              port to listen on (default 8080; 0 picks a free one)\n"
-	       "  -b, --bind ADDR           address to bind (default 127.0.0.1; IPv6 like ::1 works)\n"
-	       "  -r, --root DIR            document root (same as ROOT)\n"
-	       "  -t, --threads N           worker threads (default: online CPUs)\n"
-	       "      --header-timeout SEC  time for a whole request head (default 10; then 408)\n"
-	       "      --keepalive-timeout SEC\n"
-	       "                            idle keep-alive connection lasts (default 15)\n"
-	       "      --send-timeout SEC    client not reading its response (default 30)\n"
-	       "      --timeout SEC         sets the three timeouts above at once (echo/file: 300)\n"
-	       "      --shutdown-grace SEC  on SIGTERM, time for responses in flight (default 5)\n"
-	       "      --max-connections N   open connections at most (default: from the fd limit)\n"
-	       "      --max-request-bytes N largest request head accepted (default 8192)\n"
-	       "      --access-log FILE     access log in Common Log Format (default stdout; - for stdout)\n"
-	       "  -q, --quiet               no access log\n"
-	       "      --user NAME           when started as root: run as NAME after binding\n"
-	       "      --chroot              with --user: chroot into ROOT before dropping root\n"
-	       "      --protocol NAME       http (default), echo, or file (the file service)\n"
-	       "      --status PATH         status report at PATH, e.g. /_status (http only)\n"
-	       "      --status-public       let non-loopback clients see the status report too\n"
-	       "      --index NAME          file served for a directory (default index.html)\n"
-	       "      --listing             list directories that have no index file\n"
-	       "      --cache-max-age SEC   add Cache-Control: public, max-age=SEC to files\n"
-	       "      --mime-type EXT=TYPE  serve *.EXT as TYPE (repeatable)\n"
-	       "      --header 'Name: value' add a header to every response (repeatable)\n"
-	       "      --no-precompressed    never look for FILE.br / FILE.gz to send instead\n"
-	       "  -h, --help                show this help\n"
-	       "  -V, --version             show the version\n");
+	       "Serve the directory ROOT (default: www) over HTTP/1.1.\n\n");
+	opt_print_help(stdout);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+static bool takes_value(const struct opt_row *row)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+	return row->kind != OPT_FLAG && row->kind != OPT_UNFLAG && row->kind != OPT_ACTION;
 }
 
-/* Whole-string unsigned decimal within [min, max]. */
-static int parse_num(const char *s, long long min, long long max,
-		     long long *out)
+/* --help and --version act where they stand, like getopt would. */
+static enum config_result act(const struct opt_row *row)
 {
-	char *end;
-	long long v;
-
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	if (row->letter == 'V') {
+		printf("eisd %s\n", EISD_VERSION);
+		return CONFIG_EXIT;
+	}
+	config_usage();
+	return CONFIG_EXIT;
 }
 
-enum {
-	OPT_TIMEOUT = 256,
-	OPT_MAX_REQUEST_BYTES,
-	OPT_ACCESS_LOG,
-	OPT_PROTOCOL,
-	OPT_STATUS,
-	OPT_STATUS_PUBLIC,
-	OPT_INDEX,
-	OPT_LISTING,
-	OPT_CACHE_MAX_AGE,
-	OPT_MIME_TYPE,
-	OPT_HEADER,
-	OPT_NO_PRECOMPRESSED,
-	OPT_HEADER_TIMEOUT,
-	OPT_KEEPALIVE_TIMEOUT,
-	OPT_SEND_TIMEOUT,
-	OPT_SHUTDOWN_GRACE,
-	OPT_MAX_CONNECTIONS,
-	OPT_USER,
-	OPT_CHROOT,
-};
-
-/* A timeout value: whole seconds, 1 s to a day. */
-static int parse_timeout(const char *flag, const char *s, int *out, char *err, size_t errlen);
-
-/* A status path is matched byte for byte against the request path, so it
- * must look like one: absolute, visible ASCII, no query or fragment. */
-static bool status_path_ok(const char *p)
+/* One option that came with its value (or NULL): applies it. */
+static enum config_result take(struct config *cfg, const struct opt_row *row, const char *value,
+			       char *err, size_t errlen)
 {
-	if (p[0] != '/')
-		return false;
-	for (; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' || *p == '%')
-			return false;
-	return true;
+	if (row->kind == OPT_ACTION)
+		return act(row);
+	return opt_apply(cfg, row, value, CONFIG_SRC_CLI, err, errlen) ? CONFIG_USAGE : CONFIG_OK;
+}
+
+/* "--name", "--name=value", "--name value"; unique prefixes too. */
+static enum config_result long_option(struct config *cfg, int argc, char **argv, int *i,
+				      char *err, size_t errlen)
+{
+	const char *a = argv[*i], *name = a + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const struct opt_row *row;
+	const char *value = NULL;
+	bool ambiguous;
+
+	row = opt_find(name, len, &ambiguous);
+	if (!row) {
+		set_err(err, errlen, "%s option '%s' (see --help)", ambiguous ? "ambiguous" : "unknown", a);
+		return CONFIG_USAGE;
+	}
+	if (!takes_value(row)) {
+		if (eq) {
+			set_err(err, errlen, "option '--%s' takes no value (got '%s')", row->name, a);
+			return CONFIG_USAGE;
+		}
+	} else if (eq) {
+		value = eq + 1;
+	} else if (*i + 1 < argc) {
+		value = argv[++*i];
+	} else {
+		set_err(err, errlen, "option '%s' needs a value", a);
+		return CONFIG_USAGE;
+	}
+	return take(cfg, row, value, err, errlen);
+}
+
+/* "-q", "-p 80", "-p80", "-qp 80". */
+static enum config_result short_options(struct config *cfg, int argc, char **argv, int *i,
+					char *err, size_t errlen)
+{
+	const char *a = argv[*i];
+
+	for (size_t j = 1; a[j]; j++) {
+		const struct opt_row *row = opt_by_letter(a[j]);
+		const char *value = NULL;
+		enum config_result rc;
+
+		if (!row) {
+			set_err(err, errlen, "unknown option '-%c' (see --help)", a[j]);
+			return CONFIG_USAGE;
+		}
+		if (takes_value(row)) {
+			if (a[j + 1]) {
+				value = a + j + 1;
+			} else if (*i + 1 < argc) {
+				value = argv[++*i];
+			} else {
+				set_err(err, errlen, "option '-%c' needs a value", a[j]);
+				return CONFIG_USAGE;
+			}
+		}
+		rc = take(cfg, row, value, err, errlen);
+		if (rc != CONFIG_OK || value)
+			return rc;
+	}
+	return CONFIG_OK;
+}
+
+/* Remembers the first two non-option arguments (one is ROOT, a second
+ * is an error) and counts them all. */
+static void positional(int pos[2], int *npos, int i)
+{
+	if (*npos < 2)
+		pos[*npos] = i;
+	(*npos)++;
+}
+
+/* The command line: options anywhere, the rest is ROOT. */
+static enum config_result parse_args(struct config *cfg, int argc, char **argv,
+				     char *err, size_t errlen)
+{
+	const struct opt_row *root_row = opt_by_field(offsetof(struct config, root));
+	bool root_flag = false;
+	int npos = 0, pos[2] = { 0, 0 };
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		enum config_result rc;
+
+		if (a[0] == '-' && a[1] == '-' && a[2] == '\0') {
+			for (i++; i < argc; i++)
+				positional(pos, &npos, i);
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0') {
+			positional(pos, &npos, i);
+			continue;
+		}
+		rc = a[1] == '-' ? long_option(cfg, argc, argv, &i, err, errlen)
+				 : short_options(cfg, argc, argv, &i, err, errlen);
+		if (rc != CONFIG_OK)
+			return rc;
+	}
+	root_flag = opt_given(cfg, root_row);
+	if (npos > 0) {
+		if (root_flag || npos > 1) {
+			set_err(err, errlen, "unexpected argument '%s' (one ROOT only)",
+				argv[pos[root_flag ? 0 : 1]]);
+			return CONFIG_USAGE;
+		}
+		if (opt_apply(cfg, root_row, argv[pos[0]], CONFIG_SRC_CLI, err, errlen))
+			return CONFIG_USAGE;
+	}
+	return CONFIG_OK;
+}
+
+static bool given(const struct config *cfg, size_t field)
+{
+	return opt_given(cfg, opt_by_field(field));
 }
 
 /* Rules that span several options, checked once all are read. */
-static enum config_result config_check(struct config *cfg, bool root_given,
-				       bool timeout_given, char *err, size_t errlen)
+static enum config_result config_check(struct config *cfg, char *err, size_t errlen)
 {
+	bool header = given(cfg, offsetof(struct config, header_timeout));
+	bool keepalive = given(cfg, offsetof(struct config, keepalive_timeout));
+	bool send = given(cfg, offsetof(struct config, send_timeout));
+
+	if (cfg->chroot && !cfg->user) {
+		/* root can leave a chroot at will: it only helps once root is
+		 * given up. */
+		set_err(err, errlen, "--chroot needs --user");
+		return CONFIG_USAGE;
+	}
+	/* A specific timeout wins over --timeout whatever their order. */
+	if (cfg->timeout) {
+		if (!header)
+			cfg->header_timeout = cfg->timeout;
+		if (!keepalive)
+			cfg->keepalive_timeout = cfg->timeout;
+		if (!send)
+			cfg->send_timeout = cfg->timeout;
+	}
 	if (cfg->status_public && !cfg->status_path) {
 		set_err(err, errlen, "--status-public needs --status PATH");
 		return CONFIG_USAGE;
@@ -146,348 +235,60 @@ static enum config_result config_check(struct config *cfg, bool root_given,
 		set_err(err, errlen, "--status needs --protocol http (SIGUSR1 prints the report in every mode)");
 		return CONFIG_USAGE;
 	}
-	if (cfg->protocol == PROTOCOL_ECHO && root_given) {
+	if (cfg->protocol == PROTOCOL_ECHO && given(cfg, offsetof(struct config, root))) {
 		set_err(err, errlen, "--protocol echo serves no files: leave out ROOT and --root");
 		return CONFIG_USAGE;
 	}
-	if (cfg->protocol != PROTOCOL_HTTP && !timeout_given)
+	if (cfg->protocol != PROTOCOL_HTTP && !cfg->timeout && !header && !keepalive)
 		cfg->header_timeout = cfg->keepalive_timeout = CONFIG_SERVICE_IDLE_TIMEOUT;
 	return CONFIG_OK;
-}
-
-
-/* tchar, RFC 9110 §5.6.2. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* Headers eisd writes itself, or that frame the message: a second copy
- * from --header would make the response ambiguous or break it. */
-static const char *const reserved_headers[] = {
-	"Accept-Ranges", "Connection", "Content-Encoding", "Content-Length",
-	"Content-Range", "Content-Type", "Date", "ETag", "Keep-Alive",
-	"Last-Modified", "Location", "Server", "TE", "Trailer",
-	"Transfer-Encoding", "Upgrade",
-};
-
-/* Checks one --header value "Name: value" and appends "Name: value\r\n"
- * (value without surrounding whitespace) to *block. */
-static enum config_result add_header(char **block, const char *arg, char *err, size_t errlen)
-{
-	const char *colon = strchr(arg, ':');
-	const char *v, *end;
-	size_t name_len, old, n;
-	char *nb;
-
-	if (colon == NULL || colon == arg) {
-		set_err(err, errlen, "invalid --header (expected 'Name: value')");
-		return CONFIG_USAGE;
-	}
-	name_len = (size_t)(colon - arg);
-	for (size_t i = 0; i < name_len; i++) {
-		if (!is_tchar((unsigned char)arg[i])) {
-			set_err(err, errlen, "invalid --header name (must be a token: letters, digits, !#$%%&'*+-.^_`|~)");
-			return CONFIG_USAGE;
-		}
-	}
-	for (size_t i = 0; i < sizeof(reserved_headers) / sizeof(reserved_headers[0]); i++) {
-		if (strlen(reserved_headers[i]) == name_len &&
-		    strncasecmp(arg, reserved_headers[i], name_len) == 0) {
-			set_err(err, errlen, "--header '%s' is not allowed: eisd sets that header itself",
-				reserved_headers[i]);
-			return CONFIG_USAGE;
-		}
-	}
-	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	for (const char *p = v; p < end; p++) {
-		unsigned char c = (unsigned char)*p;
-		/* CR or LF would let the value start a header of its own. */
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			set_err(err, errlen, "invalid --header '%.*s': the value may not contain CR, LF or other control characters",
-				(int)name_len, arg);
-			return CONFIG_USAGE;
-		}
-	}
-	old = *block ? strlen(*block) : 0;
-	n = name_len + 2 + (size_t)(end - v) + 2;
-	nb = realloc(*block, old + n + 1);
-	if (nb == NULL) {
-		set_err(err, errlen, "out of memory");
-		return CONFIG_USAGE;
-	}
-	snprintf(nb + old, n + 1, "%.*s: %.*s\r\n", (int)name_len, arg, (int)(end - v), v);
-	*block = nb;
-	return CONFIG_OK;
-}
-
-static bool has_ctl(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
-/* "EXT=TYPE": the parts are checked by the mime table when it is built
- * (main.c); here only the shape. */
-static bool valid_mime_arg(const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-
-	return eq != NULL && eq != arg && eq[1] != '\0';
-}
-
-static bool valid_index_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	/* One file name in the directory itself; a hidden one would be
-	 * refused on any other path, so it is refused here too. */
-	return n > 0 && n <= NAME_MAX && name[0] != '.' && strchr(name, '/') == NULL;
 }
 
 enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST_BYTES },
-		{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
-		{ "index", required_argument, NULL, OPT_INDEX },
-		{ "listing", no_argument, NULL, OPT_LISTING },
-		{ "cache-max-age", required_argument, NULL, OPT_CACHE_MAX_AGE },
-		{ "mime-type", required_argument, NULL, OPT_MIME_TYPE },
-		{ "header", required_argument, NULL, OPT_HEADER },
-		{ "no-precompressed", no_argument, NULL, OPT_NO_PRECOMPRESSED },
-		{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
-		{ "keepalive-timeout", required_argument, NULL, OPT_KEEPALIVE_TIMEOUT },
-		{ "send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT },
-		{ "shutdown-grace", required_argument, NULL, OPT_SHUTDOWN_GRACE },
-		{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
-		{ "user", required_argument, NULL, OPT_USER },
-		{ "chroot", no_argument, NULL, OPT_CHROOT },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
-		{ "status", required_argument, NULL, OPT_STATUS },
-		{ "status-public", no_argument, NULL, OPT_STATUS_PUBLIC },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0, 0, 0, 0 },
-	};
-	long long v;
-	int c, nheaders = 0;
-	bool root_set = false;
-	enum config_result rc;
-	/* A specific timeout wins over --timeout whatever their order. */
-	int all_timeout = 0, header_timeout = 0, keepalive_timeout = 0, send_timeout = 0;
+	enum config_result rc = parse_args(cfg, argc, argv, err, errlen);
 
-	opterr = 0; /* we word the errors ourselves */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":p:b:r:t:qhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_num(optarg, 0, 65535, &v)) {
-				set_err(err, errlen, "invalid port '%s' (expected 0-65535)", optarg);
-				return CONFIG_USAGE;
-			}
-			cfg->port = (int)v;
-			break;
-		case 'b':
-			cfg->bind = optarg;
-			break;
-		case 'r':
-			cfg->root = optarg;
-			root_set = true;
-			break;
-		case 't':
-			if (parse_num(optarg, 1, 1024, &v)) {
-				set_err(err, errlen, "invalid thread count '%s' (expected 1-1024)", optarg);
-				return CONFIG_USAGE;
-			}
-			cfg->threads = (int)v;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_timeout("timeout", optarg, &all_timeout, err, errlen))
-				return CONFIG_USAGE;
-			break;
-		case OPT_HEADER_TIMEOUT:
-			if (parse_timeout("--header-timeout", optarg, &header_timeout, err, errlen))
-				return CONFIG_USAGE;
-			break;
-		case OPT_KEEPALIVE_TIMEOUT:
-			if (parse_timeout("--keepalive-timeout", optarg, &keepalive_timeout, err, errlen))
-				return CONFIG_USAGE;
-			break;
-		case OPT_SEND_TIMEOUT:
-			if (parse_timeout("--send-timeout", optarg, &send_timeout, err, errlen))
-				return CONFIG_USAGE;
-			break;
-		case OPT_SHUTDOWN_GRACE:
-			if (parse_num(optarg, 0, 3600, &v)) {
-				set_err(err, errlen, "invalid --shutdown-grace '%s' (expected 0-3600 seconds)", optarg);
-				return CONFIG_USAGE;
-			}
-			cfg->shutdown_grace = (int)v;
-			break;
-		case OPT_MAX_CONNECTIONS:
-			if (parse_num(optarg, 1, 10000000, &v)) {
-				set_err(err, errlen, "invalid --max-connections '%s' (expected 1-10000000)", optarg);
-				return CONFIG_USAGE;
-			}
-			cfg->max_connections = (long)v;
-			break;
-		case OPT_USER:
-			if (!*optarg) {
-				set_err(err, errlen, "--user needs a user name");
-				return CONFIG_USAGE;
-			}
-			cfg->user = optarg;
-			break;
-		case OPT_CHROOT:
-			cfg->chroot = true;
-			break;
-		case OPT_MAX_REQUEST_BYTES:
-			if (parse_num(optarg, 256, 1 << 20, &v)) {
-				set_err(err, errlen, "invalid --max-request-bytes '%s' (expected 256-1048576)", optarg);
-				return CONFIG_USAGE;
-			}
-			cfg->max_request_bytes = (size_t)v;
-			break;
-		case OPT_ACCESS_LOG:
-			cfg->access_log = optarg;
-			break;
-		case 'q':
-			cfg->quiet = true;
-			break;
-		case OPT_PROTOCOL:
-			if (strcmp(optarg, "http") == 0)
-				cfg->protocol = PROTOCOL_HTTP;
-			else if (strcmp(optarg, "echo") == 0)
-				cfg->protocol = PROTOCOL_ECHO;
-			else if (strcmp(optarg, "file") == 0)
-				cfg->protocol = PROTOCOL_FILE;
-			else {
-				set_err(err, errlen, "invalid protocol '%s' (expected http, echo or file)", optarg);
-				return CONFIG_USAGE;
-			}
-			break;
-		case OPT_STATUS:
-			if (!status_path_ok(optarg)) {
-				set_err(err, errlen, "invalid --status path '%s' (expected an absolute path like /_status)", optarg);
-				return CONFIG_USAGE;
-			}
-			cfg->status_path = optarg;
-			break;
-		case OPT_STATUS_PUBLIC:
-			cfg->status_public = true;
-			break;
-		case OPT_INDEX:
-			if (has_ctl(optarg) || !valid_index_name(optarg)) {
-				set_err(err, errlen, "invalid --index '%s' (expected a file name: no '/', not starting with '.')", optarg);
-				return CONFIG_USAGE;
-			}
-			cfg->index = optarg;
-			break;
-		case OPT_LISTING:
-			cfg->listing = true;
-			break;
-		case OPT_CACHE_MAX_AGE:
-			if (parse_num(optarg, 0, 2147483647, &v)) {
-				set_err(err, errlen, "invalid --cache-max-age '%s' (expected 0-2147483647 seconds)", optarg);
-				return CONFIG_USAGE;
-			}
-			cfg->cache_max_age = (long)v;
-			break;
-		case OPT_MIME_TYPE:
-			if (has_ctl(optarg)) {
-				set_err(err, errlen, "invalid --mime-type: control characters are not allowed");
-				return CONFIG_USAGE;
-			}
-			if (!valid_mime_arg(optarg)) {
-				set_err(err, errlen, "invalid --mime-type '%s' (expected EXT=TYPE, e.g. md=text/markdown)", optarg);
-				return CONFIG_USAGE;
-			}
-			if (cfg->nmime_types == CONFIG_MAX_MIME) {
-				set_err(err, errlen, "too many --mime-type options (at most %d)", CONFIG_MAX_MIME);
-				return CONFIG_USAGE;
-			}
-			cfg->mime_types[cfg->nmime_types++] = optarg;
-			break;
-		case OPT_NO_PRECOMPRESSED:
-			cfg->precompressed = false;
-			break;
-		case OPT_HEADER:
-			if (++nheaders > CONFIG_MAX_HEADERS) {
-				set_err(err, errlen, "too many --header options (at most %d)", CONFIG_MAX_HEADERS);
-				return CONFIG_USAGE;
-			}
-			rc = add_header(&cfg->extra_headers, optarg, err, errlen);
-			if (rc != CONFIG_OK)
-				return rc;
-			break;
-		case 'h':
-			config_usage();
-			return CONFIG_EXIT;
-		case 'V':
-			printf("eisd %s\n", EISD_VERSION);
-			return CONFIG_EXIT;
-		case ':':
-			set_err(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return CONFIG_USAGE;
-		default:
-			if (optopt)
-				set_err(err, errlen, "unknown option '-%c' (see --help)", optopt);
-			else
-				set_err(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
-			return CONFIG_USAGE;
-		}
-	}
-	if (optind < argc) {
-		if (root_set || optind + 1 < argc) {
-			set_err(err, errlen, "unexpected argument '%s' (one ROOT only)", argv[optind + (root_set ? 0 : 1)]);
-			return CONFIG_USAGE;
-		}
-		cfg->root = argv[optind];
-		root_set = true;
-	}
-	if (cfg->chroot && !cfg->user) {
-		/* root can leave a chroot at will: it only helps once root is
-		 * given up. */
-		set_err(err, errlen, "--chroot needs --user");
-		return CONFIG_USAGE;
-	}
-	if (all_timeout)
-		cfg->header_timeout = cfg->keepalive_timeout = cfg->send_timeout = all_timeout;
-	if (header_timeout)
-		cfg->header_timeout = header_timeout;
-	if (keepalive_timeout)
-		cfg->keepalive_timeout = keepalive_timeout;
-	if (send_timeout)
-		cfg->send_timeout = send_timeout;
-	return config_check(cfg, root_set, all_timeout || header_timeout || keepalive_timeout,
-			    err, errlen);
+	if (rc == CONFIG_OK && cfg->config_file)
+		rc = config_file_load(cfg, cfg->config_file, err, errlen);
+	if (rc == CONFIG_OK)
+		rc = config_check(cfg, err, errlen);
+	if (rc == CONFIG_OK && config_resolve_locations(cfg, err, errlen))
+		rc = CONFIG_ERROR;
+	return rc;
 }
 
-static int parse_timeout(const char *flag, const char *s, int *out, char *err, size_t errlen)
+/* The byte i of "/" + rel + ("/" if trailing), -1 past its end. */
+static int path_at(const char *rel, size_t len, bool trailing, size_t i)
 {
-	long long v;
+	if (i == 0)
+		return '/';
+	if (i - 1 < len)
+		return (unsigned char)rel[i - 1];
+	return i - 1 == len && trailing ? '/' : -1;
+}
 
-	if (parse_num(s, 1, 86400, &v)) {
-		set_err(err, errlen, "invalid %s '%s' (expected 1-86400 seconds)", flag, s);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
+/* Whole segments: "/a" and "/a/" both cover "/a/x"; "/a" covers "/a" but
+ * not "/ab". */
+static bool prefix_covers(const struct config_location *loc, const char *rel, size_t len,
+			  bool trailing)
+{
+	size_t plen = loc->len, full = len + 1 + (trailing ? 1 : 0);
+
+	if (full < plen)
+		return false;
+	for (size_t i = 0; i < plen; i++)
+		if (path_at(rel, len, trailing, i) != (unsigned char)loc->prefix[i])
+			return false;
+	return full == plen || loc->prefix[plen - 1] == '/' || path_at(rel, len, trailing, plen) == '/';
+}
+
+const struct path_settings *config_settings_for(const struct config *cfg, const char *rel,
+						 size_t len, bool trailing)
+{
+	/* Longest first (config_resolve_locations sorted them). */
+	for (int i = 0; i < cfg->nlocations; i++)
+		if (prefix_covers(&cfg->locations[i], rel, len, trailing))
+			return &cfg->locations[i].set;
+	return &cfg->site;
 }

@@ -1,4 +1,5 @@
-/* Every option eisd has, its default, and the command-line parser. */
+/* Every setting eisd has, its default, and the parser entry point (the
+ * options themselves are rows in options.c). */
 #ifndef EISD_CONFIG_H
 #define EISD_CONFIG_H
 
@@ -18,6 +19,36 @@ enum protocol {
 
 #define CONFIG_MAX_HEADERS 32
 #define CONFIG_MAX_MIME 64
+#define CONFIG_MAX_OPTS 96       /* rows in the option table, at most */
+#define CONFIG_TEXT_MAX 32768    /* bytes of option text a config holds */
+
+/* Where an option's value came from; the command line beats the file. */
+enum config_source {
+	CONFIG_SRC_NONE,
+	CONFIG_SRC_FILE,
+	CONFIG_SRC_CLI,
+};
+
+/* What a request below a path uses: the whole site's settings, or a
+ * [location PREFIX] section's (config_settings_for picks). */
+struct path_settings {
+	const char *index;         /* file served for a directory */
+	bool listing;              /* list directories without an index */
+	bool precompressed;        /* serve FILE.br / FILE.gz sidecars */
+	long cache_max_age;        /* Cache-Control max-age; -1: none */
+	const char *extra_headers; /* "Name: value\r\n"...; NULL: none */
+	bool header_cache_control; /* extra_headers has its own Cache-Control */
+};
+
+#define CONFIG_MAX_LOCATIONS 64
+
+struct config_location {
+	const char *prefix;        /* decoded, normalised: "/assets/" */
+	size_t len;
+	struct path_settings set;
+	struct config *scratch;    /* while parsing: the section's own options */
+	char *headers;             /* owned: the merged header block */
+};
 
 struct config {
 	const char *root;        /* document root */
@@ -31,6 +62,7 @@ struct config {
 	int keepalive_timeout;   /* idle keep-alive connection */
 	int send_timeout;        /* client not reading its response */
 	int shutdown_grace;      /* in-flight responses may finish */
+	int timeout;             /* --timeout as given; 0: not given */
 
 	size_t max_request_bytes; /* largest request head */
 	uint64_t max_body_bytes;  /* largest request body we discard */
@@ -54,6 +86,22 @@ struct config {
 	char *extra_headers;
 	const char *user;        /* NULL: keep the starting user */
 	bool chroot;             /* chroot into root (needs user) */
+	const char *config_file; /* --config FILE; NULL: none */
+	bool check_config;       /* --check-config: validate, then exit */
+
+	/* Per-path settings, resolved once everything is read: the site's,
+	 * then the [location] sections, longest prefix first. Code that sets
+	 * the fields above by hand calls config_resolve_locations after. */
+	struct path_settings site;
+	struct config_location *locations; /* owned */
+	int nlocations;
+
+	/* Bookkeeping of the parser. Strings above point into text (the
+	 * config's own copies) or at built-in defaults, never into argv. */
+	unsigned char given[CONFIG_MAX_OPTS]; /* enum config_source per row */
+	int nheaders;            /* --header options so far */
+	size_t text_used;
+	char text[CONFIG_TEXT_MAX];
 };
 
 void config_defaults(struct config *cfg);
@@ -62,6 +110,7 @@ enum config_result {
 	CONFIG_OK,
 	CONFIG_EXIT,  /* --help or --version printed; exit 0 */
 	CONFIG_USAGE, /* message in err; exit 2 */
+	CONFIG_ERROR, /* message in err; exit 1 (a config file cannot be read) */
 };
 
 enum config_result config_parse(struct config *cfg, int argc, char **argv,
@@ -69,6 +118,14 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 
 /* Frees what config_parse allocated. */
 void config_free(struct config *cfg);
+
+/* The settings for a request path as path_normalize leaves it (decoded,
+ * normalised, relative to the root: "a/b.txt", "" for the root; trailing:
+ * the request ended with '/'): the longest [location] prefix that covers
+ * it in whole segments ("/a/" and "/a" cover "/a/x"; "/a" covers "/a" but
+ * not "/ab"), else the site's. A pure function of cfg. */
+const struct path_settings *config_settings_for(const struct config *cfg, const char *rel,
+						 size_t len, bool trailing);
 
 /* Prints the --help text to stdout. */
 void config_usage(void);

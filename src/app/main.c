@@ -12,16 +12,16 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/check.h"
+#include "app/control.h"
+#include "app/setup.h"
 #include "files/fcache.h"
 #include "files/mime.h"
 #include "app/privs.h"
 #include "core/proto.h"
 #include "core/server.h"
-#include "services/status.h"
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-#define SYSTEM_MIME_TYPES "/etc/mime.types"
 
 static int die(int code, const char *fmt, ...)
 {
@@ -32,25 +32,6 @@ static int die(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
-}
-
-/* SIGUSR1: the status report, as one line of JSON on stderr. */
-static void print_status(const struct server *srv)
-{
-	struct status_snapshot snap;
-	size_t len;
-	char *json = NULL;
-
-	if (status_gather(srv, time(NULL), &snap) == 0)
-		json = status_render_json(&snap, &len);
-	status_snapshot_free(&snap);
-	if (!json) {
-		fprintf(stderr, "eisd: status report: out of memory\n");
-		return;
-	}
-	fwrite(json, 1, len, stderr);
-	fflush(stderr);
-	free(json);
 }
 
 /* Raises the soft descriptor limit to the hard one; returns the limit. */
@@ -75,18 +56,27 @@ int main(int argc, char **argv)
 	struct mime_table *mime;
 	struct privs user;
 	char err[512];
-	sigset_t sigs;
-	int sig, rc = 0;
+	struct control ctl = { .srv = &srv, .reload = { .argc = argc, .argv = argv, .srv = &srv, .cfg = &cfg } };
+	int rc = 0;
+
+	/* Signals are taken synchronously by the main thread only (control.c);
+	 * blocked from the start, so one that comes early cannot kill eisd
+	 * and every worker inherits the mask. */
+	control_block_signals(&ctl);
 
 	config_defaults(&cfg);
-	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
-	case CONFIG_OK:
-		break;
-	case CONFIG_EXIT:
-		return 0;
-	case CONFIG_USAGE:
+	rc = (int)config_parse(&cfg, argc, argv, err, sizeof(err));
+	if (rc != CONFIG_OK) {
 		config_free(&cfg);
-		return die(2, "%s", err);
+		if (rc == CONFIG_EXIT)
+			return 0;
+		/* A check reports any problem as "not valid": exit 1. */
+		return die(rc == CONFIG_USAGE && !cfg.check_config ? 2 : 1, "%s", err);
+	}
+	if (cfg.check_config) {
+		rc = config_check_run(&cfg);
+		config_free(&cfg);
+		return rc;
 	}
 
 	/* A client that hangs up must cost an EPIPE, not the process. */
@@ -96,63 +86,28 @@ int main(int argc, char **argv)
 	if (cfg.user && privs_lookup(cfg.user, &user, err, sizeof(err)))
 		return die(1, "%s", err);
 
-	mime = mime_table_new();
-	if (!mime)
-		return die(1, "out of memory");
-	srv.mime = mime;
-	/* The system's types fill the gaps of the built-in table (mime.h);
-	 * without the file the built-in table serves alone. */
-	if (mime_table_load(mime, SYSTEM_MIME_TYPES) < 0 && access(SYSTEM_MIME_TYPES, F_OK) == 0)
-		fprintf(stderr, "eisd: warning: cannot read %s; using built-in media types only\n",
-			SYSTEM_MIME_TYPES);
-	for (int i = 0; i < cfg.nmime_types; i++) {
-		char pair[512];
-		const char *arg = cfg.mime_types[i], *ext = pair;
-		char *eq;
-
-		if (snprintf(pair, sizeof(pair), "%s", arg) >= (int)sizeof(pair)) {
-			mime_table_free(mime);
-			config_free(&cfg);
-			return die(2, "invalid --mime-type '%.40s...' (too long)", arg);
-		}
-		eq = strchr(pair, '=');
-		*eq = '\0';
-		if (*ext == '.') /* "--mime-type .md=..." means the same as "md=..." */
-			ext++;
-		if (mime_table_set(mime, ext, eq + 1) < 0) {
-			mime_table_free(mime);
-			config_free(&cfg);
-			return die(2, "invalid --mime-type '%s' (expected EXT=TYPE: EXT without '.' or '/', TYPE like text/markdown)",
-				   arg);
-		}
+	mime = setup_mime(&cfg, &rc, err, sizeof(err));
+	if (!mime) {
+		config_free(&cfg);
+		return die(rc, "%s", err);
 	}
-
+	srv.mime = mime;
 	srv.cfg = &cfg;
 	srv.proto = cfg.protocol == PROTOCOL_ECHO ? &proto_echo
 		    : cfg.protocol == PROTOCOL_FILE ? &proto_file : &proto_http;
 	srv.listen_fd = -1;
-	srv.log_fd = -1;
-	srv.root_fd = cfg.protocol == PROTOCOL_ECHO ? -1
-		      : open(cfg.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (srv.root_fd < 0 && cfg.protocol != PROTOCOL_ECHO) {
-		if (errno == ENOTDIR) {
-			rc = die(1, "root '%s' is not a directory", cfg.root);
+	srv.root_fd = -1;
+	if (cfg.protocol != PROTOCOL_ECHO) {
+		srv.root_fd = setup_root(&cfg, err, sizeof(err));
+		if (srv.root_fd < 0) {
+			rc = die(1, "%s", err);
 			goto out;
 		}
-		rc = die(1, "root '%s': %s", cfg.root, strerror(errno));
-		goto out;
 	}
-
-	if (!cfg.quiet) {
-		if (!cfg.access_log || strcmp(cfg.access_log, "-") == 0) {
-			srv.log_fd = STDOUT_FILENO;
-		} else {
-			srv.log_fd = open(cfg.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-			if (srv.log_fd < 0) {
-				rc = die(1, "cannot open access log '%s': %s", cfg.access_log, strerror(errno));
-				goto out;
-			}
-		}
+	srv.log_fd = setup_log(&cfg, err, sizeof(err));
+	if (srv.log_fd < 0 && err[0]) {
+		rc = die(1, "%s", err);
+		goto out;
 	}
 
 	/* Each HTTP connection holds its socket; files come from the
@@ -184,14 +139,6 @@ int main(int argc, char **argv)
 	if (privs_running_as_root())
 		fprintf(stderr, "eisd: warning: running as root; use --user NAME to drop privileges\n");
 
-	/* Signals are taken synchronously by this thread only; workers
-	 * inherit the blocked mask and never see them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
 	if (server_start(&srv, err, sizeof(err))) {
 		rc = die(1, "%s", err);
 		goto out;
@@ -208,17 +155,7 @@ int main(int argc, char **argv)
 		       srv.nworkers, srv.nworkers == 1 ? "" : "s");
 	fflush(stdout);
 
-	for (;;) {
-		if (sigwait(&sigs, &sig))
-			continue;
-		if (sig == SIGINT || sig == SIGTERM)
-			break;
-		if (sig == SIGUSR1)
-			print_status(&srv);
-	}
-	fprintf(stderr, "eisd: shutting down\n");
-	server_stop(&srv);
-	server_join(&srv);
+	control_run(&ctl);
 out:
 	if (srv.listen_fd >= 0)
 		close(srv.listen_fd);

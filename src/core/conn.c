@@ -7,10 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -18,17 +14,24 @@
 #include "core/loop.h"
 #include "core/proto.h"
 #include "core/server.h"
+#include "core/transport.h"
 
 /* Output buffers larger than this are freed after each response so a big
  * listing does not pin memory on a keep-alive connection. */
 #define OUT_KEEP_CAP 16384
 #define LINGER_MS 2000
 
+/* The worker whose context c works in. */
+static inline struct worker *worker_of(const struct conn *c)
+{
+	return (struct worker *)(void *)((char *)c->ctx - offsetof(struct worker, ctx));
+}
+
 /* ---- deadlines ---- */
 
 static int timer_duration_ms(const struct worker *w, enum conn_timer t)
 {
-	const struct config *cfg = w->srv->cfg;
+	const struct config *cfg = w->ctx.cfg;
 	switch (t) {
 	case TIMER_HEADER: return cfg->header_timeout * 1000;
 	case TIMER_IDLE:   return cfg->keepalive_timeout * 1000;
@@ -40,7 +43,7 @@ static int timer_duration_ms(const struct worker *w, enum conn_timer t)
 
 static void timer_unlink(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 	if (c->timer == TIMER_NONE)
 		return;
 	if (c->tprev)
@@ -57,11 +60,11 @@ static void timer_unlink(struct conn *c)
 
 void conn_timer_set(struct conn *c, enum conn_timer t)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	timer_unlink(c);
 	c->timer = t;
-	c->deadline_ms = w->now_ms + (uint64_t)timer_duration_ms(w, t);
+	c->deadline_ms = w->ctx.now_ms + (uint64_t)timer_duration_ms(w, t);
 	c->tprev = w->timer_tail[t];
 	c->tnext = NULL;
 	if (w->timer_tail[t])
@@ -77,7 +80,7 @@ void conn_timer_set(struct conn *c, enum conn_timer t)
  * time, and conn_settle takes it back before the worker moves on. */
 static bool lend_ok(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	if (w->lent_to && w->lent_to != c)
 		return false;
@@ -178,22 +181,12 @@ fail:
 	return -1;
 }
 
-/* Bytes in the socket's send queue, sent or not, that the peer has not
- * acknowledged yet; -1 when unknown. */
-static int sock_outq(int fd)
-{
-	int q;
-
-	if (ioctl(fd, SIOCOUTQ, &q) < 0)
-		return -1;
-	return q;
-}
-
-/* Waiting to write: the send deadline runs from now. */
+/* Waiting to write: the send deadline runs from now. It remembers how
+ * much the peer had not acknowledged (sent or not), to see progress. */
 static void send_timer_arm(struct conn *c)
 {
 	conn_timer_set(c, TIMER_SEND);
-	c->send_queued = sock_outq(c->fd);
+	c->send_queued = c->tp->queued(c);
 }
 
 /* ---- output queue ---- */
@@ -201,7 +194,7 @@ static void send_timer_arm(struct conn *c)
 static int out_reserve(struct conn *c, size_t more)
 {
 	struct buf *b = &c->out;
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 	size_t cap;
 	char *p;
 
@@ -235,7 +228,7 @@ static int out_reserve(struct conn *c, size_t more)
 static int seg_push(struct conn *c, struct out_seg s)
 {
 	if (c->nsegs == c->seg_cap) {
-		struct worker *w = c->w;
+		struct worker *w = worker_of(c);
 		unsigned cap = c->seg_cap ? c->seg_cap * 2 : 4;
 		struct out_seg *n;
 
@@ -379,32 +372,85 @@ static void out_reset(struct conn *c)
 
 /* ---- life cycle ---- */
 
-/* Tells the loop what c waits for; c joins the loop on its first wait,
- * so a connection answered and closed right after accept never does. */
-static int conn_watch(struct conn *c, int mask)
+/* What c waits for: the one place where its state and its transport's
+ * wants (read_wants_write, write_wants_read) become loop interest. */
+static int conn_interest(const struct conn *c)
 {
-	struct loop *l = c->w->loop;
+	switch (c->state) {
+	case CONN_READING:
+		return c->read_wants_write ? LOOP_WRITE : LOOP_READ;
+	case CONN_WRITING: {
+		int mask = c->write_wants_read ? LOOP_READ : LOOP_WRITE;
+		/* Input while output is pending, as long as there is room. */
+		if (c->proto->read_while_writing && c->in.len < c->ctx->cfg->max_request_bytes)
+			mask |= LOOP_READ;
+		return mask;
+	}
+	case CONN_LINGER:
+		return LOOP_READ;
+	}
+	return LOOP_READ;
+}
 
-	if (c->in_loop)
+/* Tells the loop what c waits for now; c joins the loop on its first
+ * wait, so a connection answered and closed right after accept never
+ * does. Nothing to tell when the interest did not change. */
+static int conn_watch(struct conn *c)
+{
+	struct loop *l = worker_of(c)->loop;
+	int mask = conn_interest(c);
+
+	if (c->in_loop) {
+		if (mask == c->watching)
+			return 0;
+		c->watching = (unsigned char)mask;
 		return loop_mod(l, c->fd, mask, c);
+	}
 	if (loop_add(l, c->fd, mask, c))
 		return -1;
+	c->watching = (unsigned char)mask;
 	c->in_loop = true;
 	return 0;
 }
 
+/* Whether on_input may run now: between responses, or always for a
+ * protocol that reads while writing. */
+static bool conn_reads(const struct conn *c)
+{
+	return c->state == CONN_READING ||
+	       (c->state == CONN_WRITING && c->proto->read_while_writing);
+}
+
+int conn_set_proto(struct conn *c, const struct proto *p)
+{
+	if (c->proto && c->proto->on_close)
+		c->proto->on_close(c);
+	memset(&c->proto_state, 0, sizeof(c->proto_state));
+	c->proto = p;
+	if (c->in_loop && conn_watch(c))
+		return -1;
+	return p->on_open ? p->on_open(c) : 0;
+}
+
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer)
 {
+	const struct transport *tp = w->srv->transport;
 	struct conn *c = calloc(1, sizeof(*c));
-	if (!c)
+
+	if (!c) {
+		tp->reject(fd, NULL, 0);
+		atomic_fetch_sub(&w->srv->nconns, 1);
 		return NULL;
+	}
 	c->fd = fd;
-	c->w = w;
+	c->ctx = &w->ctx;
+	c->tp = tp;
 	c->state = CONN_READING;
 	c->timer = TIMER_NONE;
 	c->body_fd = -1;
-	c->peer = *peer;
-	c->connected_at = w->now;
+	/* IPv4 and IPv6 addresses fit; anything else is never printed. */
+	memcpy(&c->peer, peer, sizeof(c->peer));
+	c->connected_at = w->ctx.now;
 	conn_format_addr(peer, c->peer_addr, sizeof(c->peer_addr));
 	conn_timer_set(c, TIMER_HEADER);
 
@@ -415,15 +461,20 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *p
 	w->clients = c;
 	w->nclients++;
 	pthread_mutex_unlock(&w->clients_lock);
+
+	if ((tp->open && tp->open(c)) || conn_set_proto(c, w->srv->proto)) {
+		conn_close(c);
+		return NULL;
+	}
 	return c;
 }
 
-void conn_close(struct conn *c)
+static void conn_drop(struct conn *c, enum transport_close how)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
-	if (w->srv->proto->on_close)
-		w->srv->proto->on_close(c);
+	if (c->proto && c->proto->on_close)
+		c->proto->on_close(c);
 	timer_unlink(c);
 	pthread_mutex_lock(&w->clients_lock);
 	if (c->cprev)
@@ -435,7 +486,7 @@ void conn_close(struct conn *c)
 	w->nclients--;
 	pthread_mutex_unlock(&w->clients_lock);
 
-	close(c->fd); /* also removes it from epoll */
+	c->tp->close(c, how); /* also removes it from epoll */
 	if (c->body_fd >= 0)
 		close(c->body_fd);
 	hold_drop(c);
@@ -447,13 +498,17 @@ void conn_close(struct conn *c)
 	atomic_fetch_sub(&w->srv->nconns, 1);
 }
 
+void conn_close(struct conn *c)
+{
+	conn_drop(c, TRANSPORT_CLOSE_GRACEFUL);
+}
+
 /* Closes without cutting off the response: if the client may still be
  * sending, a close() would answer with RST and could destroy the reply
  * in flight, so shut down our side and drain for a while first. */
 static void conn_finish(struct conn *c)
 {
 	char scratch[512];
-	ssize_t n;
 
 	/* The client said this request was its last: nothing more is on its
 	 * way, so skip the look for it. */
@@ -461,25 +516,20 @@ static void conn_finish(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	if (c->in.len == 0 && !c->read_eof && !c->linger) {
-		n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			conn_close(c);
-			return;
-		}
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
+	/* Nothing there (or the peer is gone): close at once. */
+	if (c->in.len == 0 && !c->read_eof && !c->linger &&
+	    c->tp->read(c, scratch, sizeof(scratch)) <= 0) {
+		conn_close(c);
+		return;
 	}
 	if (c->read_eof) {
 		conn_close(c);
 		return;
 	}
-	shutdown(c->fd, SHUT_WR);
+	c->tp->shutdown(c);
 	in_drop(c);
 	c->state = CONN_LINGER;
-	if (conn_watch(c, LOOP_READ)) {
+	if (conn_watch(c)) {
 		conn_close(c);
 		return;
 	}
@@ -491,106 +541,122 @@ static void conn_linger_read(struct conn *c)
 	char scratch[4096];
 
 	for (;;) {
-		ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+		ssize_t n = c->tp->read(c, scratch, sizeof(scratch));
 		if (n > 0)
 			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == TRANSPORT_WANT_READ || n == TRANSPORT_WANT_WRITE)
 			return;
 		conn_close(c);
 		return;
 	}
 }
 
-/* Sends queued output. Returns 1 when all is sent, 0 when the socket is
- * full (now waiting for LOOP_WRITE), -1 on a dead connection. */
+/* A write could not go on: the transport wants the socket writable (or,
+ * TLS, readable) first. Returns -1 when the loop refused. */
+static int conn_send_wait(struct conn *c, ssize_t want, bool progressed)
+{
+	c->write_wants_read = want == TRANSPORT_WANT_READ;
+	if (c->state != CONN_WRITING) {
+		c->state = CONN_WRITING;
+		if (conn_watch(c))
+			return -1;
+		send_timer_arm(c);
+		return 0;
+	}
+	if (conn_watch(c))
+		return -1;
+	if (progressed)
+		send_timer_arm(c);
+	return 0;
+}
+
+/* Sends queued output. Returns 1 when all is sent, 0 when the transport
+ * cannot take more now (now waiting in the loop), -1 on a dead
+ * connection. */
 static int conn_send(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 	bool progressed = false;
 	uint64_t sent = 0;
+	ssize_t n;
 
-	while (c->seg_next < c->nsegs) {
-		struct out_seg *s = &c->segs[c->seg_next];
-		ssize_t n;
+	for (;;) {
+		while (c->seg_next < c->nsegs) {
+			struct out_seg *s = &c->segs[c->seg_next];
 
-		if (s->fd < 0) {
-			struct iovec iov[16];
-			unsigned k = 0, i = c->seg_next;
-			struct msghdr msg = { 0 };
-			int flags = MSG_NOSIGNAL;
+			if (s->fd < 0) {
+				struct iovec iov[16];
+				unsigned k = 0, i = c->seg_next;
+				int flags = 0;
 
-			for (; i < c->nsegs && k < 16 && c->segs[i].fd < 0; i++, k++) {
-				const struct out_seg *m = &c->segs[i];
-				iov[k].iov_base = (char *)(m->ext ? m->ext : c->out.p) + m->mem_off;
-				iov[k].iov_len = (size_t)m->len;
-			}
-			/* More to follow from a file: let the kernel merge
-			 * the header with the first body bytes. The last
-			 * bytes before a close wait for it too, so the FIN
-			 * rides in the same packet (close() pushes them). */
-			if (i < c->nsegs || c->close_after)
-				flags |= MSG_MORE;
-			msg.msg_iov = iov;
-			msg.msg_iovlen = k;
-			n = sendmsg(c->fd, &msg, flags);
-			if (n < 0)
-				goto fail;
-			sent += (uint64_t)n;
-			progressed = true;
-			while (n > 0) {
-				s = &c->segs[c->seg_next];
-				if ((uint64_t)n >= s->len) {
-					n -= (ssize_t)s->len;
-					c->seg_next++;
-				} else {
-					s->mem_off += (size_t)n;
-					s->len -= (uint64_t)n;
-					n = 0;
+				for (; i < c->nsegs && k < 16 && c->segs[i].fd < 0; i++, k++) {
+					const struct out_seg *m = &c->segs[i];
+					iov[k].iov_base = (char *)(m->ext ? m->ext : c->out.p) + m->mem_off;
+					iov[k].iov_len = (size_t)m->len;
 				}
+				/* More to follow from a file: let the kernel merge
+				 * the header with the first body bytes. The last
+				 * bytes before a close wait for it too, so the FIN
+				 * rides in the same packet (close() pushes them). */
+				if (i < c->nsegs || c->close_after)
+					flags |= TRANSPORT_MORE;
+				n = c->tp->writev(c, iov, (int)k, flags);
+				if (n < 0)
+					goto stuck;
+				sent += (uint64_t)n;
+				progressed = true;
+				while (n > 0) {
+					s = &c->segs[c->seg_next];
+					if ((uint64_t)n >= s->len) {
+						n -= (ssize_t)s->len;
+						c->seg_next++;
+					} else {
+						s->mem_off += (size_t)n;
+						s->len -= (uint64_t)n;
+						n = 0;
+					}
+				}
+			} else {
+				size_t chunk = s->len > 0x7ffff000 ? 0x7ffff000 : (size_t)s->len;
+				int flags = c->seg_next + 1 < c->nsegs || c->close_after ? TRANSPORT_MORE : 0;
+
+				n = c->tp->sendfile(c, s->fd, &s->file_off, chunk, flags);
+				if (n < 0)
+					goto stuck;
+				if (n == 0)
+					goto dead; /* the file shrank under us */
+				sent += (uint64_t)n;
+				progressed = true;
+				s->len -= (uint64_t)n;
+				if (s->len == 0)
+					c->seg_next++;
 			}
-		} else {
-			size_t chunk = s->len > 0x7ffff000 ? 0x7ffff000 : (size_t)s->len;
-			n = sendfile(c->fd, s->fd, &s->file_off, chunk);
-			if (n < 0)
-				goto fail;
-			if (n == 0)
-				goto dead; /* the file shrank under us */
-			sent += (uint64_t)n;
-			progressed = true;
-			s->len -= (uint64_t)n;
-			if (s->len == 0)
-				c->seg_next++;
 		}
-		continue;
-fail:
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			stat_add(&w->stats.bytes_sent, sent);
-			if (c->state != CONN_WRITING) {
-				c->state = CONN_WRITING;
-				if (conn_watch(c, LOOP_WRITE))
-					goto dead;
-				send_timer_arm(c);
-			} else if (progressed) {
-				send_timer_arm(c);
-			}
-			return 0;
-		}
-dead:
-		stat_add(&w->stats.bytes_sent, sent);
-		return -1;
+		stat_add(&w->ctx.stats.bytes_sent, sent);
+		sent = 0;
+		out_reset(c);
+		/* A streaming protocol makes its next output as this drains. */
+		if (!c->proto->on_writable)
+			break;
+		c->proto->on_writable(c);
+		if (!conn_has_output(c))
+			break;
 	}
-	stat_add(&w->stats.bytes_sent, sent);
-	out_reset(c);
 	if (c->state == CONN_WRITING) {
 		c->state = CONN_READING;
-		if (conn_watch(c, LOOP_READ))
+		c->write_wants_read = false;
+		if (conn_watch(c))
 			return -1;
 	}
 	return 1;
+stuck:
+	stat_add(&w->ctx.stats.bytes_sent, sent);
+	if (n == TRANSPORT_WANT_WRITE || n == TRANSPORT_WANT_READ)
+		return conn_send_wait(c, n, progressed) ? -1 : 0;
+	return -1;
+dead:
+	stat_add(&w->ctx.stats.bytes_sent, sent);
+	return -1;
 }
 
 /* Between requests. An idle keep-alive connection keeps no buffers, so
@@ -609,12 +675,12 @@ static void conn_wait_next(struct conn *c)
 }
 
 /* Feeds buffered input to the protocol until it needs more bytes or a
- * response is waiting on the socket. Returns -1 when c was freed. */
+ * response is waiting on the socket (for a protocol that reads while
+ * writing: until it needs more bytes). Returns -1 when c was freed. */
 static int conn_process(struct conn *c)
 {
-	const struct proto *p = c->w->srv->proto;
-
-	while (c->state == CONN_READING) {
+	while (conn_reads(c)) {
+		const struct proto *p = c->proto;
 		long r = 0;
 
 		if (c->in.len) {
@@ -628,6 +694,15 @@ static int conn_process(struct conn *c)
 				if (c->in.len)
 					memmove(c->in.p, c->in.p + r, c->in.len);
 			}
+			if (c->proto != p)
+				continue; /* the rest is the new protocol's */
+		}
+		if (c->state == CONN_WRITING) {
+			/* The transport is full: what on_input queued waits
+			 * behind the pending output for the loop. */
+			if (r == 0 || c->in.len == 0)
+				break;
+			continue;
 		}
 		if (!conn_has_output(c)) {
 			if (r == 0 && c->in.len == c->in.cap && c->in.cap) {
@@ -649,14 +724,16 @@ static int conn_process(struct conn *c)
 			return -1;
 		}
 		if (s == 0)
-			return 0;
-		if (c->close_after || atomic_load_explicit(&c->w->srv->stopping, memory_order_relaxed)) {
+			continue; /* now writing: only a read_while_writing protocol goes on */
+		if (c->close_after || ctx_stopping(c->ctx)) {
 			conn_finish(c);
 			return -1;
 		}
 		conn_wait_next(c);
 	}
 	if (c->state == CONN_READING) {
+		const struct proto *p = c->proto;
+
 		if (c->in.len == 0 && c->in.p)
 			in_drop(c);
 		if (c->read_eof) {
@@ -667,17 +744,21 @@ static int conn_process(struct conn *c)
 		if (c->in.len == 0 && c->timer == TIMER_HEADER && p->mid_request &&
 		    !p->mid_request(c))
 			conn_wait_next(c);
+	} else if (c->state == CONN_WRITING && conn_watch(c)) {
+		/* the input buffer's room decides whether to read on */
+		conn_close(c);
+		return -1;
 	}
 	return 0;
 }
 
-/* Reads until the socket is drained (a short read says so without
+/* Reads until the transport is drained (a short read says so without
  * another call), handing each burst to the protocol. Returns 1 when bytes
  * came, 0 when none did, -1 when c is gone (or going). */
 static int conn_read(struct conn *c)
 {
-	struct worker *w = c->w;
-	size_t cap = w->srv->cfg->max_request_bytes;
+	struct worker *w = worker_of(c);
+	size_t cap = c->ctx->cfg->max_request_bytes;
 	int got = 0;
 
 	for (;;) {
@@ -699,7 +780,7 @@ static int conn_read(struct conn *c)
 		}
 		if (c->in.len == c->in.cap)
 			break; /* the protocol is consuming; wait */
-		n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
+		n = c->tp->read(c, c->in.p + c->in.len, c->in.cap - c->in.len);
 		if (n > 0) {
 			size_t room = c->in.cap - c->in.len;
 			if (c->timer == TIMER_IDLE)
@@ -707,7 +788,9 @@ static int conn_read(struct conn *c)
 			c->in.len += (size_t)n;
 			if (conn_process(c) < 0)
 				return -1;
-			if (c->state != CONN_READING || (size_t)n < room)
+			if (!conn_reads(c))
+				return 1;
+			if ((size_t)n < room && !(c->tp->read_pending && c->tp->read_pending(c)))
 				return 1;
 			got = 1;
 			continue;
@@ -717,41 +800,64 @@ static int conn_read(struct conn *c)
 			conn_close(c);
 			return -1;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		if (n != TRANSPORT_WANT_READ && n != TRANSPORT_WANT_WRITE) {
 			conn_close(c);
 			return -1;
 		}
+		/* TLS: the handshake may need the socket writable first. */
+		if ((n == TRANSPORT_WANT_WRITE) != c->read_wants_write) {
+			c->read_wants_write = n == TRANSPORT_WANT_WRITE;
+			if (conn_watch(c)) {
+				conn_close(c);
+				return -1;
+			}
+		}
 		if (c->in.len == 0)
 			in_drop(c);
+		/* Output a new protocol queued on taking over (from inside
+		 * the transport's read: ALPN) goes out now. */
+		if (c->state == CONN_READING && conn_has_output(c) && conn_process(c) < 0)
+			return -1;
 		return got;
 	}
 	return got;
+}
+
+/* After the output went out: input the transport holds is not seen by the
+ * loop, so read it now. Returns -1 when c is gone. */
+static int conn_read_held(struct conn *c)
+{
+	if (conn_reads(c) && c->tp->read_pending && c->tp->read_pending(c))
+		return conn_read(c) < 0 ? -1 : 0;
+	return 0;
 }
 
 static void conn_event(struct conn *c, int mask)
 {
 	switch (c->state) {
 	case CONN_WRITING:
-		if (mask & LOOP_WRITE) {
+		if (mask & (c->write_wants_read ? LOOP_READ : LOOP_WRITE)) {
 			int s = conn_send(c);
 			if (s < 0) {
 				conn_close(c);
 				return;
 			}
-			if (s == 0)
-				return;
-			if (c->close_after || atomic_load(&c->w->srv->stopping)) {
-				conn_finish(c);
+			if (s > 0) {
+				if (c->close_after || ctx_stopping(c->ctx)) {
+					conn_finish(c);
+					return;
+				}
+				conn_wait_next(c);
+				if (conn_process(c) == 0)
+					conn_read_held(c);
 				return;
 			}
-			conn_wait_next(c);
-			conn_process(c);
 		}
+		if ((mask & LOOP_READ) && conn_reads(c))
+			conn_read(c);
 		return;
 	case CONN_READING:
-		if (mask & LOOP_READ)
+		if (mask & (c->read_wants_write ? LOOP_WRITE : LOOP_READ))
 			conn_read(c);
 		return;
 	case CONN_LINGER:
@@ -770,7 +876,7 @@ static void conn_event(struct conn *c, int mask)
 
 void conn_start(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 	int r = 0;
 
 	if (w->early_read_score >= EARLY_READ_ON ||
@@ -783,14 +889,14 @@ void conn_start(struct conn *c)
 			w->early_read_score = w->early_read_score >= 2 ? w->early_read_score - 2 : 0;
 		}
 	}
-	if (r >= 0 && c->state == CONN_READING && !c->in_loop && conn_watch(c, LOOP_READ))
+	if (r >= 0 && c->state == CONN_READING && !c->in_loop && conn_watch(c))
 		conn_close(c);
 	conn_settle(w);
 }
 
 void conn_on_event(struct conn *c, int mask)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	conn_event(c, mask);
 	conn_settle(w);
@@ -806,15 +912,15 @@ static void conn_timeout(struct conn *c)
 	 * same when the peer has acknowledged bytes since. So a reader is
 	 * dropped once it took nothing for one to two send deadlines. */
 	if (t == TIMER_SEND && c->state == CONN_WRITING) {
-		int q = sock_outq(c->fd);
+		int q = c->tp->queued(c);
 		if (q >= 0 && q < c->send_queued) {
 			send_timer_arm(c);
 			return;
 		}
 	}
-	if (t == TIMER_HEADER && c->state == CONN_READING && c->w->srv->proto->on_header_timeout) {
+	if (t == TIMER_HEADER && c->state == CONN_READING && c->proto->on_header_timeout) {
 		c->close_after = true;
-		c->w->srv->proto->on_header_timeout(c);
+		c->proto->on_header_timeout(c);
 		if (conn_has_output(c)) {
 			int s = conn_send(c);
 			if (s < 0)
@@ -829,7 +935,7 @@ static void conn_timeout(struct conn *c)
 
 void conn_on_timeout(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct worker *w = worker_of(c);
 
 	conn_timeout(c);
 	conn_settle(w);

@@ -6,11 +6,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
-struct worker;
+struct ctx;
+struct proto;
+struct transport;
 
 enum conn_state {
 	CONN_READING, /* waiting for (more of) a request */
@@ -44,10 +47,23 @@ struct buf {
 	size_t cap;
 };
 
+/* A peer's address: IPv4 or IPv6 (a sockaddr_storage would be 100 bytes
+ * more on every connection). */
+union conn_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 struct conn {
 	int fd;
 	enum conn_state state;
-	struct worker *w;
+	struct ctx *ctx; /* the serving worker's context (core/ctx.h) */
+	/* The protocol speaking on c now (conn_set_proto switches it) and
+	 * the transport under it, with its per-connection state. */
+	const struct proto *proto;
+	const struct transport *tp;
+	void *tp_data;
 
 	/* Deadline list membership (worker.timers[timer]). */
 	enum conn_timer timer;
@@ -79,17 +95,22 @@ struct conn {
 	bool linger;      /* the peer may still be sending: drain before close */
 	bool peer_done;   /* the peer announced its last request (Connection: close) */
 	bool read_eof;
+	/* The transport asked for the other direction (conn_want): a read
+	 * waits for writability, or a write for readability. */
+	bool read_wants_write, write_wants_read;
+	unsigned char watching; /* the loop interest last set (conn_watch) */
 
-	struct sockaddr_storage peer;
+	union conn_addr peer;
 	char peer_addr[48]; /* numeric, without port */
 	time_t connected_at;
 	uint64_t requests;
 
-	/* Per-connection state owned by the protocol handler. */
+	/* Per-connection state owned by the protocol (zeroed whenever the
+	 * protocol changes). */
 	union {
 		uint64_t u64[4];
 		void *ptr;
-	} proto;
+	} proto_state;
 };
 
 /* Output building, used by protocol handlers. Each returns 0 or -1 when
@@ -109,5 +130,15 @@ int conn_out_file_ref(struct conn *c, int fd, off_t off, uint64_t len);
  * returns -1 when another is set (release is not called then). */
 int conn_out_hold(struct conn *c, void (*release)(void *arg), void *arg);
 bool conn_has_output(const struct conn *c);
+
+/* Switches c to protocol p, e.g. from HTTP/1.1 on seeing the HTTP/2
+ * preface, or from the TLS transport once ALPN chose (core/proto.h says
+ * when each hook runs). The current protocol's on_close runs first (it
+ * frees what it holds), c->proto_state is zeroed, then p's on_open.
+ * Called from inside on_input, the old protocol returns the bytes it
+ * consumed and touches c->proto_state no more; the engine hands the rest
+ * of the input to p at once. Returns 0, or -1 when p->on_open failed
+ * (the caller then returns -1, or TRANSPORT_ERROR from a transport). */
+int conn_set_proto(struct conn *c, const struct proto *p);
 
 #endif

@@ -8,6 +8,11 @@
 
 #include "core/conn.h"
 
+struct worker;
+
+/* A connection on the accepted fd, speaking the server's protocol over
+ * its transport. NULL when that failed: the fd is closed then, and the
+ * connection counted out. */
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer);
 /* Serves what the new connection already sent, then waits in the loop. */
 void conn_start(struct conn *c);

@@ -20,6 +20,10 @@
 #include "files/fcache.h"
 #include "core/loop.h"
 #include "core/proto.h"
+#include "core/transport.h"
+#include "http/httpdate.h"
+
+_Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
@@ -81,25 +85,12 @@ static void worker_tick(struct worker *w)
 	time_t now;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	w->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	w->ctx.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	now = time(NULL);
-	if (now != w->now) {
-		w->now = now;
-		httpdate_format(now, w->date);
+	if (now != w->ctx.now) {
+		w->ctx.now = now;
+		httpdate_format(now, w->ctx.date);
 	}
-}
-
-/* A refused client's request may already wait in the receive queue, and
- * close() with unread bytes answers with RST, which may destroy the short
- * reply before the client reads it: take in what is there (bounded). */
-static void reject_close(int fd)
-{
-	char scratch[4096];
-
-	for (int i = 0; i < 4; i++)
-		if (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0)
-			break;
-	close(fd);
 }
 
 static void worker_accept(struct worker *w)
@@ -119,28 +110,24 @@ static void worker_accept(struct worker *w)
 				 * instead of waking up for the same error forever. */
 				loop_del(w->loop, srv->listen_fd);
 				w->listening = false;
-				w->accept_resume_ms = w->now_ms + ACCEPT_PAUSE_MS;
+				w->accept_resume_ms = w->ctx.now_ms + ACCEPT_PAUSE_MS;
 			}
 			return;
 		}
 		long n = atomic_fetch_add(&srv->nconns, 1) + 1;
 		if (n > srv->max_connections) {
 			atomic_fetch_sub(&srv->nconns, 1);
-			if (srv->proto->on_reject)
-				srv->proto->on_reject(fd);
-			reject_close(fd);
+			const char *reply = srv->proto->reject_reply;
+			srv->transport->reject(fd, reply, reply ? strlen(reply) : 0);
 			continue;
 		}
 		long peak = atomic_load(&srv->peak_conns);
 		while (n > peak && !atomic_compare_exchange_weak(&srv->peak_conns, &peak, n))
 			;
-		stat_add(&w->stats.accepted, 1);
+		stat_add(&w->ctx.stats.accepted, 1);
 		struct conn *c = conn_new(w, fd, &ss);
-		if (!c) {
-			atomic_fetch_sub(&srv->nconns, 1);
-			close(fd);
-			continue;
-		}
+		if (!c)
+			continue; /* closed and counted out */
 		if (w->nclients > w->trim_peak)
 			w->trim_peak = w->nclients;
 		conn_start(c);
@@ -154,9 +141,9 @@ static void worker_accept(struct worker *w)
  * never runs. */
 static void worker_trim_memory(struct worker *w)
 {
-	if (w->now_ms - w->trim_check_ms < TICK_MS)
+	if (w->ctx.now_ms - w->trim_check_ms < TICK_MS)
 		return;
-	w->trim_check_ms = w->now_ms;
+	w->trim_check_ms = w->ctx.now_ms;
 	if (w->trim_peak < TRIM_MIN_PEAK || w->nclients > w->trim_peak / 4)
 		return;
 #ifdef __GLIBC__
@@ -169,21 +156,21 @@ static void worker_expire(struct worker *w)
 {
 	for (int t = 0; t < TIMER_COUNT; t++) {
 		struct conn *c;
-		while ((c = w->timer_head[t]) && c->deadline_ms <= w->now_ms)
+		while ((c = w->timer_head[t]) && c->deadline_ms <= w->ctx.now_ms)
 			conn_on_timeout(c);
 	}
 }
 
 static int worker_next_timeout(const struct worker *w)
 {
-	uint64_t next = w->now_ms + TICK_MS;
+	uint64_t next = w->ctx.now_ms + TICK_MS;
 
 	for (int t = 0; t < TIMER_COUNT; t++)
 		if (w->timer_head[t] && w->timer_head[t]->deadline_ms < next)
 			next = w->timer_head[t]->deadline_ms;
 	if (!w->listening && w->accept_resume_ms < next)
 		next = w->accept_resume_ms;
-	return next <= w->now_ms ? 0 : (int)(next - w->now_ms);
+	return next <= w->ctx.now_ms ? 0 : (int)(next - w->ctx.now_ms);
 }
 
 /* Stop: no more accepting; idle connections go now, busy ones may finish
@@ -204,6 +191,41 @@ static void worker_begin_stop(struct worker *w)
 	}
 }
 
+void server_snapshot_release(struct server_snapshot *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		s->destroy(s);
+}
+
+/* A published snapshot, taken between two loop turns. New MIME types
+ * need a new file cache (its entries carry their type); without memory
+ * for one the worker stays on what it has. */
+static void worker_adopt(struct worker *w)
+{
+	struct server_snapshot *s;
+
+	if (!atomic_load_explicit(&w->next_snap, memory_order_relaxed))
+		return;
+	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
+	if (!s)
+		return;
+	if (s->mime != w->ctx.mime) {
+		unsigned n = w->srv->fcache_entries ? w->srv->fcache_entries : FCACHE_MAX_ENTRIES;
+		struct fcache *fc = fcache_new(w->ctx.root_fd, s->mime, n);
+
+		if (!fc) {
+			server_snapshot_release(s);
+			return;
+		}
+		fcache_free(w->ctx.fcache);
+		w->ctx.fcache = fc;
+	}
+	w->ctx.cfg = s->cfg;
+	w->ctx.mime = s->mime;
+	server_snapshot_release(w->snap);
+	w->snap = s;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -212,12 +234,13 @@ static void *worker_main(void *arg)
 	bool stopping = false;
 
 	worker_tick(w);
-	last_flush = w->now_ms;
+	last_flush = w->ctx.now_ms;
 	for (;;) {
 		struct loop_event *ev;
 		int n = loop_wait(w->loop, worker_next_timeout(w), &ev);
 
 		worker_tick(w);
+		worker_adopt(w);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data == &w->listening) {
 				if (!stopping)
@@ -233,37 +256,41 @@ static void *worker_main(void *arg)
 		}
 		if (!stopping && atomic_load(&srv->stopping)) {
 			stopping = true;
-			stop_deadline = w->now_ms + (uint64_t)srv->cfg->shutdown_grace * 1000;
+			stop_deadline = w->ctx.now_ms + (uint64_t)w->ctx.cfg->shutdown_grace * 1000;
 			worker_begin_stop(w);
 		}
 		worker_expire(w);
-		if (!w->listening && !stopping && w->now_ms >= w->accept_resume_ms) {
+		if (!w->listening && !stopping && w->ctx.now_ms >= w->accept_resume_ms) {
 			if (loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listening) == 0)
 				w->listening = true;
 			else
-				w->accept_resume_ms = w->now_ms + ACCEPT_PAUSE_MS;
+				w->accept_resume_ms = w->ctx.now_ms + ACCEPT_PAUSE_MS;
 		}
 		worker_trim_memory(w);
-		if (w->now_ms - last_sweep >= TICK_MS) {
-			fcache_sweep(w->fcache);
-			last_sweep = w->now_ms;
+		if (w->ctx.now_ms - last_sweep >= TICK_MS) {
+			fcache_sweep(w->ctx.fcache);
+			last_sweep = w->ctx.now_ms;
 		}
-		if (w->log.len && w->now_ms - last_flush >= TICK_MS) {
-			log_flush(&w->log);
-			last_flush = w->now_ms;
+		if (w->ctx.log.len && w->ctx.now_ms - last_flush >= TICK_MS) {
+			log_flush(&w->ctx.log);
+			last_flush = w->ctx.now_ms;
 		}
-		if (stopping && (w->clients == NULL || w->now_ms >= stop_deadline))
+		if (stopping && (w->clients == NULL || w->ctx.now_ms >= stop_deadline ||
+				 atomic_load_explicit(&srv->stop_now, memory_order_relaxed)))
 			break;
 	}
 	while (w->clients)
 		conn_close(w->clients);
-	log_flush(&w->log);
+	log_flush(&w->ctx.log);
+	atomic_fetch_sub(&srv->running, 1);
 	return NULL;
 }
 
 int server_start(struct server *srv, char *err, size_t errlen)
 {
 	srv->started = time(NULL);
+	if (!srv->transport)
+		srv->transport = &transport_tcp;
 	srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	if (!srv->workers) {
 		snprintf(err, errlen, "out of memory");
@@ -275,15 +302,22 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->index = i;
 		w->wake_fd = -1;
 		pthread_mutex_init(&w->clients_lock, NULL);
-		log_buf_init(&w->log, srv->log_fd);
+		w->ctx.cfg = srv->cfg;
+		w->ctx.mime = srv->mime;
+		w->ctx.root_fd = srv->root_fd;
+		w->ctx.url_host = srv->url_host;
+		w->ctx.stopping = &srv->stopping;
+		w->ctx.srv = srv;
+		log_buf_init(&w->ctx.log, srv->log_fd);
+		w->ctx.io_scratch = malloc(CTX_IO_SCRATCH);
 		w->loop = loop_new(512);
 		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		w->in_scratch = malloc(srv->cfg->max_request_bytes);
 		w->out_scratch = malloc(WORKER_OUT_SCRATCH);
 		w->seg_scratch = malloc(WORKER_SEG_SCRATCH * sizeof(*w->seg_scratch));
-		w->fcache = fcache_new(srv->root_fd, srv->mime,
+		w->ctx.fcache = fcache_new(srv->root_fd, srv->mime,
 				       srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
-		if (!w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->fcache) {
+		if (!w->ctx.io_scratch || !w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->ctx.fcache) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
@@ -296,9 +330,13 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		w->listening = true;
 	}
 	for (int i = 0; i < srv->nworkers; i++) {
-		int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+		int rc;
+
+		atomic_fetch_add(&srv->running, 1);
+		rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
 		if (rc) {
 			snprintf(err, errlen, "cannot start worker thread: %s", strerror(rc));
+			atomic_fetch_sub(&srv->running, 1);
 			srv->nworkers = i;
 			return -1;
 		}
@@ -306,15 +344,10 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-void server_stop(struct server *srv)
+static void wake_workers(struct server *srv)
 {
 	uint64_t one = 1;
 
-	atomic_store(&srv->stopping, true);
-	/* Refuse new clients from now on (they can go elsewhere at once)
-	 * rather than queue them in the backlog until exit. The fd itself
-	 * stays open: the workers still name it in loop_del. */
-	shutdown(srv->listen_fd, SHUT_RD);
 	for (int i = 0; i < srv->nworkers; i++)
 		if (write(srv->workers[i].wake_fd, &one, sizeof(one)) < 0) {
 			/* an eventfd write only fails when the counter would
@@ -322,15 +355,50 @@ void server_stop(struct server *srv)
 		}
 }
 
+void server_stop(struct server *srv)
+{
+	atomic_store(&srv->stopping, true);
+	/* Refuse new clients from now on (they can go elsewhere at once)
+	 * rather than queue them in the backlog until exit. The fd itself
+	 * stays open: the workers still name it in loop_del. */
+	shutdown(srv->listen_fd, SHUT_RD);
+	wake_workers(srv);
+}
+
+void server_publish(struct server *srv, struct server_snapshot *s)
+{
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		atomic_fetch_add(&s->refs, 1);
+		server_snapshot_release(atomic_exchange(&w->next_snap, s));
+	}
+	wake_workers(srv);
+}
+
+void server_stop_now(struct server *srv)
+{
+	atomic_store(&srv->stop_now, true);
+	wake_workers(srv);
+}
+
+bool server_stopped(const struct server *srv)
+{
+	return atomic_load(&srv->running) == 0;
+}
+
 void server_join(struct server *srv)
 {
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		pthread_join(w->thread, NULL);
+		server_snapshot_release(atomic_exchange(&w->next_snap, NULL));
+		server_snapshot_release(w->snap);
 		loop_free(w->loop);
 		close(w->wake_fd);
 		pthread_mutex_destroy(&w->clients_lock);
-		fcache_free(w->fcache);
+		fcache_free(w->ctx.fcache);
+		free(w->ctx.io_scratch);
 		free(w->in_scratch);
 		free(w->out_scratch);
 		free(w->seg_scratch);
@@ -338,4 +406,40 @@ void server_join(struct server *srv)
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->nworkers = 0;
+}
+
+/* ---- figures for the status report (core/stats.h) ---- */
+
+void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
+		  void (*each)(void *arg, const struct conn *c), void *arg)
+{
+	size_t calls = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->protocol = srv->proto->name;
+	t->running = !atomic_load(&srv->stopping);
+	t->listen = srv->addr_text;
+	t->port = srv->port;
+	t->threads = srv->nworkers;
+	t->started = srv->started;
+	t->connections = atomic_load(&srv->nconns);
+	t->peak_connections = atomic_load(&srv->peak_conns);
+
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+		const struct stats *st = &w->ctx.stats;
+
+		t->requests += atomic_load_explicit(&st->requests, memory_order_relaxed);
+		t->bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
+		t->accepted += atomic_load_explicit(&st->accepted, memory_order_relaxed);
+		for (int k = 1; k <= 5; k++)
+			t->responses[k] += atomic_load_explicit(&st->status_class[k],
+								memory_order_relaxed);
+
+		pthread_mutex_lock(&w->clients_lock);
+		t->client_count += w->nclients;
+		for (const struct conn *c = w->clients; c && calls < max; c = c->cnext, calls++)
+			each(arg, c);
+		pthread_mutex_unlock(&w->clients_lock);
+	}
 }

@@ -11,35 +11,29 @@
 
 #include "app/config.h"
 #include "core/conn.h"
-#include "http/httpdate.h"
-#include "util/log.h"
+#include "core/ctx.h"
 
 struct loop;
 struct mime_table;
 struct proto;
+struct transport;
 struct server;
-
-/* Counters a worker bumps without locks; readers sum them (status). */
-struct worker_stats {
-	atomic_uint_fast64_t requests;
-	atomic_uint_fast64_t bytes_sent;
-	atomic_uint_fast64_t status_class[6]; /* [1..5]: 1xx..5xx */
-	atomic_uint_fast64_t accepted;
-};
-
-/* Only the owning worker writes its counters: a relaxed load and store
- * is enough, and cheaper on the hot path than a locked add. */
-static inline void stat_add(atomic_uint_fast64_t *v, uint64_t n)
-{
-	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
 
 /* Sizes of the buffers a worker lends to the connection it is serving. */
 #define WORKER_OUT_SCRATCH 16384
 #define WORKER_SEG_SCRATCH 64
 
-struct fcache;
+/* Settings published while the server runs (a reload): each worker takes
+ * the newest at the start of a loop turn, so one request sees one config
+ * throughout and the request path takes no lock. The last holder to let
+ * go calls destroy. Only values may outlive a loop turn (a deadline, a
+ * length), never pointers into cfg or mime. */
+struct server_snapshot {
+	atomic_uint refs;
+	const struct config *cfg;
+	const struct mime_table *mime;
+	void (*destroy)(struct server_snapshot *s);
+};
 
 struct worker {
 	struct server *srv;
@@ -50,10 +44,8 @@ struct worker {
 	bool listening;        /* listener is in this worker's loop */
 	uint64_t accept_resume_ms; /* after EMFILE: when to listen again */
 
-	/* Clock, read once per loop turn. */
-	uint64_t now_ms;       /* monotonic */
-	time_t now;            /* wall clock */
-	char date[HTTPDATE_LEN + 1]; /* Date header for now */
+	/* What protocols and handlers see: clock, log, stats, file cache. */
+	struct ctx ctx;
 
 	/* One list per deadline kind; each kind has one duration, so
 	 * appending keeps every list ordered and expiry is O(1). */
@@ -75,16 +67,18 @@ struct worker {
 	char *out_scratch;
 	struct out_seg *seg_scratch;
 
-	struct fcache *fcache; /* open files, this worker's own */
 	unsigned early_read_score, early_read_probe; /* conn_start */
 
-	struct log_buf log;
-	struct worker_stats stats;
+	/* The snapshot ctx.cfg and ctx.mime come from (NULL: the server's
+	 * own, from the start), and the one published for the next turn. */
+	struct server_snapshot *snap;
+	_Atomic(struct server_snapshot *) next_snap;
 };
 
 struct server {
 	const struct config *cfg;
-	const struct proto *proto;
+	const struct proto *proto;          /* each connection's first protocol */
+	const struct transport *transport;  /* NULL: plain TCP */
 	const struct mime_table *mime;
 	int listen_fd;
 	int root_fd;          /* the document root, opened once */
@@ -96,6 +90,8 @@ struct server {
 	atomic_long nconns;
 	atomic_long peak_conns;
 	atomic_bool stopping;
+	atomic_bool stop_now; /* a second stop signal: the grace is over */
+	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
 	int log_fd;           /* -1 when quiet */
 
@@ -109,6 +105,17 @@ int server_listen(struct server *srv, char *err, size_t errlen);
 int server_start(struct server *srv, char *err, size_t errlen);
 /* Asks every worker to stop accepting and finish (bounded by the grace). */
 void server_stop(struct server *srv);
+/* Hands s to every worker (a reference each; the caller keeps its own):
+ * they switch to it at the start of their next loop turn. A worker given
+ * two before it looks takes the newer. */
+void server_publish(struct server *srv, struct server_snapshot *s);
+/* Drops one reference; the last calls s->destroy. */
+void server_snapshot_release(struct server_snapshot *s);
+
+/* Ends the grace at once: workers close what they hold and return. */
+void server_stop_now(struct server *srv);
+/* Whether every worker has returned (server_join will not wait). */
+bool server_stopped(const struct server *srv);
 /* Waits for the workers; frees them. */
 void server_join(struct server *srv);
 

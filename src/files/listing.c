@@ -1,9 +1,9 @@
 /* Directory listings. See listing.h.
  *
- * Read the entries (bounded), sort them, then write the page twice: once
- * only counting bytes for Content-Length, once into the connection's
- * output buffer. The page is memory, not a file, and its size is known
- * before the first byte goes out, so no chunked coding is needed. */
+ * Read the entries (bounded), sort them, then write the page into one
+ * buffer the response takes over. The page is memory, not a file, and
+ * its size is known before the first byte goes out, so no chunked coding
+ * is needed. */
 #include "files/listing.h"
 
 #include <dirent.h>
@@ -19,10 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/conn.h"
 #include "http/negotiate.h"
 #include "files/path.h"
-#include "core/server.h"
+#include "util/bytes.h"
+#include "util/escape.h"
+#include "core/ctx.h"
 
 struct entry {
 	const char *name; /* into dir_list.names once reading is done */
@@ -159,186 +160,7 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* ---- output: counted, then written ---- */
-
-struct out {
-	struct conn *c; /* NULL: only count */
-	uint64_t len;
-	int err;
-	size_t used;
-	char buf[4096];
-};
-
-static void out_flush(struct out *o)
-{
-	if (o->c != NULL && o->used > 0 && conn_out_bytes(o->c, o->buf, o->used) < 0)
-		o->err = -1;
-	o->used = 0;
-}
-
-static void out_put(struct out *o, const char *p, size_t n)
-{
-	o->len += n;
-	if (o->c == NULL)
-		return;
-	while (n > 0) {
-		size_t k = sizeof(o->buf) - o->used;
-
-		if (k > n)
-			k = n;
-		memcpy(o->buf + o->used, p, k);
-		o->used += k;
-		p += k;
-		n -= k;
-		if (o->used == sizeof(o->buf))
-			out_flush(o);
-	}
-}
-
-static void out_str(struct out *o, const char *s)
-{
-	out_put(o, s, strlen(s));
-}
-
-static void out_fmt(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Only numbers and fixed words go through here, never names. */
-static void out_fmt(struct out *o, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		o->err = -1;
-		return;
-	}
-	out_put(o, tmp, (size_t)n);
-}
-
-/* Text and attribute values: the five characters HTML gives meaning. */
-static void out_html(struct out *o, const char *s, size_t n)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *esc;
-
-		switch (s[i]) {
-		case '&': esc = "&amp;"; break;
-		case '<': esc = "&lt;"; break;
-		case '>': esc = "&gt;"; break;
-		case '"': esc = "&quot;"; break;
-		case '\'': esc = "&#39;"; break;
-		default: continue;
-		}
-		out_put(o, s + start, i - start);
-		out_str(o, esc);
-		start = i + 1;
-	}
-	out_put(o, s + start, n - start);
-}
-
-/* A path segment for a relative link: everything but the unreserved
- * characters (RFC 3986 §2.3) is escaped, so a name can be neither markup,
- * nor a scheme ("javascript:x"), nor a query or fragment. */
-static void out_url(struct out *o, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t start = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[3];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~')
-			continue;
-		out_put(o, s + start, i - start);
-		esc[0] = '%';
-		esc[1] = hex[c >> 4];
-		esc[2] = hex[c & 15];
-		out_put(o, esc, 3);
-		start = i + 1;
-	}
-	out_put(o, s + start, n - start);
-}
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-/* A JSON string body (RFC 8259 §7). JSON text must be Unicode, and file
- * names are bytes: a byte that is not part of valid UTF-8 becomes U+FFFD
- * (the entry's "href" keeps the exact bytes). */
-static void out_json(struct out *o, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t start = 0, i = 0;
-
-	while (i < n) {
-		unsigned char c = u[i];
-		size_t k = utf8_len(u + i, n - i);
-		char esc[8];
-		const char *e = NULL;
-
-		if (k > 1 || (k == 1 && c >= 0x20 && c != '"' && c != '\\')) {
-			i += k;
-			continue;
-		}
-		if (k == 0)
-			e = "\\ufffd";
-		else if (c == '"')
-			e = "\\\"";
-		else if (c == '\\')
-			e = "\\\\";
-		else if (c == '\n')
-			e = "\\n";
-		else if (c == '\r')
-			e = "\\r";
-		else if (c == '\t')
-			e = "\\t";
-		else {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			e = esc;
-		}
-		out_put(o, s + start, i - start);
-		out_str(o, e);
-		i++;
-		start = i;
-	}
-	out_put(o, s + start, n - start);
-}
+/* ---- the page ---- */
 
 /* "1023 B", "1.5 KiB", "20.0 MiB": one decimal, the largest unit that
  * keeps the number below 1024. */
@@ -369,14 +191,14 @@ static struct tm utc(time_t t)
 }
 
 /* "/" + rel + "/" (just "/" for the root), as text. */
-static void out_dir_path(struct out *o, const char *rel, void (*esc)(struct out *, const char *, size_t))
+static void out_dir_path(struct bytes *o, const char *rel, void (*esc)(struct bytes *, const char *, size_t))
 {
 	size_t n = strlen(rel);
 
-	out_str(o, "/");
+	bytes_str(o, "/");
 	if (n > 0) {
 		esc(o, rel, n);
-		out_str(o, "/");
+		bytes_str(o, "/");
 	}
 }
 
@@ -405,128 +227,114 @@ static const char page_style[] =
 	"@media (max-width:40rem){main{padding:1rem .5rem 2rem}th,td{padding:.4rem .35rem}"
 	".t{white-space:normal;font-size:.8rem}}";
 
-static void write_html(struct out *o, const struct dir_list *l, const char *rel)
+static void write_html(struct bytes *o, const struct dir_list *l, const char *rel)
 {
 	size_t nfiles = l->n - l->ndirs;
 
-	out_str(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	bytes_str(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		   "<title>Index of ");
-	out_dir_path(o, rel, out_html);
-	out_str(o, "</title>\n<style>");
-	out_str(o, page_style);
-	out_str(o, "</style>\n</head>\n<body>\n<main>\n<h1>Index of ");
-	out_dir_path(o, rel, out_html);
-	out_str(o, "</h1>\n<table>\n<thead><tr><th>Name</th><th class=\"s\">Size</th>"
+	out_dir_path(o, rel, escape_html);
+	bytes_str(o, "</title>\n<style>");
+	bytes_str(o, page_style);
+	bytes_str(o, "</style>\n</head>\n<body>\n<main>\n<h1>Index of ");
+	out_dir_path(o, rel, escape_html);
+	bytes_str(o, "</h1>\n<table>\n<thead><tr><th>Name</th><th class=\"s\">Size</th>"
 		   "<th class=\"t\">Modified (UTC)</th></tr></thead>\n<tbody>\n");
 	if (*rel)
-		out_str(o, "<tr class=\"d\"><td class=\"n\"><a href=\"../\">../</a></td>"
+		bytes_str(o, "<tr class=\"d\"><td class=\"n\"><a href=\"../\">../</a></td>"
 			   "<td class=\"s\">-</td><td class=\"t\"></td></tr>\n");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct entry *e = &l->e[i];
 		struct tm tm = utc(e->mtime);
 		char size[32];
 
-		out_str(o, e->dir ? "<tr class=\"d\"><td class=\"n\"><a href=\""
+		bytes_str(o, e->dir ? "<tr class=\"d\"><td class=\"n\"><a href=\""
 				  : "<tr><td class=\"n\"><a href=\"");
-		out_url(o, e->name, e->name_len);
-		out_str(o, e->dir ? "/\">" : "\">");
-		out_html(o, e->name, e->name_len);
-		out_str(o, e->dir ? "/</a></td>" : "</a></td>");
+		escape_url_segment(o, e->name, e->name_len);
+		bytes_str(o, e->dir ? "/\">" : "\">");
+		escape_html(o, e->name, e->name_len);
+		bytes_str(o, e->dir ? "/</a></td>" : "</a></td>");
 		if (e->dir) {
-			out_str(o, "<td class=\"s\">-</td>");
+			bytes_str(o, "<td class=\"s\">-</td>");
 		} else {
 			human_size(size, sizeof(size), e->size);
-			out_fmt(o, "<td class=\"s\" title=\"%llu bytes\">%s</td>",
+			bytes_printf(o, "<td class=\"s\" title=\"%llu bytes\">%s</td>",
 				(unsigned long long)e->size, size);
 		}
-		out_fmt(o, "<td class=\"t\">%04d-%02d-%02d %02d:%02d</td></tr>\n", tm.tm_year + 1900,
+		bytes_printf(o, "<td class=\"t\">%04d-%02d-%02d %02d:%02d</td></tr>\n", tm.tm_year + 1900,
 			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 	}
-	out_str(o, "</tbody>\n</table>\n<footer>");
-	out_fmt(o, "%zu director%s, %zu file%s", l->ndirs, l->ndirs == 1 ? "y" : "ies", nfiles,
+	bytes_str(o, "</tbody>\n</table>\n<footer>");
+	bytes_printf(o, "%zu director%s, %zu file%s", l->ndirs, l->ndirs == 1 ? "y" : "ies", nfiles,
 		nfiles == 1 ? "" : "s");
 	if (l->truncated)
-		out_fmt(o, " &middot; listing cut short: at most %d entries are shown",
+		bytes_printf(o, " &middot; listing cut short: at most %d entries are shown",
 			LISTING_MAX_ENTRIES);
-	out_str(o, " &middot; eisd</footer>\n</main>\n</body>\n</html>\n");
+	bytes_str(o, " &middot; eisd</footer>\n</main>\n</body>\n</html>\n");
 }
 
-static void write_json(struct out *o, const struct dir_list *l, const char *rel)
+static void write_json(struct bytes *o, const struct dir_list *l, const char *rel)
 {
-	out_str(o, "{\"path\":\"");
-	out_dir_path(o, rel, out_json);
-	out_str(o, "\",\"entries\":[");
+	bytes_str(o, "{\"path\":\"");
+	out_dir_path(o, rel, escape_json);
+	bytes_str(o, "\",\"entries\":[");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct entry *e = &l->e[i];
 		struct tm tm = utc(e->mtime);
 
-		out_str(o, i ? ",\n{\"name\":\"" : "\n{\"name\":\"");
-		out_json(o, e->name, e->name_len);
-		out_str(o, e->dir ? "\",\"type\":\"directory\",\"size\":null"
+		bytes_str(o, i ? ",\n{\"name\":\"" : "\n{\"name\":\"");
+		escape_json(o, e->name, e->name_len);
+		bytes_str(o, e->dir ? "\",\"type\":\"directory\",\"size\":null"
 				  : "\",\"type\":\"file\",\"size\":");
 		if (!e->dir)
-			out_fmt(o, "%llu", (unsigned long long)e->size);
-		out_fmt(o, ",\"mtime\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\",\"href\":\"",
+			bytes_printf(o, "%llu", (unsigned long long)e->size);
+		bytes_printf(o, ",\"mtime\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\",\"href\":\"",
 			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			tm.tm_sec);
-		out_url(o, e->name, e->name_len);
-		out_str(o, e->dir ? "/\"}" : "\"}");
+		escape_url_segment(o, e->name, e->name_len);
+		bytes_str(o, e->dir ? "/\"}" : "\"}");
 	}
-	out_str(o, l->truncated ? "\n],\"truncated\":true}\n" : "\n],\"truncated\":false}\n");
+	bytes_str(o, l->truncated ? "\n],\"truncated\":true}\n" : "\n],\"truncated\":false}\n");
 }
 
-static void write_page(struct out *o, const struct dir_list *l, const char *rel, bool json)
+static void write_page(struct bytes *o, const struct dir_list *l, const char *rel, bool json)
 {
 	if (json)
 		write_json(o, l, rel);
 	else
 		write_html(o, l, rel);
-	out_flush(o);
 }
 
 int listing_serve(struct http_exchange *x, int dirfd, const char *rel)
 {
 	const struct http_request *req = x->req;
+	struct http_response *r = &x->resp;
 	bool json = negotiate_prefers_json(req->accept.p, req->accept.len);
 	struct dir_list l = { 0 };
-	struct out *o;
-	uint64_t len;
+	struct bytes page;
+	size_t len;
+	char *body;
 	int rc;
 
-	rc = read_dir(x->srv->root_fd, dirfd, rel, &l);
+	rc = read_dir(x->ctx->root_fd, dirfd, rel, &l);
 	if (rc < 0) {
 		dir_list_free(&l);
-		return rc == -1 ? -1 : http_resp_error(x, -rc, NULL);
+		return rc == -1 ? -1 : http_response_error(r, -rc);
 	}
 	if (l.n > 1)
 		qsort(l.e, l.n, sizeof(l.e[0]), entry_cmp);
-
-	/* Heap, not stack: the staging buffer is 4 KiB. */
-	o = calloc(1, sizeof(*o));
-	if (o == NULL) {
-		dir_list_free(&l);
+	bytes_init_heap(&page);
+	write_page(&page, &l, rel, json);
+	dir_list_free(&l);
+	body = bytes_steal(&page, &len);
+	if (!body || http_response_adopt(r, body) < 0)
 		return -1;
-	}
-	write_page(o, &l, rel, json);
-	len = o->len;
-
 	/* The page depends on Accept; say so to caches. It has no
 	 * validators: a directory changes without its own mtime telling
 	 * about renamed or resized entries. */
-	rc = o->err | http_resp_start(x, 200);
-	rc |= conn_out_printf(x->c, "Vary: Accept\r\n");
-	rc |= http_resp_end(x, json ? "application/json" : "text/html; charset=utf-8", len);
-	if (rc == 0 && !x->head) {
-		memset(o, 0, sizeof(*o));
-		o->c = x->c;
-		write_page(o, &l, rel, json);
-		rc = o->err;
-		x->body_bytes = o->len;
-		if (o->len != len)
-			rc = -1; /* cannot happen: same list, same code */
-	}
-	free(o);
-	dir_list_free(&l);
-	return rc;
+	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept");
+	r->content_type = json ? "application/json" : "text/html; charset=utf-8";
+	http_response_body_owned(r, body, len);
+	return r->failed ? -1 : 0;
 }

@@ -3,7 +3,7 @@
 #ifndef EISD_LISTING_H
 #define EISD_LISTING_H
 
-#include "http/http_resp.h"
+#include "http/handler.h"
 
 /* At most this many entries are listed; a bigger directory gets the first
  * ones in directory order, sorted, and a note that the list is cut. */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/chars.h"
+
 #define MIME_DEFAULT "application/octet-stream"
 #define MIME_EXT_MAX 32   /* longer extensions are never stored or found */
 #define MIME_TYPE_MAX 255 /* a Content-Type value, parameters included */
@@ -142,18 +144,13 @@ static const struct {
 	{ "odp", "application/vnd.oasis.opendocument.presentation" },
 };
 
-static unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
 /* FNV-1a over the lower-cased bytes. */
 static uint32_t hash_ext(const char *ext, size_t len)
 {
 	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < len; i++) {
-		h ^= lower((unsigned char)ext[i]);
+		h ^= chars_lower((unsigned char)ext[i]);
 		h *= 16777619u;
 	}
 	return h;
@@ -174,7 +171,7 @@ static struct mime_entry *find_slot(const struct mime_table *t,
 		if (e->ext == NULL)
 			return e;
 		for (k = 0; k < len; k++)
-			if (e->ext[k] != (char)lower((unsigned char)ext[k]))
+			if (e->ext[k] != (char)chars_lower((unsigned char)ext[k]))
 				break;
 		if (k == len && e->ext[len] == '\0')
 			return e;
@@ -216,20 +213,11 @@ static bool valid_ext(const char *ext, size_t len)
 	return true;
 }
 
-/* tchar, RFC 9110 §5.6.2. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static size_t token_len(const char *s)
 {
 	size_t n = 0;
 
-	while (is_tchar((unsigned char)s[n]))
+	while (chars_is_tchar((unsigned char)s[n]))
 		n++;
 	return n;
 }
@@ -238,7 +226,7 @@ static size_t skip_ows(const char *s)
 {
 	size_t n = 0;
 
-	while (s[n] == ' ' || s[n] == '\t')
+	while (chars_is_ows((unsigned char)s[n]))
 		n++;
 	return n;
 }
@@ -292,25 +280,13 @@ static bool valid_type(const char *type, size_t *essence_len,
 	return true;
 }
 
-static bool ieq(const char *a, size_t alen, const char *b)
-{
-	size_t blen = strlen(b);
-
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++)
-		if (lower((unsigned char)a[i]) != (unsigned char)b[i])
-			return false;
-	return true;
-}
-
 /* text/... and the legacy JavaScript types name no charset of their own, and
  * browsers would guess one; sites served by eisd are taken to be UTF-8. */
 static bool wants_charset(const char *type, size_t essence_len)
 {
-	return (essence_len > 5 && ieq(type, 5, "text/")) ||
-	       ieq(type, essence_len, "application/javascript") ||
-	       ieq(type, essence_len, "application/ecmascript");
+	return (essence_len > 5 && chars_eq_nocase_str(type, 5, "text/")) ||
+	       chars_eq_nocase_str(type, essence_len, "application/javascript") ||
+	       chars_eq_nocase_str(type, essence_len, "application/ecmascript");
 }
 
 /* Adds ext -> type unless an entry from a source that outranks origin is
@@ -357,7 +333,7 @@ static int put(struct mime_table *t, const char *ext, size_t extlen,
 	if (key == NULL)
 		goto fail;
 	for (size_t i = 0; i < extlen; i++)
-		key[i] = (char)lower((unsigned char)ext[i]);
+		key[i] = (char)chars_lower((unsigned char)ext[i]);
 	key[extlen] = '\0';
 	e->ext = key;
 	e->type = val;

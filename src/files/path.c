@@ -12,16 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util/chars.h"
 
 long path_decode(const char *in, size_t len, char *out, size_t outsz)
 {
@@ -35,8 +26,8 @@ long path_decode(const char *in, size_t len, char *out, size_t outsz)
 
 			if (len - i < 3)
 				return -400;
-			hi = hex_value((unsigned char)in[i + 1]);
-			lo = hex_value((unsigned char)in[i + 2]);
+			hi = chars_hex_value((unsigned char)in[i + 1]);
+			lo = chars_hex_value((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -400;
 			c = (unsigned char)(hi << 4 | lo);

@@ -14,8 +14,13 @@
 #include "files/fcache.h"
 #include "files/listing.h"
 #include "files/path.h"
-#include "core/server.h"
+#include "core/ctx.h"
 #include "files/static_file.h"
+#include "util/bytes.h"
+
+/* The longest Location a redirect writes (with "Location: " and CRLF it
+ * filled a line of PATH_MAX * 2 + 32): longer is 414. */
+#define REDIRECT_MAX (PATH_MAX * 2 + 32 - sizeof("Location: \r\n"))
 
 /* A directory asked for without its slash: send the client to the slash
  * form so relative links resolve. The target was checked by the parser
@@ -23,18 +28,21 @@
 static int redirect_to_slash(struct http_exchange *x)
 {
 	const struct http_request *req = x->req;
-	char extra[PATH_MAX * 2 + 32];
-	int n;
+	struct http_response *r = &x->resp;
+	char loc[REDIRECT_MAX];
+	struct bytes b;
 
-	if (req->query.len)
-		n = snprintf(extra, sizeof(extra), "Location: %.*s/?%.*s\r\n", (int)req->path.len,
-			     req->path.p, (int)req->query.len, req->query.p);
-	else
-		n = snprintf(extra, sizeof(extra), "Location: %.*s/\r\n", (int)req->path.len,
-			     req->path.p);
-	if (n < 0 || (size_t)n >= sizeof(extra))
-		return http_resp_error(x, 414, NULL);
-	return http_resp_error(x, 301, extra);
+	bytes_init_fixed(&b, loc, sizeof(loc));
+	bytes_put(&b, req->path.p, req->path.len);
+	bytes_char(&b, '/');
+	if (req->query.len) {
+		bytes_char(&b, '?');
+		bytes_put(&b, req->query.p, req->query.len);
+	}
+	if (b.failed)
+		return http_response_error(r, HTTP_URI_TOO_LONG);
+	http_response_field(r, HTTP_F_LOCATION, b.p, b.len);
+	return http_response_error(r, HTTP_MOVED_PERMANENTLY);
 }
 
 /* A directory asked for with its slash: its index file, else a listing
@@ -42,34 +50,34 @@ static int redirect_to_slash(struct http_exchange *x)
  * (length n) and has room for "/" and the index name. */
 static int serve_dir(struct http_exchange *x, char *path, size_t n)
 {
-	const struct config *cfg = x->srv->cfg;
-	struct worker *w = x->c->w;
-	size_t len = n, ilen = strlen(cfg->index);
+	const struct path_settings *set = x->settings;
+	struct ctx *cx = x->ctx;
+	size_t len = n, ilen = strlen(set->index);
 	struct fcache_entry *fe;
 	struct stat st;
 	int status, dirfd, rc;
 
 	if (len > 0)
 		path[len++] = '/';
-	memcpy(path + len, cfg->index, ilen + 1);
-	fe = fcache_get(w->fcache, path, w->now, &status);
+	memcpy(path + len, set->index, ilen + 1);
+	fe = fcache_get(cx->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
 	path[n] = '\0';
 	if (status == 0)
-		return http_resp_error(x, 403, NULL); /* an index that is not a file */
+		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* an index that is not a file */
 	if (status != -404)
-		return http_resp_error(x, -status, NULL);
-	if (!cfg->listing)
-		return http_resp_error(x, 403, NULL); /* no index, no listing */
+		return http_response_error(&x->resp, -status);
+	if (!set->listing)
+		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* no index, no listing */
 	/* The cache keeps files only: the directory is opened for this
 	 * listing alone. */
-	dirfd = path_open(x->srv->root_fd, path, &st);
+	dirfd = path_open(x->ctx->root_fd, path, &st);
 	if (dirfd < 0)
-		return http_resp_error(x, -dirfd, NULL);
+		return http_response_error(&x->resp, -dirfd);
 	if (!S_ISDIR(st.st_mode)) { /* replaced meanwhile */
 		close(dirfd);
-		return http_resp_error(x, 404, NULL);
+		return http_response_error(&x->resp, HTTP_NOT_FOUND);
 	}
 	rc = listing_serve(x, dirfd, path);
 	close(dirfd);
@@ -79,7 +87,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 int static_serve(struct http_exchange *x)
 {
 	const struct http_request *req = x->req;
-	struct worker *w = x->c->w;
+	struct ctx *cx = x->ctx;
 	/* Room past PATH_MAX for "/" + index name: the kernel judges the
 	 * full length (ENAMETOOLONG is a 404). */
 	char path[PATH_MAX + NAME_MAX + 2];
@@ -90,16 +98,20 @@ int static_serve(struct http_exchange *x)
 
 	n = path_decode(req->path.p, req->path.len, path, PATH_MAX);
 	if (n < 0)
-		return http_resp_error(x, (int)-n, NULL);
+		return http_response_error(&x->resp, (int)-n);
 	n = path_normalize(path, &trailing);
 	if (n < 0)
-		return http_resp_error(x, (int)-n, NULL);
+		return http_response_error(&x->resp, (int)-n);
+	/* Per-path settings are decided on the path that opens the file,
+	 * never on the raw target. */
+	x->settings = config_settings_for(cx->cfg, path, (size_t)n, trailing);
+	x->resp.extra_headers = x->settings->extra_headers;
 
-	fe = fcache_get(w->fcache, path, w->now, &status);
+	fe = fcache_get(cx->fcache, path, cx->now, &status);
 	if (fe)
 		return static_file_serve(x, fe);
 	if (status < 0)
-		return http_resp_error(x, -status, NULL);
+		return http_response_error(&x->resp, -status);
 	/* A directory. */
 	if (!trailing)
 		return redirect_to_slash(x);

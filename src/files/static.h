@@ -2,7 +2,7 @@
 #ifndef EISD_STATIC_H
 #define EISD_STATIC_H
 
-#include "http/http_resp.h"
+#include "http/handler.h"
 
 /* Answers x->req (a GET or HEAD) from the document root. Returns 0, or -1
  * when memory ran out. */

@@ -17,17 +17,17 @@
 #include <unistd.h>
 
 #include "http/cond.h"
-#include "core/conn.h"
 #include "files/fcache.h"
 #include "http/httpdate.h"
 #include "http/negotiate.h"
 #include "http/range.h"
-#include "core/server.h"
+#include "util/bytes.h"
+#include "util/chars.h"
+#include "core/ctx.h"
 
 /* The representation being sent. */
 struct rep {
-	struct fcache_entry *e; /* referenced until the conn holds it (given) */
-	bool given;         /* the conn holds e now (conn_out_hold) */
+	struct fcache_entry *e; /* referenced; the response holds it */
 	const struct stat *st; /* e's */
 	const char *coding; /* Content-Encoding; NULL for the file itself */
 	const char *tag;    /* ETag suffix of the coding; NULL for the file */
@@ -60,7 +60,7 @@ _Static_assert(sizeof(codings) / sizeof(codings[0]) <= FCACHE_SIDECARS, "a cache
 static void choose_representation(struct http_exchange *x, struct rep *rep)
 {
 	const struct http_request *req = x->req;
-	struct worker *w = x->c->w;
+	struct ctx *cx = x->ctx;
 	struct fcache_entry *file = rep->e, *copy;
 	enum negotiate_coding order[2];
 	bool tried[2] = { false, false };
@@ -71,7 +71,7 @@ static void choose_representation(struct http_exchange *x, struct rep *rep)
 					order);
 	for (unsigned i = 0; i < n; i++) {
 		tried[order[i]] = true;
-		copy = fcache_sidecar(w->fcache, file, order[i], codings[order[i]].suffix, w->now);
+		copy = fcache_sidecar(cx->fcache, file, order[i], codings[order[i]].suffix, cx->now);
 		if (copy) {
 			fcache_release(file);
 			rep->e = copy;
@@ -85,7 +85,7 @@ static void choose_representation(struct http_exchange *x, struct rep *rep)
 	for (int k = NEGOTIATE_BR; k >= NEGOTIATE_GZIP; k--) {
 		if (tried[k])
 			continue;
-		copy = fcache_sidecar(w->fcache, file, (unsigned)k, codings[k].suffix, w->now);
+		copy = fcache_sidecar(cx->fcache, file, (unsigned)k, codings[k].suffix, cx->now);
 		if (copy) {
 			fcache_release(copy);
 			rep->vary = true;
@@ -117,104 +117,98 @@ static void make_validators(struct rep *rep, time_t now)
 	}
 }
 
-/* The headers every answer about this representation carries, 304
+/* The fields every answer about this representation carries, 304
  * included: validators, Vary, Cache-Control; with entity (200 and 206)
- * also Accept-Ranges and Content-Encoding. */
-static int put_validators(struct http_exchange *x, const struct rep *rep, bool entity)
+ * also Accept-Ranges and Content-Encoding. What points into the entry is
+ * valid while the response holds it; the rest is copied. */
+static void put_validators(struct http_exchange *x, const struct rep *rep, bool entity)
 {
-	long max_age = x->srv->cfg->cache_max_age;
-	char buf[512];
-	struct http_hdr b = { buf, 0, sizeof(buf), false };
+	struct http_response *r = &x->resp;
+	/* A Cache-Control of the path's own --header lines wins. */
+	long max_age = x->settings->header_cache_control ? -1 : x->settings->cache_max_age;
 
-	HTTP_HDR_LIT(&b, "Last-Modified: ");
-	http_hdr_put(&b, rep->last_modified, HTTPDATE_LEN);
-	HTTP_HDR_LIT(&b, "\r\nETag: ");
-	http_hdr_put(&b, rep->v.etag, rep->v.etag_len);
-	HTTP_HDR_LIT(&b, "\r\n");
-	if (rep->vary)
-		HTTP_HDR_LIT(&b, "Vary: Accept-Encoding\r\n");
-	if (max_age >= 0) {
-		HTTP_HDR_LIT(&b, "Cache-Control: public, max-age=");
-		http_hdr_u64(&b, (uint64_t)max_age);
-		HTTP_HDR_LIT(&b, "\r\n");
-	}
-	if (entity) {
-		HTTP_HDR_LIT(&b, "Accept-Ranges: bytes\r\n");
-		if (rep->coding != NULL) {
-			HTTP_HDR_LIT(&b, "Content-Encoding: ");
-			http_hdr_str(&b, rep->coding);
-			HTTP_HDR_LIT(&b, "\r\n");
-		}
-	}
-	if (b.overflow)
-		return -1;
-	return conn_out_bytes(x->c, buf, b.len);
-}
-
-/* Queues len bytes of the representation from off (nothing for HEAD):
- * from the cached copy in memory, else as a range of the cached
- * descriptor. The conn holds the entry from the first range on. */
-static int queue_range(struct http_exchange *x, struct rep *rep, uint64_t off,
-		       uint64_t len)
-{
-	struct fcache_entry *e = rep->e;
-	int rc;
-
-	if (x->head || len == 0)
-		return 0;
-	if (!rep->given) {
-		if (conn_out_hold(x->c, fcache_release, e))
-			return -1;
-		rep->given = true;
-	}
-	if (e->data)
-		rc = conn_out_ref(x->c, e->data + off, (size_t)len);
+	if (rep->last_modified == rep->e->mtime_date)
+		http_response_field_ref(r, HTTP_F_LAST_MODIFIED, rep->last_modified, HTTPDATE_LEN);
 	else
-		rc = conn_out_file_ref(x->c, e->fd, (off_t)off, len);
-	if (rc == 0)
-		x->body_bytes += len;
-	return rc;
+		http_response_field(r, HTTP_F_LAST_MODIFIED, rep->last_modified, HTTPDATE_LEN);
+	if (rep->v.etag == rep->e->etag)
+		http_response_field_ref(r, HTTP_F_ETAG, rep->v.etag, rep->v.etag_len);
+	else
+		http_response_field(r, HTTP_F_ETAG, rep->v.etag, rep->v.etag_len);
+	if (rep->vary)
+		HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept-Encoding");
+	if (max_age >= 0)
+		http_response_field_u64(r, HTTP_F_CACHE_CONTROL, "public, max-age=",
+					(uint64_t)max_age);
+	if (entity) {
+		HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_ACCEPT_RANGES, "bytes");
+		if (rep->coding != NULL)
+			http_response_field_ref(r, HTTP_F_CONTENT_ENCODING, rep->coding,
+						strlen(rep->coding));
+	}
 }
 
-static int send_not_modified(struct http_exchange *x, const struct rep *rep)
+/* len bytes of the representation from off: the cached copy in memory,
+ * else a range of the cached descriptor (the response holds the entry). */
+static void add_range(struct http_exchange *x, const struct rep *rep, uint64_t off,
+		      uint64_t len)
 {
-	int rc = http_resp_start(x, 304);
+	const struct fcache_entry *e = rep->e;
 
-	rc |= put_validators(x, rep, false);
-	return rc | http_resp_end(x, NULL, 0);
+	if (e->data)
+		http_response_body_ref(&x->resp, e->data + off, (size_t)len);
+	else
+		http_response_body_file(&x->resp, e->fd, (off_t)off, len);
 }
 
-static int send_whole(struct http_exchange *x, struct rep *rep)
+static void send_not_modified(struct http_exchange *x, const struct rep *rep)
 {
-	uint64_t size = (uint64_t)rep->st->st_size;
-	int rc = http_resp_start(x, 200);
-
-	rc |= put_validators(x, rep, true);
-	rc |= http_resp_end(x, rep->type, size);
-	return rc | queue_range(x, rep, 0, size);
+	x->resp.status = HTTP_NOT_MODIFIED;
+	put_validators(x, rep, false);
 }
 
-static int send_unsatisfiable(struct http_exchange *x, const struct rep *rep)
+static void send_whole(struct http_exchange *x, const struct rep *rep)
 {
-	char extra[128];
-
-	snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\nAccept-Ranges: bytes\r\n%s",
-		 (unsigned long long)rep->st->st_size,
-		 rep->vary ? "Vary: Accept-Encoding\r\n" : "");
-	return http_resp_error(x, 416, extra);
+	put_validators(x, rep, true);
+	x->resp.content_type = rep->type;
+	add_range(x, rep, 0, (uint64_t)rep->st->st_size);
 }
 
-static int send_one_range(struct http_exchange *x, struct rep *rep, const struct range *r)
+static void send_unsatisfiable(struct http_exchange *x, const struct rep *rep)
 {
-	uint64_t len = r->last - r->first + 1;
-	int rc = http_resp_start(x, 206);
+	struct http_response *r = &x->resp;
 
-	rc |= put_validators(x, rep, true);
-	rc |= conn_out_printf(x->c, "Content-Range: bytes %llu-%llu/%llu\r\n",
-			      (unsigned long long)r->first, (unsigned long long)r->last,
-			      (unsigned long long)rep->st->st_size);
-	rc |= http_resp_end(x, rep->type, len);
-	return rc | queue_range(x, rep, r->first, len);
+	http_response_field_u64(r, HTTP_F_CONTENT_RANGE, "bytes */", (uint64_t)rep->st->st_size);
+	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_ACCEPT_RANGES, "bytes");
+	if (rep->vary)
+		HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept-Encoding");
+	http_response_error(r, HTTP_RANGE_NOT_SATISFIABLE);
+}
+
+/* "bytes FIRST-LAST/SIZE", the Content-Range of one range. */
+static void content_range(struct bytes *b, const struct range *rg, uint64_t size)
+{
+	BYTES_LIT(b, "bytes ");
+	bytes_u64(b, rg->first);
+	bytes_char(b, '-');
+	bytes_u64(b, rg->last);
+	bytes_char(b, '/');
+	bytes_u64(b, size);
+}
+
+static void send_one_range(struct http_exchange *x, const struct rep *rep, const struct range *rg)
+{
+	struct http_response *r = &x->resp;
+	char buf[80];
+	struct bytes b;
+
+	r->status = HTTP_PARTIAL_CONTENT;
+	put_validators(x, rep, true);
+	bytes_init_fixed(&b, buf, sizeof(buf));
+	content_range(&b, rg, (uint64_t)rep->st->st_size);
+	http_response_field(r, HTTP_F_CONTENT_RANGE, b.p, b.len);
+	r->content_type = rep->type;
+	add_range(x, rep, rg->first, rg->last - rg->first + 1);
 }
 
 #define BOUNDARY_LEN 20
@@ -224,7 +218,6 @@ static int send_one_range(struct http_exchange *x, struct rep *rep, const struct
  * delimited by their Content-Range lengths too. */
 static void make_boundary(char out[BOUNDARY_LEN + 1], const struct rep *rep)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[8];
 
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
@@ -237,107 +230,124 @@ static void make_boundary(char out[BOUNDARY_LEN + 1], const struct rep *rep)
 	}
 	memcpy(out, "eisd", 4);
 	for (size_t i = 0; i < sizeof(rnd); i++) {
-		out[4 + 2 * i] = hex[rnd[i] >> 4];
-		out[5 + 2 * i] = hex[rnd[i] & 15];
+		out[4 + 2 * i] = chars_hex_lower[rnd[i] >> 4];
+		out[5 + 2 * i] = chars_hex_lower[rnd[i] & 15];
 	}
 	out[BOUNDARY_LEN] = '\0';
 }
 
 /* The head of part i: a delimiter (RFC 2046 §5.1.1: CRLF "--" boundary,
- * the first without the CRLF) and the part's header fields. With out ==
- * NULL only measures. */
-static int part_head(char *out, size_t outsz, unsigned i, const char *boundary,
-		     const struct rep *rep, const struct range *r)
+ * the first without the CRLF) and the part's header fields. */
+static void part_head(struct bytes *b, unsigned i, const char *boundary,
+		      const struct rep *rep, const struct range *rg)
 {
-	return snprintf(out, outsz, "%s--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
-			i ? "\r\n" : "", boundary, rep->type, (unsigned long long)r->first,
-			(unsigned long long)r->last, (unsigned long long)rep->st->st_size);
+	if (i)
+		BYTES_LIT(b, "\r\n");
+	BYTES_LIT(b, "--");
+	bytes_put(b, boundary, BOUNDARY_LEN);
+	BYTES_LIT(b, "\r\nContent-Type: ");
+	bytes_str(b, rep->type);
+	BYTES_LIT(b, "\r\nContent-Range: ");
+	content_range(b, rg, (uint64_t)rep->st->st_size);
+	BYTES_LIT(b, "\r\n\r\n");
 }
 
 /* RFC 9110 §14.6. Ranges are sorted and disjoint (range.c), and there are
- * at most RANGE_MAX of them. */
-static int send_multipart(struct http_exchange *x, struct rep *rep,
-			  const struct range_set *set)
+ * at most RANGE_MAX of them. The part heads are built in one buffer the
+ * response owns; the parts themselves are ranges of the entry. */
+static void send_multipart(struct http_exchange *x, const struct rep *rep,
+			   const struct range_set *set)
 {
-	char boundary[BOUNDARY_LEN + 1], ctype[64], head[512];
-	uint64_t total = 0;
-	int rc, n;
+	struct http_response *r = &x->resp;
+	char boundary[BOUNDARY_LEN + 1], ctype[64];
+	size_t ends[RANGE_MAX + 1], len;
+	struct bytes b;
+	char *heads;
 
 	make_boundary(boundary, rep);
+	bytes_init_heap(&b);
+	for (unsigned i = 0; i < set->count; i++) {
+		part_head(&b, i, boundary, rep, &set->r[i]);
+		ends[i] = b.len;
+	}
+	BYTES_LIT(&b, "\r\n--");
+	bytes_put(&b, boundary, BOUNDARY_LEN);
+	BYTES_LIT(&b, "--\r\n");
+	ends[set->count] = b.len;
+	heads = bytes_steal(&b, &len);
+	if (!heads || http_response_adopt(r, heads) < 0) {
+		r->failed = true;
+		return;
+	}
 	snprintf(ctype, sizeof(ctype), "multipart/byteranges; boundary=%s", boundary);
+	r->status = HTTP_PARTIAL_CONTENT;
+	put_validators(x, rep, true);
+	r->content_type = http_response_copy(r, ctype, strlen(ctype) + 1);
 	for (unsigned i = 0; i < set->count; i++) {
-		n = part_head(NULL, 0, i, boundary, rep, &set->r[i]);
-		if (n < 0)
-			return -1;
-		total += (uint64_t)n + set->r[i].last - set->r[i].first + 1;
-	}
-	total += sizeof("\r\n--") - 1 + BOUNDARY_LEN + sizeof("--\r\n") - 1;
+		size_t start = i ? ends[i - 1] : 0;
 
-	rc = http_resp_start(x, 206);
-	rc |= put_validators(x, rep, true);
-	rc |= http_resp_end(x, ctype, total);
-	if (x->head || rc)
-		return rc;
-	for (unsigned i = 0; i < set->count; i++) {
-		const struct range *r = &set->r[i];
-
-		n = part_head(head, sizeof(head), i, boundary, rep, r);
-		if (n < 0 || (size_t)n >= sizeof(head))
-			return -1; /* a type longer than the mime table allows */
-		rc |= conn_out_bytes(x->c, head, (size_t)n);
-		x->body_bytes += (uint64_t)n;
-		rc |= queue_range(x, rep, r->first, r->last - r->first + 1);
+		http_response_body_owned(r, heads + start, ends[i] - start);
+		add_range(x, rep, set->r[i].first, set->r[i].last - set->r[i].first + 1);
 	}
-	rc |= conn_out_printf(x->c, "\r\n--%s--\r\n", boundary);
-	x->body_bytes += sizeof("\r\n--") - 1 + BOUNDARY_LEN + sizeof("--\r\n") - 1;
-	return rc;
+	http_response_body_owned(r, heads + ends[set->count - 1],
+				 ends[set->count] - ends[set->count - 1]);
 }
 
 /* After the preconditions passed: the Range, if it applies, else all. */
-static int send_body(struct http_exchange *x, struct rep *rep)
+static void send_body(struct http_exchange *x, const struct rep *rep)
 {
 	const struct http_request *req = x->req;
 	struct range_set set;
 
-	if (req->range.p == NULL || rep->coding != NULL)
-		return send_whole(x, rep);
-	if (req->if_range.p != NULL && !cond_if_range(req->if_range.p, req->if_range.len, &rep->v))
-		return send_whole(x, rep);
+	if (req->range.p == NULL || rep->coding != NULL) {
+		send_whole(x, rep);
+		return;
+	}
+	if (req->if_range.p != NULL && !cond_if_range(req->if_range.p, req->if_range.len, &rep->v)) {
+		send_whole(x, rep);
+		return;
+	}
 	switch (range_parse(req->range.p, req->range.len, (uint64_t)rep->st->st_size, &set)) {
 	case RANGE_OK:
 		if (set.count == 1)
-			return send_one_range(x, rep, &set.r[0]);
-		return send_multipart(x, rep, &set);
+			send_one_range(x, rep, &set.r[0]);
+		else
+			send_multipart(x, rep, &set);
+		return;
 	case RANGE_UNSATISFIABLE:
-		return send_unsatisfiable(x, rep);
+		send_unsatisfiable(x, rep);
+		return;
 	case RANGE_IGNORE:
 	default:
-		return send_whole(x, rep);
+		send_whole(x, rep);
+		return;
 	}
 }
 
 int static_file_serve(struct http_exchange *x, struct fcache_entry *fe)
 {
 	struct rep rep = { .e = fe, .st = &fe->st, .type = fe->type };
-	int rc;
+	struct http_response *r = &x->resp;
 
-	if (x->srv->cfg->precompressed)
+	if (x->settings->precompressed)
 		choose_representation(x, &rep);
-	make_validators(&rep, x->c->w->now);
+	/* Fields and body point into the entry: the response keeps it. */
+	http_response_hold(r, fcache_release, rep.e);
+	make_validators(&rep, x->ctx->now);
 
 	switch (cond_evaluate(x->req, &rep.v)) {
 	case COND_NOT_MODIFIED:
-		rc = send_not_modified(x, &rep);
+		send_not_modified(x, &rep);
 		break;
 	case COND_FAILED:
-		rc = http_resp_error(x, 412, rep.vary ? "Vary: Accept-Encoding\r\n" : NULL);
+		if (rep.vary)
+			HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept-Encoding");
+		http_response_error(r, HTTP_PRECONDITION_FAILED);
 		break;
 	case COND_PROCEED:
 	default:
-		rc = send_body(x, &rep);
+		send_body(x, &rep);
 		break;
 	}
-	if (!rep.given)
-		fcache_release(rep.e);
-	return rc;
+	return r->failed ? -1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/httpdate.h"
+#include "util/chars.h"
 
 size_t cond_etag_make(char out[COND_ETAG_MAX], const struct stat *st,
 		      const char *suffix)
@@ -18,11 +19,6 @@ size_t cond_etag_make(char out[COND_ETAG_MAX], const struct stat *st,
 		     (unsigned long long)st->st_ino, (unsigned long long)st->st_size,
 		     (unsigned long long)ns, suffix ? "-" : "", suffix ? suffix : "");
 	return n < 0 ? 0 : (size_t)n;
-}
-
-static bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
 }
 
 /* etagc = %x21 / %x23-7E / obs-text */
@@ -63,9 +59,9 @@ bool cond_etag_match(const char *s, size_t len, const char *etag,
 	bool matched = false;
 	size_t i = 0;
 
-	while (len > 0 && is_ows(s[len - 1]))
+	while (len > 0 && chars_is_ows(s[len - 1]))
 		len--;
-	while (i < len && is_ows(s[i]))
+	while (i < len && chars_is_ows(s[i]))
 		i++;
 	if (len - i == 1 && s[i] == '*')
 		return true;
@@ -77,13 +73,13 @@ bool cond_etag_match(const char *s, size_t len, const char *etag,
 		size_t tag_len;
 		bool weak;
 
-		while (i < len && (is_ows(s[i]) || s[i] == ','))
+		while (i < len && (chars_is_ows(s[i]) || s[i] == ','))
 			i++;
 		if (i == len)
 			break;
 		if (!parse_etag(s, len, &i, &weak, &tag, &tag_len))
 			return false;
-		while (i < len && is_ows(s[i]))
+		while (i < len && chars_is_ows(s[i]))
 			i++;
 		if (i < len && s[i] != ',')
 			return false;

@@ -8,11 +8,10 @@
 
 #include "core/conn.h"
 #include "http/http_parse.h"
-#include "http/http_resp.h"
+#include "http/handler.h"
+#include "http/http1_serialize.h"
 #include "core/proto.h"
-#include "core/server.h"
-#include "files/static.h"
-#include "services/status.h"
+#include "core/ctx.h"
 
 enum body_mode {
 	SKIP_NONE,
@@ -36,58 +35,38 @@ struct http_state {
 	struct http_held *held; /* owned; SKIP_CHUNKED only */
 };
 
-_Static_assert(sizeof(struct http_state) <= sizeof(((struct conn *)0)->proto),
+_Static_assert(sizeof(struct http_state) <= sizeof(((struct conn *)0)->proto_state),
 	       "http_state must fit in conn.proto");
 
 static struct http_state *state_of(struct conn *c)
 {
-	return (struct http_state *)(void *)&c->proto;
+	return (struct http_state *)(void *)&c->proto_state;
 }
 
-static void account(struct http_exchange *x)
+/* Writes x's response, counts and logs it, and lets the response go.
+ * Returns 0, or -1 when the connection must be dropped. */
+static int respond(struct conn *c, struct http_exchange *x)
 {
-	struct conn *c = x->c;
-	struct worker *w = c->w;
-	const struct http_request *req = x->req;
-	int cls = x->status / 100;
+	struct http_response *r = &x->resp;
+	int rc = http1_serialize(c, x->req, r);
 
-	stat_add(&w->stats.requests, 1);
-	if (cls >= 1 && cls <= 5)
-		stat_add(&w->stats.status_class[cls], 1);
-	if (w->log.fd < 0)
-		return;
-	if (req)
-		log_access(&w->log, w->now, c->peer_addr, req->method_name.p, req->method_name.len,
-			   req->target.p, req->target.len, req->version_minor, x->status,
-			   x->body_bytes);
-	else
-		log_access(&w->log, w->now, c->peer_addr, NULL, 0, NULL, 0, 1, x->status,
-			   x->body_bytes);
+	if (rc == 0)
+		http_account(c->ctx, c->peer_addr, x->req, r->status,
+			     r->head ? 0 : r->content_length);
+	http_response_free(r);
+	return rc;
 }
 
-static int route(struct http_exchange *x)
+/* A response that is only an error page for status. */
+static int respond_error(struct conn *c, const struct http_request *req, int status,
+			 bool close)
 {
-	switch (x->req->method) {
-	case HTTP_METHOD_GET:
-	case HTTP_METHOD_HEAD:
-		if (status_is_request(x))
-			return status_serve(x);
-		return static_serve(x);
-	case HTTP_METHOD_OPTIONS: {
-		int rc = http_resp_start(x, 204);
-		rc |= conn_out_printf(x->c, "Allow: GET, HEAD, OPTIONS\r\n");
-		return rc | http_resp_end(x, NULL, 0);
-	}
-	case HTTP_METHOD_POST:
-	case HTTP_METHOD_PUT:
-	case HTTP_METHOD_DELETE:
-	case HTTP_METHOD_PATCH:
-	case HTTP_METHOD_CONNECT:
-	case HTTP_METHOD_TRACE:
-		return http_resp_error(x, 405, "Allow: GET, HEAD\r\n");
-	default:
-		return http_resp_error(x, 501, NULL);
-	}
+	struct http_exchange x;
+
+	http_exchange_init(&x, c->ctx, req, &c->peer.sa);
+	x.resp.close = close;
+	http_response_error(&x.resp, (enum http_status)status);
+	return respond(c, &x);
 }
 
 static long answer(struct conn *c, const char *head, size_t len, bool body_done);
@@ -102,20 +81,15 @@ static void drop_held(struct http_state *hs)
 static long fail_held(struct conn *c, struct http_state *hs, int status)
 {
 	struct http_request req;
-	struct http_exchange x = { .c = c, .srv = c->w->srv, .close = true };
+	const struct http_request *rp = NULL;
+	int rc;
 
-	if (http_parse_request(hs->held->head, hs->held->len, hs->held->len, &req) > 0) {
-		x.req = &req;
-		x.head = req.method == HTTP_METHOD_HEAD;
-	}
+	if (http_parse_request(hs->held->head, hs->held->len, hs->held->len, &req) > 0)
+		rp = &req;
 	hs->skip = SKIP_NONE;
-	if (http_resp_error(&x, status, NULL)) {
-		drop_held(hs);
-		return -1;
-	}
-	account(&x);
+	rc = respond_error(c, rp, status, true);
 	drop_held(hs);
-	return 0;
+	return rc;
 }
 
 static long skip_body(struct conn *c, struct http_state *hs, const char *data, size_t len)
@@ -128,7 +102,7 @@ static long skip_body(struct conn *c, struct http_state *hs, const char *data, s
 		return (long)n;
 	}
 	bool done = false;
-	uint64_t max = c->w->srv->cfg->max_body_bytes;
+	uint64_t max = c->ctx->cfg->max_body_bytes;
 	long n = http_chunked_feed(&hs->held->chunked, data, len, max, &done);
 	if (n < 0) {
 		if (fail_held(c, hs, hs->held->chunked.too_large ? 413 : 400) < 0)
@@ -152,34 +126,30 @@ static long skip_body(struct conn *c, struct http_state *hs, const char *data, s
 static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 {
 	struct http_state *hs = state_of(c);
-	const struct server *srv = c->w->srv;
+	const struct ctx *cx = c->ctx;
 	struct http_request req;
-	struct http_exchange x = { .c = c, .srv = srv };
+	struct http_exchange x;
 	long head;
 
-	head = http_parse_request(data, len, srv->cfg->max_request_bytes, &req);
+	head = http_parse_request(data, len, cx->cfg->max_request_bytes, &req);
 	if (head == 0)
 		return 0;
 	if (head < 0) {
-		if (http_resp_error(&x, (int)-head, NULL))
+		if (respond_error(c, NULL, (int)-head, false))
 			return -1;
-		account(&x);
 		return (long)len; /* the rest cannot be trusted */
 	}
-	x.req = &req;
-	x.head = req.method == HTTP_METHOD_HEAD;
-
-	if (req.body == HTTP_BODY_LENGTH && req.content_length > srv->cfg->max_body_bytes) {
-		if (http_resp_error(&x, 413, NULL))
+	if (req.body == HTTP_BODY_LENGTH && req.content_length > cx->cfg->max_body_bytes) {
+		if (respond_error(c, &req, HTTP_CONTENT_TOO_LARGE, false))
 			return -1;
-		account(&x);
 		return (long)len;
 	}
+	http_exchange_init(&x, c->ctx, &req, &c->peer.sa);
 	/* A client waiting for 100 Continue may or may not send its body
 	 * after our final answer; only closing keeps the stream in sync
 	 * (RFC 9110 §10.1.1). */
 	if (req.body != HTTP_BODY_NONE && req.expect_continue)
-		x.close = true;
+		x.resp.close = true;
 	else if (req.body == HTTP_BODY_CHUNKED && !body_done) {
 		hs->held = malloc(sizeof(*hs->held) + (size_t)head);
 		if (!hs->held)
@@ -191,11 +161,13 @@ static long answer(struct conn *c, const char *data, size_t len, bool body_done)
 		return head;
 	}
 	c->requests++;
-	if (route(&x))
+	if (http_handle(&x) < 0) {
+		http_response_free(&x.resp);
 		return -1;
-	account(&x);
-
-	if (x.close)
+	}
+	if (respond(c, &x))
+		return -1;
+	if (x.resp.close)
 		return (long)len;
 	if (req.body == HTTP_BODY_LENGTH && req.content_length && !body_done) {
 		hs->skip = SKIP_LENGTH;
@@ -220,46 +192,33 @@ static void http_on_close(struct conn *c)
 
 static bool http_mid_request(const struct conn *c)
 {
-	const struct http_state *hs = (const struct http_state *)(const void *)&c->proto;
+	const struct http_state *hs = (const struct http_state *)(const void *)&c->proto_state;
 
 	return hs->skip != SKIP_NONE;
 }
 
 static void http_on_overflow(struct conn *c)
 {
-	struct http_exchange x = { .c = c, .srv = c->w->srv };
-
 	/* Only reachable while skipping cannot make progress: answer 431. */
-	if (http_resp_error(&x, 431, NULL) == 0)
-		account(&x);
+	respond_error(c, NULL, HTTP_HEADER_FIELDS_TOO_LARGE, false);
 }
 
 static void http_on_header_timeout(struct conn *c)
 {
-	struct http_exchange x = { .c = c, .srv = c->w->srv };
-
-	if (http_resp_error(&x, 408, NULL) == 0)
-		account(&x);
+	respond_error(c, NULL, HTTP_REQUEST_TIMEOUT, false);
 }
 
-static void http_on_reject(int fd)
-{
-	static const char busy[] =
-		"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
-		"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\n"
-		"server at capacity.\n";
-	/* Best effort on a fresh socket; its buffer takes this whole. */
-	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		/* the client is gone already */
-	}
-}
+static const char http_busy[] =
+	"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\n"
+	"server at capacity.\n";
 
 const struct proto proto_http = {
 	.name = "http",
 	.on_input = http_on_input,
 	.on_overflow = http_on_overflow,
 	.on_header_timeout = http_on_header_timeout,
-	.on_reject = http_on_reject,
+	.reject_reply = http_busy,
 	.on_close = http_on_close,
 	.mid_request = http_mid_request,
 };

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util/chars.h"
+
 /* What the header lines said, gathered until the head is complete. */
 struct head_facts {
 	bool host_seen;
@@ -64,31 +66,6 @@ static const struct {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-static bool is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_alpha(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* tchar, RFC 9110 §5.6.2. */
-static bool is_tchar(unsigned char c)
-{
-	if (is_alpha(c) || is_digit(c))
-		return true;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-	case '+': case '-': case '.': case '^': case '_': case '`': case '|':
-	case '~':
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* A byte allowed in a field value (RFC 9110 §5.5): VCHAR, obs-text, SP,
  * HTAB. NUL, CR, LF and the other controls are what smuggling and header
  * injection ride on, so they are refused rather than replaced. */
@@ -97,23 +74,13 @@ static bool is_field_byte(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-static bool is_vchar(unsigned char c)
-{
-	return c > 0x20 && c < 0x7f;
-}
-
-static bool is_ows(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* unreserved / sub-delims / '%' of RFC 3986: what a reg-name is made of. */
 static bool is_host_byte(unsigned char c)
 {
-	if (is_alpha(c) || is_digit(c))
+	if (chars_is_unreserved(c))
 		return true;
 	switch (c) {
-	case '-': case '.': case '_': case '~': case '!': case '$': case '&':
+	case '!': case '$': case '&':
 	case '\'': case '(': case ')': case '*': case '+': case ',': case ';':
 	case '=': case '%':
 		return true;
@@ -122,20 +89,9 @@ static bool is_host_byte(unsigned char c)
 	}
 }
 
-static unsigned char ascii_lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 'a' - 'A') : c;
-}
-
 static bool eq_nocase_n(struct http_str s, const char *lit, size_t n)
 {
-	if (s.len != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (ascii_lower((unsigned char)s.p[i]) !=
-		    ascii_lower((unsigned char)lit[i]))
-			return false;
-	return true;
+	return chars_eq_nocase(s.p, s.len, lit, n);
 }
 
 /* For string literals: the length is known at compile time, so a name of
@@ -155,11 +111,11 @@ static struct http_str str_make(const char *p, size_t len)
 
 static struct http_str str_trim(struct http_str s)
 {
-	while (s.len > 0 && is_ows((unsigned char)s.p[0])) {
+	while (s.len > 0 && chars_is_ows((unsigned char)s.p[0])) {
 		s.p++;
 		s.len--;
 	}
-	while (s.len > 0 && is_ows((unsigned char)s.p[s.len - 1]))
+	while (s.len > 0 && chars_is_ows((unsigned char)s.p[s.len - 1]))
 		s.len--;
 	return s;
 }
@@ -206,7 +162,7 @@ static bool host_valid(struct http_str h)
 	if (h.p[i] != ':')
 		return false;
 	for (i++; i < h.len; i++)
-		if (!is_digit((unsigned char)h.p[i]))
+		if (!chars_is_digit((unsigned char)h.p[i]))
 			return false;
 	return true;
 }
@@ -281,7 +237,7 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 	size_t i = 0, t, v;
 	int rc;
 
-	while (i < n && is_tchar((unsigned char)p[i]))
+	while (i < n && chars_is_tchar((unsigned char)p[i]))
 		i++;
 	if (i == n)
 		return complete ? -400 : 0;
@@ -298,7 +254,7 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 
 	t = ++i;
 	/* A fragment is never sent (RFC 9112 §3.2), so '#' is refused. */
-	while (i < n && is_vchar((unsigned char)p[i]) && p[i] != '#')
+	while (i < n && chars_is_vchar((unsigned char)p[i]) && p[i] != '#')
 		i++;
 	if (i == n)
 		return complete ? -400 : 0;
@@ -314,7 +270,7 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 		unsigned char c = (unsigned char)p[i];
 		if (k >= sizeof(version) - 1)
 			return -400;
-		if (version[k] == '#' ? !is_digit(c) : c != version[k])
+		if (version[k] == '#' ? !chars_is_digit(c) : c != version[k])
 			return -400;
 	}
 	if (!complete)
@@ -324,6 +280,7 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 	/* Well-formed but not 1.0 or 1.1: the version is the problem. */
 	if (p[v + 5] != '1' || (p[v + 7] != '0' && p[v + 7] != '1'))
 		return -505;
+	req->version_major = 1;
 	req->version_minor = p[v + 7] - '0';
 	return 0;
 }
@@ -337,9 +294,9 @@ static int parse_field_line(const char *p, size_t n, bool complete,
 	if (n == 0)
 		return 0;
 	/* obs-fold, or whitespace before the first field (§2.2, §5.2). */
-	if (is_ows((unsigned char)p[0]))
+	if (chars_is_ows((unsigned char)p[0]))
 		return -400;
-	while (i < n && is_tchar((unsigned char)p[i]))
+	while (i < n && chars_is_tchar((unsigned char)p[i]))
 		i++;
 	if (i == n)
 		return complete ? -400 : 0;
@@ -367,7 +324,7 @@ static int apply_content_length(struct http_str v, struct head_facts *f)
 			return -400;
 		for (size_t i = 0; i < e.len; i++) {
 			unsigned d;
-			if (!is_digit((unsigned char)e.p[i]))
+			if (!chars_is_digit((unsigned char)e.p[i]))
 				return -400;
 			d = (unsigned)(e.p[i] - '0');
 			if (n > (UINT64_MAX - d) / 10)
@@ -397,7 +354,7 @@ static int apply_transfer_encoding(struct http_str v, struct head_facts *f)
 			continue; /* empty list elements are allowed (§5.6.1) */
 		if (f->te_chunked)
 			return -400; /* something after chunked */
-		while (i < e.len && is_tchar((unsigned char)e.p[i]))
+		while (i < e.len && chars_is_tchar((unsigned char)e.p[i]))
 			i++;
 		if (i == 0)
 			return -400;
@@ -407,7 +364,7 @@ static int apply_transfer_encoding(struct http_str v, struct head_facts *f)
 			f->te_chunked = true;
 			continue;
 		}
-		while (i < e.len && is_ows((unsigned char)e.p[i]))
+		while (i < e.len && chars_is_ows((unsigned char)e.p[i]))
 			i++;
 		if (i != e.len && e.p[i] != ';')
 			return -400;
@@ -584,16 +541,6 @@ void http_chunked_init(struct http_chunked *ch)
 	ch->state = CH_SIZE_FIRST;
 }
 
-static int hex_value(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c = ascii_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The size line has ended: on to the data, or to the trailer section. */
 static int chunk_size_done(struct http_chunked *ch, uint64_t max_body)
 {
@@ -625,7 +572,7 @@ static int chunk_step(struct http_chunked *ch, unsigned char c,
 	switch (ch->state) {
 	case CH_SIZE_FIRST:
 	case CH_SIZE:
-		d = hex_value(c);
+		d = chars_hex_value(c);
 		if (d >= 0) {
 			if (ch->chunk_left >
 			    (CHUNK_SIZE_MAX - (uint64_t)d) / 16)
@@ -641,11 +588,11 @@ static int chunk_step(struct http_chunked *ch, unsigned char c,
 			return chunk_size_done(ch, max_body);
 		if (c == ';')
 			return CH_EXT;
-		if (is_ows(c))
+		if (chars_is_ows(c))
 			return CH_SIZE_BWS;
 		return CH_ERROR;
 	case CH_SIZE_BWS:
-		if (is_ows(c))
+		if (chars_is_ows(c))
 			return CH_SIZE_BWS;
 		return c == ';' ? CH_EXT : CH_ERROR;
 	case CH_EXT:
@@ -668,14 +615,14 @@ static int chunk_step(struct http_chunked *ch, unsigned char c,
 		if (c == '\n')
 			return CH_DONE;
 		/* obs-fold is as unwelcome in trailers as in the head. */
-		return is_tchar(c) ? CH_TRAILER_NAME : CH_ERROR;
+		return chars_is_tchar(c) ? CH_TRAILER_NAME : CH_ERROR;
 	case CH_TRAILER_NAME:
 		/* A trailer line is a field line like any in the head: a line
 		 * without a colon, or with whitespace before it, is refused
 		 * there and so here. */
 		if (c == ':')
 			return CH_TRAILER_VALUE;
-		return is_tchar(c) ? CH_TRAILER_NAME : CH_ERROR;
+		return chars_is_tchar(c) ? CH_TRAILER_NAME : CH_ERROR;
 	case CH_TRAILER_VALUE:
 		if (c == '\r')
 			return CH_TRAILER_LF;

@@ -1,25 +1,6 @@
 /* Content negotiation. See negotiate.h. */
 #include "http/negotiate.h"
-
-static bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static char lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool eq_nocase(const char *a, size_t alen, const char *b)
-{
-	size_t i;
-
-	for (i = 0; i < alen && b[i]; i++)
-		if (lower(a[i]) != lower(b[i]))
-			return false;
-	return i == alen && b[i] == '\0';
-}
+#include "util/chars.h"
 
 /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), RFC 9110
  * §12.4.2. Returns thousandths, or -1 when malformed. */
@@ -53,17 +34,17 @@ static int element_q(const char *p, size_t len)
 	while (i < len) {
 		size_t name, name_len, val, val_len;
 
-		while (i < len && is_ows(p[i]))
+		while (i < len && chars_is_ows(p[i]))
 			i++;
 		if (i == len)
 			break;
 		if (p[i] != ';')
 			return -1;
 		i++;
-		while (i < len && is_ows(p[i]))
+		while (i < len && chars_is_ows(p[i]))
 			i++;
 		name = i;
-		while (i < len && p[i] != '=' && p[i] != ';' && !is_ows(p[i]))
+		while (i < len && p[i] != '=' && p[i] != ';' && !chars_is_ows(p[i]))
 			i++;
 		name_len = i - name;
 		if (i == len || p[i] != '=')
@@ -78,11 +59,11 @@ static int element_q(const char *p, size_t len)
 				return -1;
 			i++;
 		} else {
-			while (i < len && p[i] != ';' && !is_ows(p[i]))
+			while (i < len && p[i] != ';' && !chars_is_ows(p[i]))
 				i++;
 		}
 		val_len = i - val;
-		if (name_len == 1 && lower(p[name]) == 'q') {
+		if (name_len == 1 && chars_lower(p[name]) == 'q') {
 			q = parse_qvalue(p + val, val_len);
 			if (q < 0)
 				return -1;
@@ -101,7 +82,7 @@ int negotiate_q(const char *s, size_t len, const char *name)
 		size_t start, end, vend;
 		bool quoted = false;
 
-		while (i < len && (is_ows(s[i]) || s[i] == ','))
+		while (i < len && (chars_is_ows(s[i]) || s[i] == ','))
 			i++;
 		if (i == len)
 			break;
@@ -115,9 +96,9 @@ int negotiate_q(const char *s, size_t len, const char *name)
 			else if (s[end] == ',' && !quoted)
 				break;
 		}
-		for (vend = start; vend < end && s[vend] != ';' && !is_ows(s[vend]); vend++)
+		for (vend = start; vend < end && s[vend] != ';' && !chars_is_ows(s[vend]); vend++)
 			;
-		if (eq_nocase(s + start, vend - start, name)) {
+		if (chars_eq_nocase_str(s + start, vend - start, name)) {
 			int q = element_q(s + vend, end - vend);
 			if (q >= 0)
 				return q;

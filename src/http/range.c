@@ -3,15 +3,7 @@
 
 #include <stdbool.h>
 
-static bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
+#include "util/chars.h"
 
 /* 1*DIGIT at s[*i], saturating at UINT64_MAX. false when there is no
  * digit. */
@@ -20,7 +12,7 @@ static bool parse_uint(const char *s, size_t len, size_t *i, uint64_t *out)
 	uint64_t v = 0;
 	size_t start = *i;
 
-	for (; *i < len && is_digit(s[*i]); (*i)++) {
+	for (; *i < len && chars_is_digit(s[*i]); (*i)++) {
 		uint64_t d = (uint64_t)(s[*i] - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
@@ -34,19 +26,7 @@ static bool parse_uint(const char *s, size_t len, size_t *i, uint64_t *out)
 
 static bool unit_is_bytes(const char *s, size_t len)
 {
-	static const char unit[] = "bytes=";
-
-	if (len < sizeof(unit) - 1)
-		return false;
-	for (size_t i = 0; i < sizeof(unit) - 1; i++) {
-		char c = s[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != unit[i])
-			return false;
-	}
-	return true;
+	return len >= 6 && chars_eq_nocase(s, 6, "bytes=", 6);
 }
 
 /* Insertion sort: at most RANGE_MAX elements. */
@@ -97,7 +77,7 @@ enum range_result range_parse(const char *s, size_t len, uint64_t length,
 		uint64_t a, b;
 		bool has_a, has_b;
 
-		while (i < len && (is_ows(s[i]) || s[i] == ','))
+		while (i < len && (chars_is_ows(s[i]) || s[i] == ','))
 			i++;
 		if (i == len)
 			break;
@@ -112,7 +92,7 @@ enum range_result range_parse(const char *s, size_t len, uint64_t length,
 		if (has_a && has_b && b < a)
 			return RANGE_IGNORE;
 		/* The element must end here: OWS, then ',' or the end. */
-		while (i < len && is_ows(s[i]))
+		while (i < len && chars_is_ows(s[i]))
 			i++;
 		if (i < len && s[i] != ',')
 			return RANGE_IGNORE;

@@ -7,21 +7,20 @@
 
 #include "core/conn.h"
 #include "core/proto.h"
-#include "core/server.h"
+#include "core/ctx.h"
 
 #define ECHO_PREFIX "Echo: "
 
 static long echo_on_input(struct conn *c, const char *data, size_t len)
 {
-	struct worker *w = c->w;
+	struct ctx *cx = c->ctx;
 
 	if (conn_out_bytes(c, ECHO_PREFIX, sizeof(ECHO_PREFIX) - 1) ||
 	    conn_out_bytes(c, data, len))
 		return -1;
 	c->requests++;
-	stat_add(&w->stats.requests, 1);
-	stat_add(&w->stats.status_class[2], 1);
-	log_service(&w->log, w->now, c->peer_addr, "ECHO", NULL, 0, 200, len);
+	stats_count(&cx->stats, 200);
+	log_service(&cx->log, cx->now, c->peer_addr, "ECHO", NULL, 0, 200, len);
 	return (long)len;
 }
 
@@ -37,6 +36,6 @@ const struct proto proto_echo = {
 	/* A client silent past --timeout, or over --max-connections, is
 	 * closed without a word: there is no error format to speak. */
 	.on_header_timeout = NULL,
-	.on_reject = NULL,
+	.reject_reply = NULL,
 	.on_close = NULL,
 };

@@ -22,19 +22,20 @@
 #include "core/conn.h"
 #include "files/path.h"
 #include "core/proto.h"
-#include "core/server.h"
+#include "core/ctx.h"
+#include "util/chars.h"
 
 /* Lives in conn.proto. */
 struct file_state {
 	bool line_mode; /* a newline has been seen: names end at newlines */
 };
 
-_Static_assert(sizeof(struct file_state) <= sizeof(((struct conn *)0)->proto),
+_Static_assert(sizeof(struct file_state) <= sizeof(((struct conn *)0)->proto_state),
 	       "file_state must fit in conn.proto");
 
 static struct file_state *state_of(struct conn *c)
 {
-	return (struct file_state *)(void *)&c->proto;
+	return (struct file_state *)(void *)&c->proto_state;
 }
 
 /* What one request came to: its reply and the status the log and the
@@ -47,11 +48,6 @@ enum file_result {
 	FILE_TOO_LONG = 413,
 	FILE_FAILED = 500,
 };
-
-static bool is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
-}
 
 /* The lecture's rule, made exact: a name may not start with '/' and no
  * segment may be "..". Names that merely contain dots ("a..b") are fine.
@@ -74,12 +70,11 @@ static bool name_is_valid(const char *name, size_t len)
 
 static void account(struct conn *c, const char *name, size_t len, int status, uint64_t bytes)
 {
-	struct worker *w = c->w;
+	struct ctx *cx = c->ctx;
 
 	c->requests++;
-	stat_add(&w->stats.requests, 1);
-	stat_add(&w->stats.status_class[status / 100], 1);
-	log_service(&w->log, w->now, c->peer_addr, "FILE", name, len, status, bytes);
+	stats_count(&cx->stats, status);
+	log_service(&cx->log, cx->now, c->peer_addr, "FILE", name, len, status, bytes);
 }
 
 /* Queues the reply to one name. Returns its status and sets *bytes to the
@@ -104,7 +99,7 @@ static int serve_name(struct conn *c, const char *name, size_t len, uint64_t *by
 	if (path_normalize(path, &trailing) < 0)
 		goto not_found;
 
-	fd = path_open(c->w->srv->root_fd, path, &st);
+	fd = path_open(c->ctx->root_fd, path, &st);
 	if (fd == -404)
 		goto not_found;
 	if (fd == -403) /* permissions, a symlink out of the root, a FIFO... */
@@ -155,14 +150,14 @@ static long file_on_input(struct conn *c, const char *data, size_t len)
 		fs->line_mode = true;
 		end = (size_t)(nl - data);
 		take = end + 1;
-	} else if (fs->line_mode || len >= c->w->srv->cfg->max_request_bytes) {
+	} else if (fs->line_mode || len >= c->ctx->cfg->max_request_bytes) {
 		return 0; /* wait for the newline; a full buffer overflows */
 	} else {
 		end = take = len;
 	}
-	while (start < end && is_space(data[start]))
+	while (start < end && chars_is_space(data[start]))
 		start++;
-	while (end > start && is_space(data[end - 1]))
+	while (end > start && chars_is_space(data[end - 1]))
 		end--;
 	if (start == end)
 		status = conn_out_printf(c, "ERROR: No file name given\n") ? -1 : FILE_INVALID;
@@ -176,7 +171,7 @@ static long file_on_input(struct conn *c, const char *data, size_t len)
 
 static void file_on_overflow(struct conn *c)
 {
-	size_t limit = c->w->srv->cfg->max_request_bytes;
+	size_t limit = c->ctx->cfg->max_request_bytes;
 
 	if (conn_out_printf(c, "ERROR: File name too long (limit %zu bytes)\n", limit - 1) == 0)
 		account(c, NULL, 0, FILE_TOO_LONG, 0);
@@ -189,6 +184,6 @@ const struct proto proto_file = {
 	/* Silence past --timeout, or a connection over --max-connections:
 	 * closed without a reply (no reply format fits either). */
 	.on_header_timeout = NULL,
-	.on_reject = NULL,
+	.reject_reply = NULL,
 	.on_close = NULL,
 };

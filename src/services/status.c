@@ -3,72 +3,68 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/conn.h"
-#include "http/http_resp.h"
 #include "core/proto.h"
-#include "core/server.h"
+#include "core/ctx.h"
+#include "core/stats.h"
+#include "http/handler.h"
+#include "http/negotiate.h"
+#include "util/bytes.h"
+#include "util/escape.h"
 
 #define HTML_REFRESH_SEC 5
 
 /* ---- gathering ---- */
 
-static int peer_port(const struct sockaddr_storage *ss)
+static int peer_port(const union conn_addr *a)
 {
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	if (a->sa.sa_family == AF_INET)
+		return ntohs(a->in.sin_port);
+	if (a->sa.sa_family == AF_INET6)
+		return ntohs(a->in6.sin6_port);
 	return 0;
+}
+
+static void copy_client(void *arg, const struct conn *c)
+{
+	struct status_snapshot *s = arg;
+	struct status_client *out = &s->clients[s->nclients++];
+
+	memcpy(out->addr, c->peer_addr, sizeof(out->addr));
+	out->addr[sizeof(out->addr) - 1] = '\0';
+	out->port = peer_port(&c->peer);
+	out->connected_at = c->connected_at;
 }
 
 int status_gather(const struct server *srv, time_t now, struct status_snapshot *s)
 {
-	memset(s, 0, sizeof(*s));
-	s->protocol = srv->proto->name;
-	s->running = !atomic_load(&srv->stopping);
-	snprintf(s->listen, sizeof(s->listen), "%s", srv->addr_text);
-	s->port = srv->port;
-	s->threads = srv->nworkers;
-	s->started = srv->started;
-	s->now = now;
-	s->connections = atomic_load(&srv->nconns);
-	s->peak_connections = atomic_load(&srv->peak_conns);
+	struct stats_totals t;
 
+	memset(s, 0, sizeof(*s));
 	/* Allocated before any lock is taken: the locks cover copying only. */
 	s->clients = malloc(STATUS_MAX_CLIENTS * sizeof(*s->clients));
 	if (!s->clients)
 		return -1;
-
-	for (int i = 0; i < srv->nworkers; i++) {
-		struct worker *w = &srv->workers[i];
-		const struct worker_stats *st = &w->stats;
-
-		s->requests += atomic_load_explicit(&st->requests, memory_order_relaxed);
-		s->bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
-		s->accepted += atomic_load_explicit(&st->accepted, memory_order_relaxed);
-		for (int k = 1; k <= 5; k++)
-			s->responses[k] += atomic_load_explicit(&st->status_class[k],
-								memory_order_relaxed);
-
-		pthread_mutex_lock(&w->clients_lock);
-		s->client_count += w->nclients;
-		for (const struct conn *c = w->clients; c && s->nclients < STATUS_MAX_CLIENTS;
-		     c = c->cnext) {
-			struct status_client *out = &s->clients[s->nclients++];
-			memcpy(out->addr, c->peer_addr, sizeof(out->addr));
-			out->addr[sizeof(out->addr) - 1] = '\0';
-			out->port = peer_port(&c->peer);
-			out->connected_at = c->connected_at;
-		}
-		pthread_mutex_unlock(&w->clients_lock);
-	}
+	stats_gather(srv, &t, STATUS_MAX_CLIENTS, copy_client, s);
+	s->protocol = t.protocol;
+	s->running = t.running;
+	snprintf(s->listen, sizeof(s->listen), "%s", t.listen);
+	s->port = t.port;
+	s->threads = t.threads;
+	s->started = t.started;
+	s->now = now;
+	s->connections = t.connections;
+	s->peak_connections = t.peak_connections;
+	s->requests = t.requests;
+	s->bytes_sent = t.bytes_sent;
+	s->accepted = t.accepted;
+	memcpy(s->responses, t.responses, sizeof(s->responses));
+	s->client_count = t.client_count;
 	return 0;
 }
 
@@ -81,110 +77,17 @@ void status_snapshot_free(struct status_snapshot *s)
 
 /* ---- text building ---- */
 
-static bool buf_grow(struct status_buf *b, size_t more)
+static void html_str(struct bytes *b, const char *s)
 {
-	size_t cap;
-	char *p;
-
-	if (b->failed)
-		return false;
-	if (b->len + more < b->cap)
-		return true;
-	cap = b->cap ? b->cap : 1024;
-	while (cap <= b->len + more)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->failed = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
+	escape_html(b, s, strlen(s));
 }
 
-static void buf_put(struct status_buf *b, const char *s, size_t len)
+/* s as a JSON string, quotes included. */
+static void json_str(struct bytes *b, const char *s)
 {
-	if (!buf_grow(b, len))
-		return;
-	memcpy(b->p + b->len, s, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-}
-
-#define BUF_LIT(b, lit) buf_put((b), (lit), sizeof(lit) - 1)
-
-void status_buf_printf(struct status_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->failed = true;
-		return;
-	}
-	if (!buf_grow(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-void status_json_string(struct status_buf *b, const char *s, size_t len)
-{
-	BUF_LIT(b, "\"");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		size_t run = i;
-
-		/* Copy runs of plain bytes in one go. */
-		while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\')
-			run++;
-		if (run > i) {
-			buf_put(b, s + i, run - i);
-			i = run - 1;
-			continue;
-		}
-		switch (ch) {
-		case '"':  BUF_LIT(b, "\\\""); break;
-		case '\\': BUF_LIT(b, "\\\\"); break;
-		case '\n': BUF_LIT(b, "\\n"); break;
-		case '\r': BUF_LIT(b, "\\r"); break;
-		case '\t': BUF_LIT(b, "\\t"); break;
-		case '\b': BUF_LIT(b, "\\b"); break;
-		case '\f': BUF_LIT(b, "\\f"); break;
-		default:   status_buf_printf(b, "\\u%04x", ch); break;
-		}
-	}
-	BUF_LIT(b, "\"");
-}
-
-void status_html_text(struct status_buf *b, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		switch (s[i]) {
-		case '&':  BUF_LIT(b, "&amp;"); break;
-		case '<':  BUF_LIT(b, "&lt;"); break;
-		case '>':  BUF_LIT(b, "&gt;"); break;
-		case '"':  BUF_LIT(b, "&quot;"); break;
-		case '\'': BUF_LIT(b, "&#39;"); break;
-		default:   buf_put(b, s + i, 1); break;
-		}
-	}
-}
-
-static void html_str(struct status_buf *b, const char *s)
-{
-	status_html_text(b, s, strlen(s));
-}
-
-static void json_str(struct status_buf *b, const char *s)
-{
-	status_json_string(b, s, strlen(s));
+	bytes_char(b, '"');
+	escape_json(b, s, strlen(s));
+	bytes_char(b, '"');
 }
 
 /* "2026-01-02T03:04:05Z" */
@@ -201,33 +104,24 @@ static long long seconds_between(time_t from, time_t to)
 	return to > from ? (long long)(to - from) : 0;
 }
 
-static char *buf_finish(struct status_buf *b, size_t *len)
-{
-	if (b->failed) {
-		free(b->p);
-		return NULL;
-	}
-	*len = b->len;
-	return b->p;
-}
-
 /* ---- JSON ---- */
 
 char *status_render_json(const struct status_snapshot *s, size_t *len)
 {
-	struct status_buf b = { 0 };
+	struct bytes b;
 	char when[32];
 
-	BUF_LIT(&b, "{\"running\":");
-	status_buf_printf(&b, "%s", s->running ? "true" : "false");
-	BUF_LIT(&b, ",\"protocol\":");
+	bytes_init_heap(&b);
+	BYTES_LIT(&b, "{\"running\":");
+	bytes_printf(&b, "%s", s->running ? "true" : "false");
+	BYTES_LIT(&b, ",\"protocol\":");
 	json_str(&b, s->protocol);
-	BUF_LIT(&b, ",\"address\":");
+	BYTES_LIT(&b, ",\"address\":");
 	json_str(&b, s->listen);
 	iso_time(s->started, when);
-	status_buf_printf(&b, ",\"port\":%d,\"threads\":%d,\"started_at\":", s->port, s->threads);
+	bytes_printf(&b, ",\"port\":%d,\"threads\":%d,\"started_at\":", s->port, s->threads);
 	json_str(&b, when);
-	status_buf_printf(&b,
+	bytes_printf(&b,
 			  ",\"uptime\":%lld,\"requests\":%llu,\"bytes_sent\":%llu,"
 			  "\"responses\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,\"4xx\":%llu,"
 			  "\"5xx\":%llu},\"connections\":%ld,\"peak_connections\":%ld,"
@@ -243,55 +137,56 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 		const struct status_client *c = &s->clients[i];
 
 		iso_time(c->connected_at, when);
-		status_buf_printf(&b, "%s{\"address\":", i ? "," : "");
+		bytes_printf(&b, "%s{\"address\":", i ? "," : "");
 		json_str(&b, c->addr);
-		status_buf_printf(&b, ",\"port\":%d,\"connected_at\":", c->port);
+		bytes_printf(&b, ",\"port\":%d,\"connected_at\":", c->port);
 		json_str(&b, when);
-		status_buf_printf(&b, ",\"uptime\":%lld}", seconds_between(c->connected_at, s->now));
+		bytes_printf(&b, ",\"uptime\":%lld}", seconds_between(c->connected_at, s->now));
 	}
-	BUF_LIT(&b, "]}\n");
-	return buf_finish(&b, len);
+	BYTES_LIT(&b, "]}\n");
+	return bytes_steal(&b, len);
 }
 
 /* ---- HTML ---- */
 
-static void html_duration(struct status_buf *b, long long sec)
+static void html_duration(struct bytes *b, long long sec)
 {
 	long long d = sec / 86400, h = sec / 3600 % 24, m = sec / 60 % 60, s = sec % 60;
 
 	if (d)
-		status_buf_printf(b, "%lldd %02lld:%02lld:%02lld", d, h, m, s);
+		bytes_printf(b, "%lldd %02lld:%02lld:%02lld", d, h, m, s);
 	else
-		status_buf_printf(b, "%02lld:%02lld:%02lld", h, m, s);
+		bytes_printf(b, "%02lld:%02lld:%02lld", h, m, s);
 }
 
-static void html_row_start(struct status_buf *b, const char *label)
+static void html_row_start(struct bytes *b, const char *label)
 {
-	BUF_LIT(b, "<tr><th scope=\"row\">");
+	BYTES_LIT(b, "<tr><th scope=\"row\">");
 	html_str(b, label);
-	BUF_LIT(b, "</th><td>");
+	BYTES_LIT(b, "</th><td>");
 }
 
-static void html_row_text(struct status_buf *b, const char *label, const char *value)
+static void html_row_text(struct bytes *b, const char *label, const char *value)
 {
 	html_row_start(b, label);
 	html_str(b, value);
-	BUF_LIT(b, "</td></tr>\n");
+	BYTES_LIT(b, "</td></tr>\n");
 }
 
-static void html_row_num(struct status_buf *b, const char *label, unsigned long long v)
+static void html_row_num(struct bytes *b, const char *label, unsigned long long v)
 {
 	html_row_start(b, label);
-	status_buf_printf(b, "%llu</td></tr>\n", v);
+	bytes_printf(b, "%llu</td></tr>\n", v);
 }
 
 char *status_render_html(const struct status_snapshot *s, size_t *len)
 {
-	struct status_buf b = { 0 };
+	struct bytes b;
 	char when[32];
 	char num[32];
 
-	status_buf_printf(&b,
+	bytes_init_heap(&b);
+	bytes_printf(&b,
 			  "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 			  "<meta http-equiv=\"refresh\" content=\"%d\">\n"
 			  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -304,11 +199,11 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 			  ".up{color:#080;font-weight:bold}.down{color:#b00;font-weight:bold}\n"
 			  "</style></head><body>\n<h1>eisd status</h1>\n",
 			  HTML_REFRESH_SEC);
-	BUF_LIT(&b, "<table id=\"server\">\n<caption>Server</caption>\n");
+	BYTES_LIT(&b, "<table id=\"server\">\n<caption>Server</caption>\n");
 	html_row_start(&b, "Running");
-	status_buf_printf(&b, "%s", s->running ? "<span class=\"up\">yes</span>"
+	bytes_printf(&b, "%s", s->running ? "<span class=\"up\">yes</span>"
 					       : "<span class=\"down\">no (stopping)</span>");
-	BUF_LIT(&b, "</td></tr>\n");
+	BYTES_LIT(&b, "</td></tr>\n");
 	html_row_text(&b, "Protocol", s->protocol);
 	html_row_text(&b, "Address", s->listen);
 	html_row_num(&b, "Port", (unsigned long long)s->port);
@@ -317,7 +212,7 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 	html_row_text(&b, "Started", when);
 	html_row_start(&b, "Uptime");
 	html_duration(&b, seconds_between(s->started, s->now));
-	BUF_LIT(&b, "</td></tr>\n");
+	BYTES_LIT(&b, "</td></tr>\n");
 	html_row_num(&b, "Connected clients", s->client_count);
 	html_row_num(&b, "Open connections", (unsigned long long)s->connections);
 	html_row_num(&b, "Peak connections", (unsigned long long)s->peak_connections);
@@ -328,32 +223,32 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 		snprintf(num, sizeof(num), "Responses %dxx", k);
 		html_row_num(&b, num, s->responses[k]);
 	}
-	BUF_LIT(&b, "</table>\n");
+	BYTES_LIT(&b, "</table>\n");
 
-	status_buf_printf(&b, "<table id=\"clients\">\n<caption>Clients (%zu", s->client_count);
+	bytes_printf(&b, "<table id=\"clients\">\n<caption>Clients (%zu", s->client_count);
 	if (s->nclients < s->client_count)
-		status_buf_printf(&b, ", first %zu shown", s->nclients);
-	BUF_LIT(&b, ")</caption>\n<thead><tr><th>Address</th><th>Port</th>"
+		bytes_printf(&b, ", first %zu shown", s->nclients);
+	BYTES_LIT(&b, ")</caption>\n<thead><tr><th>Address</th><th>Port</th>"
 		    "<th>Connected at (UTC)</th><th>Uptime</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < s->nclients; i++) {
 		const struct status_client *c = &s->clients[i];
 
 		iso_time(c->connected_at, when);
-		BUF_LIT(&b, "<tr><td>");
+		BYTES_LIT(&b, "<tr><td>");
 		html_str(&b, c->addr);
-		status_buf_printf(&b, "</td><td class=\"n\">%d</td><td>", c->port);
+		bytes_printf(&b, "</td><td class=\"n\">%d</td><td>", c->port);
 		html_str(&b, when);
-		BUF_LIT(&b, "</td><td class=\"n\">");
+		BYTES_LIT(&b, "</td><td class=\"n\">");
 		html_duration(&b, seconds_between(c->connected_at, s->now));
-		BUF_LIT(&b, "</td></tr>\n");
+		BYTES_LIT(&b, "</td></tr>\n");
 	}
-	status_buf_printf(&b, "</tbody></table>\n<p>Generated ");
+	bytes_printf(&b, "</tbody></table>\n<p>Generated ");
 	iso_time(s->now, when);
 	html_str(&b, when);
-	status_buf_printf(&b, "; this page reloads every %d seconds. "
+	bytes_printf(&b, "; this page reloads every %d seconds. "
 			      "<a href=\"?format=json\">JSON</a></p>\n</body></html>\n",
 			  HTML_REFRESH_SEC);
-	return buf_finish(&b, len);
+	return bytes_steal(&b, len);
 }
 
 /* ---- who may see it, and in which form ---- */
@@ -374,57 +269,6 @@ bool status_addr_is_loopback(const struct sockaddr *sa)
 	return false;
 }
 
-static bool lower_eq(const char *p, size_t len, const char *lit)
-{
-	struct http_str s = { p, len };
-	return http_str_eq_nocase(s, lit);
-}
-
-static bool is_ows(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-/* q=0 (0, 0., 0.0, 0.00, 0.000) means "not acceptable" (RFC 9110 §12.4.2). */
-static bool q_is_zero(const char *p, size_t len)
-{
-	if (len == 0 || p[0] != '0')
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!(i == 1 && p[i] == '.') && p[i] != '0')
-			return false;
-	return true;
-}
-
-/* One Accept element, "type/sub;param=value;q=0.5", trimmed. */
-static bool element_is_json(const char *p, size_t len)
-{
-	size_t semi = 0, end;
-
-	while (semi < len && p[semi] != ';')
-		semi++;
-	end = semi;
-	while (end > 0 && is_ows(p[end - 1]))
-		end--;
-	if (!lower_eq(p, end, "application/json"))
-		return false;
-	/* Look for a q parameter among the rest. */
-	while (semi < len) {
-		size_t start = semi + 1, stop = start;
-		while (stop < len && p[stop] != ';')
-			stop++;
-		while (start < stop && is_ows(p[start]))
-			start++;
-		size_t tail = stop;
-		while (tail > start && is_ows(p[tail - 1]))
-			tail--;
-		if (tail - start >= 2 && (p[start] == 'q' || p[start] == 'Q') && p[start + 1] == '=')
-			return !q_is_zero(p + start + 2, tail - start - 2);
-		semi = stop;
-	}
-	return true;
-}
-
 bool status_wants_json(struct http_str accept, struct http_str query)
 {
 	size_t i = 0;
@@ -440,27 +284,14 @@ bool status_wants_json(struct http_str accept, struct http_str query)
 			return false;
 		i++;
 	}
-	for (i = 0; accept.p && i < accept.len;) {
-		size_t start, stop;
-		while (i < accept.len && (is_ows(accept.p[i]) || accept.p[i] == ','))
-			i++;
-		start = i;
-		while (i < accept.len && accept.p[i] != ',')
-			i++;
-		stop = i;
-		while (stop > start && is_ows(accept.p[stop - 1]))
-			stop--;
-		if (stop > start && element_is_json(accept.p + start, stop - start))
-			return true;
-	}
-	return false;
+	return negotiate_prefers_json(accept.p, accept.len);
 }
 
 /* ---- HTTP ---- */
 
 bool status_is_request(const struct http_exchange *x)
 {
-	const char *path = x->srv->cfg->status_path;
+	const char *path = x->ctx->cfg->status_path;
 	const struct http_request *req = x->req;
 
 	return path && (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD) &&
@@ -469,34 +300,29 @@ bool status_is_request(const struct http_exchange *x)
 
 int status_serve(struct http_exchange *x)
 {
-	struct conn *c = x->c;
 	const struct http_request *req = x->req;
+	struct http_response *r = &x->resp;
 	struct status_snapshot snap;
 	bool json;
 	size_t len = 0;
 	char *body;
-	int rc;
 
 	/* 404, not 403: a refused client learns nothing, not even that the
 	 * report exists. */
-	if (!x->srv->cfg->status_public &&
-	    !status_addr_is_loopback((const struct sockaddr *)&c->peer))
-		return http_resp_error(x, 404, NULL);
+	if (!x->ctx->cfg->status_public &&
+	    !status_addr_is_loopback(x->peer))
+		return http_response_error(r, HTTP_NOT_FOUND);
 
-	if (status_gather(x->srv, c->w->now, &snap))
+	if (status_gather(x->ctx->srv, x->ctx->now, &snap))
 		return -1;
 	json = status_wants_json(req->accept, req->query);
 	body = json ? status_render_json(&snap, &len) : status_render_html(&snap, &len);
 	status_snapshot_free(&snap);
-	if (!body)
+	if (!body || http_response_adopt(r, body) < 0)
 		return -1;
-	rc = http_resp_start(x, 200);
-	rc |= conn_out_printf(c, "Cache-Control: no-store\r\nVary: Accept\r\n");
-	rc |= http_resp_end(x, json ? "application/json" : "text/html; charset=utf-8", len);
-	if (!x->head) {
-		rc |= conn_out_bytes(c, body, len);
-		x->body_bytes = len;
-	}
-	free(body);
-	return rc;
+	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_CACHE_CONTROL, "no-store");
+	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept");
+	r->content_type = json ? "application/json" : "text/html; charset=utf-8";
+	http_response_body_owned(r, body, len);
+	return r->failed ? -1 : 0;
 }

@@ -50,23 +50,6 @@ struct status_snapshot {
 int status_gather(const struct server *srv, time_t now, struct status_snapshot *s);
 void status_snapshot_free(struct status_snapshot *s);
 
-/* A growing string for the renderers; after a failed allocation every
- * further append is a no-op and failed stays set. */
-struct status_buf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool failed;
-};
-
-void status_buf_printf(struct status_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* s[0..len) as a JSON string, quotes included (RFC 8259 §7): '"', '\\'
- * and control bytes escaped; other bytes copied unchanged. */
-void status_json_string(struct status_buf *b, const char *s, size_t len);
-/* s[0..len) with & < > " ' replaced by character references. */
-void status_html_text(struct status_buf *b, const char *s, size_t len);
-
 /* The report as one line of JSON plus a newline, or as an HTML page that
  * reloads itself. Return the malloc'd text (*len set), or NULL. */
 char *status_render_json(const struct status_snapshot *s, size_t *len);
@@ -74,8 +57,9 @@ char *status_render_html(const struct status_snapshot *s, size_t *len);
 
 /* True for 127.0.0.0/8, ::1, and IPv4-mapped ::ffff:127.x.y.z. */
 bool status_addr_is_loopback(const struct sockaddr *sa);
-/* JSON when the query has format=json, or Accept names application/json
- * with a non-zero q; format=html forces HTML. */
+/* JSON when the query has format=json, or when Accept prefers
+ * application/json to text/html (negotiate_prefers_json, the rule the
+ * listing follows too); format=html forces HTML. */
 bool status_wants_json(struct http_str accept, struct http_str query);
 
 /* HTTP glue: is this request for --status PATH (a GET or HEAD)? */

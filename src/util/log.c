@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/bytes.h"
+#include "util/chars.h"
+
 void log_buf_init(struct log_buf *lb, int fd)
 {
 	lb->fd = fd;
@@ -29,58 +32,30 @@ void log_flush(struct log_buf *lb)
 	lb->len = 0;
 }
 
-/* Appends s, escaping what could forge or break a log line. */
-static size_t put_escaped(char *dst, size_t room, const char *s, size_t len)
+/* Appends s, escaping what could forge or break a log line, while the
+ * line stays under stop bytes. */
+static void put_escaped(struct bytes *b, size_t stop, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 4 < room; i++) {
+	for (size_t i = 0; i < len && b->len + 4 < stop; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[ch >> 4];
-			dst[o++] = hex[ch & 15];
+			char esc[4] = { '\\', 'x', chars_hex_lower[ch >> 4], chars_hex_lower[ch & 15] };
+			bytes_put(b, esc, 4);
 		} else {
-			dst[o++] = (char)ch;
+			bytes_char(b, (char)ch);
 		}
 	}
-	return o;
-}
-
-/* Plain copies instead of snprintf: formatting was most of the cost of
- * logging a request. Both return the bytes written; room is ample. */
-static size_t put_str(char *dst, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(dst, s, n);
-	return n;
-}
-
-static size_t put_u64(char *dst, uint64_t v)
-{
-	char tmp[20];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	memcpy(dst, tmp + i, sizeof(tmp) - i);
-	return sizeof(tmp) - i;
 }
 
 /* Worst case of a line: every byte of the request escaped to 4. */
 #define LINE_MAX_BYTES (64 + 48 + 32 + 4 * 2048 + 64)
+/* Room kept free after the request for the fields that end a line. */
+#define LINE_TAIL 64
 
 /* The "client - - [date] \"" part of a line, with the cached CLF
  * timestamp; at most 48 + 40 bytes. */
-static size_t log_start(struct log_buf *lb, time_t now, const char *client, char *line)
+static void log_start(struct log_buf *lb, time_t now, const char *client, struct bytes *b)
 {
-	size_t o = 0;
-
 	if (now != lb->clf_time) {
 		struct tm tm;
 		gmtime_r(&now, &tm);
@@ -89,32 +64,30 @@ static size_t log_start(struct log_buf *lb, time_t now, const char *client, char
 	}
 	if (strlen(client) > 48)
 		client = "-";
-	o += put_str(line + o, client);
-	o += put_str(line + o, " - - [");
-	o += put_str(line + o, lb->clf_date);
-	o += put_str(line + o, "] \"");
-	return o;
+	bytes_str(b, client);
+	BYTES_LIT(b, " - - [");
+	bytes_str(b, lb->clf_date);
+	BYTES_LIT(b, "] \"");
 }
 
 /* The "\" status bytes" end of a line; at most 45 bytes. */
-static size_t log_end(char *line, int status, uint64_t bytes)
+static void log_end(struct bytes *b, int status, uint64_t bytes)
 {
-	size_t o = 0;
-
-	o += put_str(line + o, "\" ");
-	o += put_u64(line + o, status > 0 ? (uint64_t)status : 0);
-	line[o++] = ' ';
-	o += put_u64(line + o, bytes);
-	line[o++] = '\n';
-	return o;
+	BYTES_LIT(b, "\" ");
+	bytes_u64(b, status > 0 ? (uint64_t)status : 0);
+	bytes_char(b, ' ');
+	bytes_u64(b, bytes);
+	bytes_char(b, '\n');
 }
 
-static void log_append(struct log_buf *lb, const char *line, size_t len)
+static void log_append(struct log_buf *lb, const struct bytes *line)
 {
-	if (lb->len + len > sizeof(lb->data))
+	if (line->failed)
+		return; /* cannot happen: the line's room is its worst case */
+	if (lb->len + line->len > sizeof(lb->data))
 		log_flush(lb);
-	memcpy(lb->data + lb->len, line, len);
-	lb->len += len;
+	memcpy(lb->data + lb->len, line->p, line->len);
+	lb->len += line->len;
 }
 
 void log_service(struct log_buf *lb, time_t now, const char *client,
@@ -122,50 +95,53 @@ void log_service(struct log_buf *lb, time_t now, const char *client,
 		 int status, uint64_t bytes)
 {
 	char line[LINE_MAX_BYTES];
-	size_t o, vlen = strlen(verb);
+	struct bytes b;
+	size_t vlen = strlen(verb);
 
 	if (lb->fd < 0)
 		return;
-	o = log_start(lb, now, client, line);
-	/* 64 bytes stay free for the fields after the name. */
-	o += put_escaped(line + o, 32, verb, vlen > 32 ? 32 : vlen);
+	bytes_init_fixed(&b, line, sizeof(line));
+	log_start(lb, now, client, &b);
+	put_escaped(&b, b.len + 32, verb, vlen > 32 ? 32 : vlen);
 	if (name) {
 		if (name_len > 2048)
 			name_len = 2048;
-		line[o++] = ' ';
-		o += put_escaped(line + o, sizeof(line) - o - 64, name, name_len);
+		bytes_char(&b, ' ');
+		put_escaped(&b, sizeof(line) - LINE_TAIL, name, name_len);
 	}
-	o += log_end(line + o, status, bytes);
-	log_append(lb, line, o);
+	log_end(&b, status, bytes);
+	log_append(lb, &b);
 }
 
 void log_access(struct log_buf *lb, time_t now, const char *client,
 		const char *method, size_t method_len, const char *target,
-		size_t target_len, int version_minor, int status,
+		size_t target_len, int version_major, int version_minor, int status,
 		uint64_t bytes)
 {
 	char line[LINE_MAX_BYTES];
-	size_t o;
+	struct bytes b;
 
 	if (lb->fd < 0)
 		return;
-	o = log_start(lb, now, client, line);
+	bytes_init_fixed(&b, line, sizeof(line));
+	log_start(lb, now, client, &b);
 	if (method) {
 		if (method_len > 32)
 			method_len = 32;
 		if (target_len > 2048)
 			target_len = 2048;
-		/* 64 bytes stay free for the fields after the target. */
-		o += put_escaped(line + o, sizeof(line) - o - 64, method, method_len);
-		line[o++] = ' ';
-		o += put_escaped(line + o, sizeof(line) - o - 64, target, target_len);
-		o += put_str(line + o, " HTTP/1.");
-		line[o++] = version_minor == 0 ? '0' : '1';
+		put_escaped(&b, sizeof(line) - LINE_TAIL, method, method_len);
+		bytes_char(&b, ' ');
+		put_escaped(&b, sizeof(line) - LINE_TAIL, target, target_len);
+		BYTES_LIT(&b, " HTTP/");
+		bytes_char(&b, (char)('0' + (version_major > 0 && version_major < 10 ? version_major : 1)));
+		bytes_char(&b, '.');
+		bytes_char(&b, (char)('0' + (version_minor > 0 && version_minor < 10 ? version_minor : 0)));
 	} else {
-		line[o++] = '-';
+		bytes_char(&b, '-');
 	}
-	o += log_end(line + o, status, bytes);
-	log_append(lb, line, o);
+	log_end(&b, status, bytes);
+	log_append(lb, &b);
 }
 
 void log_error(const char *fmt, ...)

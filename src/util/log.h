@@ -22,7 +22,7 @@ void log_buf_init(struct log_buf *lb, int fd);
 /* One access-log line. method/target may be NULL (unparsable request). */
 void log_access(struct log_buf *lb, time_t now, const char *client,
 		const char *method, size_t method_len, const char *target,
-		size_t target_len, int version_minor, int status,
+		size_t target_len, int version_major, int version_minor, int status,
 		uint64_t bytes);
 /* One access-log line for the echo and file services, in the same format
  * with the request written as "VERB" or "VERB name" (no HTTP version). */

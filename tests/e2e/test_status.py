@@ -107,7 +107,11 @@ def test_numbers_move(ssrv):
     (STATUS + "?format=json", (), True),
     (STATUS + "?x=1&format=json", (), True),
     (STATUS, [("Accept", "application/json")], True),
-    (STATUS, [("Accept", "text/html, application/json;q=0.5")], True),
+    # One negotiator for the report and the listings (issue 9): the
+    # higher weight wins, HTML on a tie.
+    (STATUS, [("Accept", "text/html, application/json;q=0.5")], False),
+    (STATUS, [("Accept", "text/html, application/json;q=0.9")], False),
+    (STATUS, [("Accept", "text/html;q=0.5, application/json")], True),
     (STATUS, [("Accept", "application/json;q=0")], False),
     (STATUS, [("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")], False),
     (STATUS, (), False),

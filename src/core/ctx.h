@@ -1,0 +1,54 @@
+/* The context a protocol or handler works in: everything it may use of the
+ * engine, and nothing of the worker, the loop or the listener. Each worker
+ * has one; a connection reaches its worker's as c->ctx. The clock and the
+ * Date string are refreshed by the worker once per loop turn; the log,
+ * the counters and the file cache belong to that worker alone, so using
+ * them takes no lock. The rest is server-wide and read-only while the
+ * workers run. */
+#ifndef EISD_CTX_H
+#define EISD_CTX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "app/config.h"
+#include "core/stats.h"
+#include "util/log.h"
+
+struct fcache;
+struct mime_table;
+struct server;
+
+#define CTX_DATE_LEN 29 /* an IMF-fixdate (HTTPDATE_LEN) */
+#define CTX_IO_SCRATCH 16384 /* one TLS record's worth of plaintext */
+
+struct ctx {
+	/* Clock, read once per loop turn. */
+	uint64_t now_ms;              /* monotonic */
+	time_t now;                   /* wall clock */
+	char date[CTX_DATE_LEN + 1];  /* Date header for now */
+
+	struct log_buf log;           /* this worker's access log */
+	struct stats stats;           /* this worker's counters */
+	struct fcache *fcache;        /* this worker's open files */
+	/* CTX_IO_SCRATCH bytes a transport may use within one call (TLS:
+	 * a file chunk on its way to SSL_write); nothing survives the call. */
+	char *io_scratch;
+
+	/* Server-wide, read-only. */
+	const struct config *cfg;
+	const struct mime_table *mime;
+	int root_fd;                  /* the document root, -1 for echo */
+	const char *url_host;         /* host part for URLs ("127.0.0.1", "::1") */
+	const atomic_bool *stopping;  /* set once a graceful stop began */
+	const struct server *srv;     /* only for stats_gather (opaque here) */
+};
+
+static inline bool ctx_stopping(const struct ctx *x)
+{
+	return atomic_load_explicit(x->stopping, memory_order_relaxed);
+}
+
+#endif
