@@ -20,7 +20,7 @@ LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
-.PHONY: all run test unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak soak-short
+.PHONY: all run test layers unit e2e clean install deps asan fuzz fuzz-short fuzz-build bench valgrind soak soak-short
 
 all: eisd eisc
 
@@ -68,10 +68,15 @@ unit: $(UNIT_BIN)
 e2e: $(BUILD)/eisd $(BUILD)/eisc
 	EISD_BIN=$(CURDIR)/$(BUILD)/eisd EISC_BIN=$(CURDIR)/$(BUILD)/eisc /usr/bin/python3 -m pytest -q tests/e2e
 
+# The layer rules (docs/architecture.md): the check, and proof it can fail.
+layers:
+	@sh tests/check_layers.sh
+	@sh tests/check_layers.sh --self-test
+
 # make test runs every stage even when one fails, then fails naming the
 # stages that did (a broken unit test must not hide an e2e or ASan
 # failure). A new check becomes a stage by adding its target here.
-TEST_STAGES := unit e2e soak-short asan fuzz-short
+TEST_STAGES := layers unit e2e soak-short asan fuzz-short
 
 test: deps
 	@failed=""; for s in $(TEST_STAGES); do \

@@ -13,7 +13,6 @@
 #include "core/conn_io.h"
 #include "core/loop.h"
 #include "core/proto.h"
-#include "core/server.h"
 #include "core/transport.h"
 
 /* Output buffers larger than this are freed after each response so a big
@@ -21,15 +20,28 @@
 #define OUT_KEEP_CAP 16384
 #define LINGER_MS 2000
 
-/* The worker whose context c works in. */
-static inline struct worker *worker_of(const struct conn *c)
+/* Sizes of the buffers a pool lends to the connection it is serving. */
+#define POOL_OUT_SCRATCH 16384
+#define POOL_SEG_SCRATCH 64
+
+/* One connection's share of a loop turn (issue 16: a greedy pipeliner
+ * held a one-thread worker for tens of milliseconds): this many responses
+ * or full reads of --max-request-bytes, and this many bytes sent. */
+#define FAIR_SHARE 32
+#define FAIR_SEND_BYTES (512 * 1024)
+
+/* The pool whose context c works in. */
+static inline struct conn_pool *pool_of(const struct conn *c)
 {
-	return (struct worker *)(void *)((char *)c->ctx - offsetof(struct worker, ctx));
+	return (struct conn_pool *)(void *)((char *)c->ctx - offsetof(struct conn_pool, ctx));
 }
+
+static void conn_close(struct conn *c);
+static void conn_on_event(struct loop_handler *h, int mask);
 
 /* ---- deadlines ---- */
 
-static int timer_duration_ms(const struct worker *w, enum conn_timer t)
+static int timer_duration_ms(const struct conn_pool *w, enum conn_timer t)
 {
 	const struct config *cfg = w->ctx.cfg;
 	switch (t) {
@@ -43,7 +55,7 @@ static int timer_duration_ms(const struct worker *w, enum conn_timer t)
 
 static void timer_unlink(struct conn *c)
 {
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 	if (c->timer == TIMER_NONE)
 		return;
 	if (c->tprev)
@@ -58,9 +70,9 @@ static void timer_unlink(struct conn *c)
 	c->timer = TIMER_NONE;
 }
 
-void conn_timer_set(struct conn *c, enum conn_timer t)
+static void conn_timer_set(struct conn *c, enum conn_timer t)
 {
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 
 	timer_unlink(c);
 	c->timer = t;
@@ -80,7 +92,7 @@ void conn_timer_set(struct conn *c, enum conn_timer t)
  * time, and conn_settle takes it back before the worker moves on. */
 static bool lend_ok(struct conn *c)
 {
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 
 	if (w->lent_to && w->lent_to != c)
 		return false;
@@ -122,7 +134,7 @@ static void *dup_mem(const void *p, size_t len)
 /* The worker is done with c for now: whatever c still needs moves from
  * the lent buffers into its own memory. Returns -1 when that memory could
  * not be had (the connection is then closed). */
-static int conn_settle(struct worker *w)
+static int conn_settle(struct conn_pool *w)
 {
 	struct conn *c = w->lent_to;
 
@@ -194,15 +206,15 @@ static void send_timer_arm(struct conn *c)
 static int out_reserve(struct conn *c, size_t more)
 {
 	struct buf *b = &c->out;
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 	size_t cap;
 	char *p;
 
 	if (b->len + more <= b->cap)
 		return 0;
-	if (!b->p && more <= WORKER_OUT_SCRATCH && lend_ok(c)) {
+	if (!b->p && more <= POOL_OUT_SCRATCH && lend_ok(c)) {
 		b->p = w->out_scratch;
-		b->cap = WORKER_OUT_SCRATCH;
+		b->cap = POOL_OUT_SCRATCH;
 		b->len = 0;
 		c->out_lent = true;
 		return 0;
@@ -228,13 +240,13 @@ static int out_reserve(struct conn *c, size_t more)
 static int seg_push(struct conn *c, struct out_seg s)
 {
 	if (c->nsegs == c->seg_cap) {
-		struct worker *w = worker_of(c);
+		struct conn_pool *w = pool_of(c);
 		unsigned cap = c->seg_cap ? c->seg_cap * 2 : 4;
 		struct out_seg *n;
 
 		if (!c->segs && lend_ok(c)) {
 			n = w->seg_scratch;
-			cap = WORKER_SEG_SCRATCH;
+			cap = POOL_SEG_SCRATCH;
 			c->segs_lent = true;
 		} else if (c->segs_lent) {
 			n = malloc(cap * sizeof(*n));
@@ -397,16 +409,16 @@ static int conn_interest(const struct conn *c)
  * does. Nothing to tell when the interest did not change. */
 static int conn_watch(struct conn *c)
 {
-	struct loop *l = worker_of(c)->loop;
+	struct loop *l = pool_of(c)->loop;
 	int mask = conn_interest(c);
 
 	if (c->in_loop) {
 		if (mask == c->watching)
 			return 0;
 		c->watching = (unsigned char)mask;
-		return loop_mod(l, c->fd, mask, c);
+		return loop_mod(l, c->fd, mask, &c->lh);
 	}
-	if (loop_add(l, c->fd, mask, c))
+	if (loop_add(l, c->fd, mask, &c->lh))
 		return -1;
 	c->watching = (unsigned char)mask;
 	c->in_loop = true;
@@ -421,6 +433,47 @@ static bool conn_reads(const struct conn *c)
 	       (c->state == CONN_WRITING && c->proto->read_while_writing);
 }
 
+/* c's share of this turn ran out with work left: it comes back, in
+ * order, after the others had theirs (conn_pool_run_ready). */
+static void conn_defer(struct conn *c)
+{
+	struct conn_pool *p = pool_of(c);
+
+	if (c->on_ready)
+		return;
+	c->on_ready = true;
+	c->rnext = NULL;
+	if (p->ready_tail)
+		p->ready_tail->rnext = c;
+	else
+		p->ready_head = c;
+	p->ready_tail = c;
+	p->nready++;
+}
+
+/* Takes c off the ready list (it is short: only connections that used up
+ * their share are on it). */
+static void ready_unlink(struct conn *c)
+{
+	struct conn_pool *p = pool_of(c);
+	struct conn *prev = NULL;
+
+	for (struct conn *r = p->ready_head; r; prev = r, r = r->rnext) {
+		if (r != c)
+			continue;
+		if (prev)
+			prev->rnext = c->rnext;
+		else
+			p->ready_head = c->rnext;
+		if (p->ready_tail == c)
+			p->ready_tail = prev;
+		p->nready--;
+		break;
+	}
+	c->on_ready = false;
+	c->rnext = NULL;
+}
+
 int conn_set_proto(struct conn *c, const struct proto *p)
 {
 	if (c->proto && c->proto->on_close)
@@ -432,17 +485,20 @@ int conn_set_proto(struct conn *c, const struct proto *p)
 	return p->on_open ? p->on_open(c) : 0;
 }
 
-struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *peer)
+/* A connection on fd, counted already. NULL when that failed: the fd is
+ * closed then, and the connection counted out. */
+static struct conn *conn_new(struct conn_pool *w, int fd, const struct sockaddr_storage *peer,
+			     const struct transport *tp, const struct proto *proto)
 {
-	const struct transport *tp = w->srv->transport;
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (!c) {
 		tp->reject(fd, NULL, 0);
-		atomic_fetch_sub(&w->srv->nconns, 1);
+		atomic_fetch_sub(&w->count->open, 1);
 		return NULL;
 	}
 	c->fd = fd;
+	c->lh.on_event = conn_on_event;
 	c->ctx = &w->ctx;
 	c->tp = tp;
 	c->state = CONN_READING;
@@ -462,7 +518,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *p
 	w->nclients++;
 	pthread_mutex_unlock(&w->clients_lock);
 
-	if ((tp->open && tp->open(c)) || conn_set_proto(c, w->srv->proto)) {
+	if ((tp->open && tp->open(c)) || conn_set_proto(c, proto)) {
 		conn_close(c);
 		return NULL;
 	}
@@ -471,11 +527,13 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr_storage *p
 
 static void conn_drop(struct conn *c, enum transport_close how)
 {
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 
 	if (c->proto && c->proto->on_close)
 		c->proto->on_close(c);
 	timer_unlink(c);
+	if (c->on_ready)
+		ready_unlink(c);
 	pthread_mutex_lock(&w->clients_lock);
 	if (c->cprev)
 		c->cprev->cnext = c->cnext;
@@ -486,7 +544,9 @@ static void conn_drop(struct conn *c, enum transport_close how)
 	w->nclients--;
 	pthread_mutex_unlock(&w->clients_lock);
 
-	c->tp->close(c, how); /* also removes it from epoll */
+	if (c->in_loop)
+		loop_forget(w->loop, c->fd);
+	c->tp->close(c, how);
 	if (c->body_fd >= 0)
 		close(c->body_fd);
 	hold_drop(c);
@@ -495,10 +555,10 @@ static void conn_drop(struct conn *c, enum transport_close how)
 	if (w->lent_to == c)
 		w->lent_to = NULL;
 	free(c);
-	atomic_fetch_sub(&w->srv->nconns, 1);
+	atomic_fetch_sub(&w->count->open, 1);
 }
 
-void conn_close(struct conn *c)
+static void conn_close(struct conn *c)
 {
 	conn_drop(c, TRANSPORT_CLOSE_GRACEFUL);
 }
@@ -575,7 +635,7 @@ static int conn_send_wait(struct conn *c, ssize_t want, bool progressed)
  * connection. */
 static int conn_send(struct conn *c)
 {
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 	bool progressed = false;
 	uint64_t sent = 0;
 	ssize_t n;
@@ -584,6 +644,12 @@ static int conn_send(struct conn *c)
 		while (c->seg_next < c->nsegs) {
 			struct out_seg *s = &c->segs[c->seg_next];
 
+			/* A fast reader of a large body: the others' turn,
+			 * then back (the loop reports the socket writable). */
+			if (sent >= FAIR_SEND_BYTES) {
+				stat_add(&w->ctx.stats.bytes_sent, sent);
+				return conn_send_wait(c, TRANSPORT_WANT_WRITE, true) ? -1 : 0;
+			}
 			if (s->fd < 0) {
 				struct iovec iov[16];
 				unsigned k = 0, i = c->seg_next;
@@ -730,6 +796,10 @@ static int conn_process(struct conn *c)
 			return -1;
 		}
 		conn_wait_next(c);
+		if (--pool_of(c)->budget <= 0 && c->in.len) {
+			conn_defer(c); /* pipelined requests wait for the next turn */
+			break;
+		}
 	}
 	if (c->state == CONN_READING) {
 		const struct proto *p = c->proto;
@@ -757,7 +827,7 @@ static int conn_process(struct conn *c)
  * came, 0 when none did, -1 when c is gone (or going). */
 static int conn_read(struct conn *c)
 {
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 	size_t cap = c->ctx->cfg->max_request_bytes;
 	int got = 0;
 
@@ -788,10 +858,14 @@ static int conn_read(struct conn *c)
 			c->in.len += (size_t)n;
 			if (conn_process(c) < 0)
 				return -1;
-			if (!conn_reads(c))
+			if (!conn_reads(c) || c->on_ready)
 				return 1;
 			if ((size_t)n < room && !(c->tp->read_pending && c->tp->read_pending(c)))
 				return 1;
+			if (--w->budget <= 0) {
+				conn_defer(c); /* more may wait in the socket */
+				return 1;
+			}
 			got = 1;
 			continue;
 		}
@@ -874,11 +948,12 @@ static void conn_event(struct conn *c, int mask)
 #define EARLY_READ_ON 8
 #define EARLY_READ_PROBE 16
 
-void conn_start(struct conn *c)
+static void conn_start(struct conn *c)
 {
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 	int r = 0;
 
+	w->budget = FAIR_SHARE;
 	if (w->early_read_score >= EARLY_READ_ON ||
 	    ++w->early_read_probe % EARLY_READ_PROBE == 0) {
 		r = conn_read(c);
@@ -894,10 +969,15 @@ void conn_start(struct conn *c)
 	conn_settle(w);
 }
 
-void conn_on_event(struct conn *c, int mask)
+static void conn_on_event(struct loop_handler *h, int mask)
 {
-	struct worker *w = worker_of(c);
+	struct conn *c = (struct conn *)(void *)((char *)h - offsetof(struct conn, lh));
+	struct conn_pool *w = pool_of(c);
 
+	/* Waiting for its next share: served from the ready list. */
+	if (c->on_ready)
+		return;
+	w->budget = FAIR_SHARE;
 	conn_event(c, mask);
 	conn_settle(w);
 }
@@ -917,6 +997,11 @@ static void conn_timeout(struct conn *c)
 			send_timer_arm(c);
 			return;
 		}
+		/* Dropped for not reading: a reset, so the kernel frees what is
+		 * queued for it now (a FIN would wait behind megabytes the peer
+		 * never takes, in an orphaned socket). */
+		conn_drop(c, TRANSPORT_CLOSE_ABORT);
+		return;
 	}
 	if (t == TIMER_HEADER && c->state == CONN_READING && c->proto->on_header_timeout) {
 		c->close_after = true;
@@ -933,12 +1018,132 @@ static void conn_timeout(struct conn *c)
 	conn_close(c);
 }
 
-void conn_on_timeout(struct conn *c)
+static void conn_on_timeout(struct conn *c)
 {
-	struct worker *w = worker_of(c);
+	struct conn_pool *w = pool_of(c);
 
 	conn_timeout(c);
 	conn_settle(w);
+}
+
+/* ---- the pool ---- */
+
+int conn_pool_init(struct conn_pool *p, struct loop *loop, struct conn_count *count)
+{
+	p->loop = loop;
+	p->count = count;
+	pthread_mutex_init(&p->clients_lock, NULL);
+	p->in_scratch = malloc(p->ctx.cfg->max_request_bytes);
+	p->out_scratch = malloc(POOL_OUT_SCRATCH);
+	p->seg_scratch = malloc(POOL_SEG_SCRATCH * sizeof(*p->seg_scratch));
+	return p->in_scratch && p->out_scratch && p->seg_scratch ? 0 : -1;
+}
+
+void conn_pool_fini(struct conn_pool *p)
+{
+	conn_pool_close_all(p);
+	pthread_mutex_destroy(&p->clients_lock);
+	free(p->in_scratch);
+	free(p->out_scratch);
+	free(p->seg_scratch);
+	p->in_scratch = p->out_scratch = NULL;
+	p->seg_scratch = NULL;
+}
+
+void conn_accept(struct conn_pool *p, int fd, const struct sockaddr_storage *peer,
+		 const struct transport *tp, const struct proto *proto)
+{
+	struct conn_count *n = p->count;
+	long open = atomic_fetch_add(&n->open, 1) + 1;
+
+	if (open > n->max) {
+		const char *reply = proto->reject_reply;
+
+		atomic_fetch_sub(&n->open, 1);
+		tp->reject(fd, reply, reply ? strlen(reply) : 0);
+		return;
+	}
+	long peak = atomic_load(&n->peak);
+	while (open > peak && !atomic_compare_exchange_weak(&n->peak, &peak, open))
+		;
+	stat_add(&p->ctx.stats.accepted, 1);
+	struct conn *c = conn_new(p, fd, peer, tp, proto);
+	if (c)
+		conn_start(c);
+}
+
+void conn_pool_run_ready(struct conn_pool *p, unsigned n)
+{
+	while (n-- && p->ready_head) {
+		struct conn *c = p->ready_head;
+
+		p->ready_head = c->rnext;
+		if (!p->ready_head)
+			p->ready_tail = NULL;
+		p->nready--;
+		c->rnext = NULL;
+		c->on_ready = false;
+		p->budget = FAIR_SHARE;
+		/* What it has buffered first, then what waits in the socket
+		 * (or in the transport). */
+		if (conn_process(c) == 0 && conn_reads(c) && !c->on_ready)
+			conn_read(c);
+		conn_settle(p);
+	}
+}
+
+static uint64_t pool_next_deadline(const struct conn_pool *p)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (int t = 0; t < TIMER_COUNT; t++)
+		if (p->timer_head[t] && p->timer_head[t]->deadline_ms < next)
+			next = p->timer_head[t]->deadline_ms;
+	return next;
+}
+
+uint64_t conn_pool_expire(struct conn_pool *p)
+{
+	uint64_t next = pool_next_deadline(p);
+
+	if (next > p->ctx.now_ms)
+		return next; /* the usual turn: nothing due */
+	for (int t = 0; t < TIMER_COUNT; t++) {
+		struct conn *c;
+		while ((c = p->timer_head[t]) && c->deadline_ms <= p->ctx.now_ms)
+			conn_on_timeout(c);
+	}
+	return pool_next_deadline(p);
+}
+
+void conn_pool_stop(struct conn_pool *p)
+{
+	struct conn *c, *next;
+
+	for (c = p->clients; c; c = next) {
+		next = c->cnext;
+		if (c->state == CONN_READING && c->in.len == 0)
+			conn_close(c);
+	}
+}
+
+void conn_pool_close_all(struct conn_pool *p)
+{
+	while (p->clients)
+		conn_close(p->clients);
+}
+
+size_t conn_pool_each(struct conn_pool *p, size_t max,
+		      void (*each)(void *arg, const struct conn *c), void *arg)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->clients_lock);
+	n = p->nclients;
+	for (const struct conn *c = p->clients; c && max; c = c->cnext, max--)
+		each(arg, c);
+	pthread_mutex_unlock(&p->clients_lock);
+	return n;
 }
 
 void conn_format_addr(const struct sockaddr_storage *ss, char *out, size_t len)

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "core/loop.h"
+
 struct ctx;
 struct proto;
 struct transport;
@@ -21,7 +23,7 @@ enum conn_state {
 	CONN_LINGER,  /* write side shut; draining input before close */
 };
 
-/* Which deadline a connection is waiting on (one list each in the worker). */
+/* Which deadline a connection is waiting on (one list each in its pool). */
 enum conn_timer {
 	TIMER_NONE = -1,
 	TIMER_HEADER = 0, /* a request has begun (or the connection is new) */
@@ -58,6 +60,7 @@ union conn_addr {
 struct conn {
 	int fd;
 	enum conn_state state;
+	struct loop_handler lh; /* what the loop calls (conn.c) */
 	struct ctx *ctx; /* the serving worker's context (core/ctx.h) */
 	/* The protocol speaking on c now (conn_set_proto switches it) and
 	 * the transport under it, with its per-connection state. */
@@ -65,17 +68,18 @@ struct conn {
 	const struct transport *tp;
 	void *tp_data;
 
-	/* Deadline list membership (worker.timers[timer]). */
+	/* Deadline list membership (conn_pool.timer_head[timer]). */
 	enum conn_timer timer;
 	int send_queued; /* kernel send queue when TIMER_SEND was armed */
 	uint64_t deadline_ms;
 	struct conn *tprev, *tnext;
 
-	/* Client registry (worker.clients), guarded by worker.clients_lock. */
+	/* Client registry (conn_pool.clients), guarded by its clients_lock. */
 	struct conn *cprev, *cnext;
+	struct conn *rnext; /* the pool's ready list */
 
-	/* Buffers exist only while bytes are in flight. While the worker
-	 * serves this connection they are lent from the worker (*_lent); what
+	/* Buffers exist only while bytes are in flight. While the pool
+	 * serves this connection they are lent from the pool (*_lent); what
 	 * is still pending when it moves on is copied into owned memory, so
 	 * an idle connection holds none and a request answered in one go
 	 * allocates nothing. */
@@ -89,8 +93,8 @@ struct conn {
 	void (*hold_release)(void *arg);
 	void *hold_arg;
 
-	bool in_lent, out_lent, segs_lent; /* the buffers above are the worker's */
-	bool in_loop;     /* registered with the worker's loop */
+	bool in_lent, out_lent, segs_lent; /* the buffers above are the pool's */
+	bool in_loop;     /* registered with the loop */
 	bool close_after; /* close once the queued output is sent */
 	bool linger;      /* the peer may still be sending: drain before close */
 	bool peer_done;   /* the peer announced its last request (Connection: close) */
@@ -99,6 +103,7 @@ struct conn {
 	 * waits for writability, or a write for readability. */
 	bool read_wants_write, write_wants_read;
 	unsigned char watching; /* the loop interest last set (conn_watch) */
+	bool on_ready;    /* in the pool's ready list (its fair share ran out) */
 
 	union conn_addr peer;
 	char peer_addr[48]; /* numeric, without port */

@@ -85,11 +85,11 @@ static void worker_tick(struct worker *w)
 	time_t now;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	w->ctx.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	w->pool.ctx.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	now = time(NULL);
-	if (now != w->ctx.now) {
-		w->ctx.now = now;
-		httpdate_format(now, w->ctx.date);
+	if (now != w->pool.ctx.now) {
+		w->pool.ctx.now = now;
+		httpdate_format(now, w->pool.ctx.date);
 	}
 }
 
@@ -110,27 +110,31 @@ static void worker_accept(struct worker *w)
 				 * instead of waking up for the same error forever. */
 				loop_del(w->loop, srv->listen_fd);
 				w->listening = false;
-				w->accept_resume_ms = w->ctx.now_ms + ACCEPT_PAUSE_MS;
+				w->accept_resume_ms = w->pool.ctx.now_ms + ACCEPT_PAUSE_MS;
 			}
 			return;
 		}
-		long n = atomic_fetch_add(&srv->nconns, 1) + 1;
-		if (n > srv->max_connections) {
-			atomic_fetch_sub(&srv->nconns, 1);
-			const char *reply = srv->proto->reject_reply;
-			srv->transport->reject(fd, reply, reply ? strlen(reply) : 0);
-			continue;
-		}
-		long peak = atomic_load(&srv->peak_conns);
-		while (n > peak && !atomic_compare_exchange_weak(&srv->peak_conns, &peak, n))
-			;
-		stat_add(&w->ctx.stats.accepted, 1);
-		struct conn *c = conn_new(w, fd, &ss);
-		if (!c)
-			continue; /* closed and counted out */
-		if (w->nclients > w->trim_peak)
-			w->trim_peak = w->nclients;
-		conn_start(c);
+		conn_accept(&w->pool, fd, &ss, srv->transport, srv->proto);
+		if (conn_pool_size(&w->pool) > w->trim_peak)
+			w->trim_peak = conn_pool_size(&w->pool);
+	}
+}
+
+static void worker_on_listen(struct loop_handler *h, int mask)
+{
+	struct worker *w = (struct worker *)(void *)((char *)h - offsetof(struct worker, listen_h));
+
+	if (!w->stopping)
+		worker_accept(w);
+}
+
+static void worker_on_wake(struct loop_handler *h, int mask)
+{
+	struct worker *w = (struct worker *)(void *)((char *)h - offsetof(struct worker, wake_h));
+	uint64_t v;
+
+	if (read(w->wake_fd, &v, sizeof(v)) < 0) {
+		/* nothing to do: the stopping flag is what counts */
 	}
 }
 
@@ -141,54 +145,44 @@ static void worker_accept(struct worker *w)
  * never runs. */
 static void worker_trim_memory(struct worker *w)
 {
-	if (w->ctx.now_ms - w->trim_check_ms < TICK_MS)
+	unsigned n = conn_pool_size(&w->pool);
+
+	if (w->pool.ctx.now_ms - w->trim_check_ms < TICK_MS)
 		return;
-	w->trim_check_ms = w->ctx.now_ms;
-	if (w->trim_peak < TRIM_MIN_PEAK || w->nclients > w->trim_peak / 4)
+	w->trim_check_ms = w->pool.ctx.now_ms;
+	if (w->trim_peak < TRIM_MIN_PEAK || n > w->trim_peak / 4)
 		return;
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
-	w->trim_peak = w->nclients;
-}
-
-static void worker_expire(struct worker *w)
-{
-	for (int t = 0; t < TIMER_COUNT; t++) {
-		struct conn *c;
-		while ((c = w->timer_head[t]) && c->deadline_ms <= w->ctx.now_ms)
-			conn_on_timeout(c);
-	}
+	w->trim_peak = n;
 }
 
 static int worker_next_timeout(const struct worker *w)
 {
-	uint64_t next = w->ctx.now_ms + TICK_MS;
+	uint64_t now = w->pool.ctx.now_ms;
+	uint64_t next = now + TICK_MS;
 
-	for (int t = 0; t < TIMER_COUNT; t++)
-		if (w->timer_head[t] && w->timer_head[t]->deadline_ms < next)
-			next = w->timer_head[t]->deadline_ms;
+	if (w->conn_deadline < next)
+		next = w->conn_deadline;
 	if (!w->listening && w->accept_resume_ms < next)
 		next = w->accept_resume_ms;
-	return next <= w->ctx.now_ms ? 0 : (int)(next - w->ctx.now_ms);
+	/* Connections wait for their next share: look, do not sleep. */
+	if (conn_pool_ready(&w->pool))
+		return 0;
+	return next <= now ? 0 : (int)(next - now);
 }
 
 /* Stop: no more accepting; idle connections go now, busy ones may finish
  * their response within the grace period. */
 static void worker_begin_stop(struct worker *w)
 {
-	struct conn *c, *next;
-
 	if (w->listening) {
 		loop_del(w->loop, w->srv->listen_fd);
 		w->listening = false;
 	}
 	w->accept_resume_ms = UINT64_MAX;
-	for (c = w->clients; c; c = next) {
-		next = c->cnext;
-		if (c->state == CONN_READING && c->in.len == 0)
-			conn_close(c);
-	}
+	conn_pool_stop(&w->pool);
 }
 
 void server_snapshot_release(struct server_snapshot *s)
@@ -209,19 +203,21 @@ static void worker_adopt(struct worker *w)
 	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
 	if (!s)
 		return;
-	if (s->mime != w->ctx.mime) {
+	struct ctx *cx = &w->pool.ctx;
+
+	if (s->mime != cx->mime) {
 		unsigned n = w->srv->fcache_entries ? w->srv->fcache_entries : FCACHE_MAX_ENTRIES;
-		struct fcache *fc = fcache_new(w->ctx.root_fd, s->mime, n);
+		struct fcache *fc = fcache_new(cx->root_fd, s->mime, n);
 
 		if (!fc) {
 			server_snapshot_release(s);
 			return;
 		}
-		fcache_free(w->ctx.fcache);
-		w->ctx.fcache = fc;
+		fcache_free(cx->fcache);
+		cx->fcache = fc;
 	}
-	w->ctx.cfg = s->cfg;
-	w->ctx.mime = s->mime;
+	cx->cfg = s->cfg;
+	cx->mime = s->mime;
 	server_snapshot_release(w->snap);
 	w->snap = s;
 }
@@ -230,60 +226,85 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
+	struct ctx *cx = &w->pool.ctx;
 	uint64_t stop_deadline = 0, last_flush = 0, last_sweep = 0;
-	bool stopping = false;
 
 	worker_tick(w);
-	last_flush = w->ctx.now_ms;
+	last_flush = cx->now_ms;
 	for (;;) {
 		struct loop_event *ev;
 		int n = loop_wait(w->loop, worker_next_timeout(w), &ev);
 
+		unsigned ready = conn_pool_ready(&w->pool);
+
 		worker_tick(w);
 		worker_adopt(w);
-		for (int i = 0; i < n; i++) {
-			if (ev[i].data == &w->listening) {
-				if (!stopping)
-					worker_accept(w);
-			} else if (ev[i].data == &w->wake_fd) {
-				uint64_t v;
-				if (read(w->wake_fd, &v, sizeof(v)) < 0) {
-					/* nothing to do: the flag below is what counts */
-				}
-			} else {
-				conn_on_event(ev[i].data, ev[i].mask);
-			}
-		}
-		if (!stopping && atomic_load(&srv->stopping)) {
-			stopping = true;
-			stop_deadline = w->ctx.now_ms + (uint64_t)w->ctx.cfg->shutdown_grace * 1000;
+		if (n > 0)
+			loop_dispatch(ev, n);
+		/* Those that waited for the next share get it now; the ones
+		 * that ran out in these events wait for the next turn. */
+		conn_pool_run_ready(&w->pool, ready);
+		if (!w->stopping && atomic_load(&srv->stopping)) {
+			w->stopping = true;
+			stop_deadline = cx->now_ms + (uint64_t)cx->cfg->shutdown_grace * 1000;
 			worker_begin_stop(w);
 		}
-		worker_expire(w);
-		if (!w->listening && !stopping && w->ctx.now_ms >= w->accept_resume_ms) {
-			if (loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listening) == 0)
+		w->conn_deadline = conn_pool_expire(&w->pool);
+		if (!w->listening && !w->stopping && cx->now_ms >= w->accept_resume_ms) {
+			if (loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listen_h) == 0)
 				w->listening = true;
 			else
-				w->accept_resume_ms = w->ctx.now_ms + ACCEPT_PAUSE_MS;
+				w->accept_resume_ms = cx->now_ms + ACCEPT_PAUSE_MS;
 		}
 		worker_trim_memory(w);
-		if (w->ctx.now_ms - last_sweep >= TICK_MS) {
-			fcache_sweep(w->ctx.fcache);
-			last_sweep = w->ctx.now_ms;
+		if (cx->now_ms - last_sweep >= TICK_MS) {
+			fcache_sweep(cx->fcache);
+			last_sweep = cx->now_ms;
 		}
-		if (w->ctx.log.len && w->ctx.now_ms - last_flush >= TICK_MS) {
-			log_flush(&w->ctx.log);
-			last_flush = w->ctx.now_ms;
+		if (cx->log.len && cx->now_ms - last_flush >= TICK_MS) {
+			log_flush(&cx->log);
+			last_flush = cx->now_ms;
 		}
-		if (stopping && (w->clients == NULL || w->ctx.now_ms >= stop_deadline ||
-				 atomic_load_explicit(&srv->stop_now, memory_order_relaxed)))
+		if (w->stopping && (conn_pool_size(&w->pool) == 0 || cx->now_ms >= stop_deadline ||
+				    atomic_load_explicit(&srv->stop_now, memory_order_relaxed)))
 			break;
 	}
-	while (w->clients)
-		conn_close(w->clients);
-	log_flush(&w->ctx.log);
+	conn_pool_close_all(&w->pool);
+	log_flush(&cx->log);
 	atomic_fetch_sub(&srv->running, 1);
 	return NULL;
+}
+
+static int worker_init(struct worker *w, struct server *srv, int index)
+{
+	struct ctx *cx = &w->pool.ctx;
+
+	w->srv = srv;
+	w->index = index;
+	w->wake_fd = -1;
+	w->wake_h.on_event = worker_on_wake;
+	w->listen_h.on_event = worker_on_listen;
+	w->conn_deadline = UINT64_MAX;
+	cx->cfg = srv->cfg;
+	cx->mime = srv->mime;
+	cx->root_fd = srv->root_fd;
+	cx->url_host = srv->url_host;
+	cx->stopping = &srv->stopping;
+	cx->srv = srv;
+	log_buf_init(&cx->log, srv->log_fd);
+	cx->io_scratch = malloc(CTX_IO_SCRATCH);
+	cx->fcache = fcache_new(srv->root_fd, srv->mime,
+				srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
+	w->loop = loop_new(512);
+	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache)
+		return -ENOMEM;
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!w->loop || w->wake_fd < 0 ||
+	    loop_add(w->loop, w->wake_fd, LOOP_READ, &w->wake_h) ||
+	    loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listen_h))
+		return -errno;
+	w->listening = true;
+	return 0;
 }
 
 int server_start(struct server *srv, char *err, size_t errlen)
@@ -291,43 +312,22 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	srv->started = time(NULL);
 	if (!srv->transport)
 		srv->transport = &transport_tcp;
+	srv->conns.max = srv->max_connections;
 	srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	if (!srv->workers) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (int i = 0; i < srv->nworkers; i++) {
-		struct worker *w = &srv->workers[i];
-		w->srv = srv;
-		w->index = i;
-		w->wake_fd = -1;
-		pthread_mutex_init(&w->clients_lock, NULL);
-		w->ctx.cfg = srv->cfg;
-		w->ctx.mime = srv->mime;
-		w->ctx.root_fd = srv->root_fd;
-		w->ctx.url_host = srv->url_host;
-		w->ctx.stopping = &srv->stopping;
-		w->ctx.srv = srv;
-		log_buf_init(&w->ctx.log, srv->log_fd);
-		w->ctx.io_scratch = malloc(CTX_IO_SCRATCH);
-		w->loop = loop_new(512);
-		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		w->in_scratch = malloc(srv->cfg->max_request_bytes);
-		w->out_scratch = malloc(WORKER_OUT_SCRATCH);
-		w->seg_scratch = malloc(WORKER_SEG_SCRATCH * sizeof(*w->seg_scratch));
-		w->ctx.fcache = fcache_new(srv->root_fd, srv->mime,
-				       srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
-		if (!w->ctx.io_scratch || !w->in_scratch || !w->out_scratch || !w->seg_scratch || !w->ctx.fcache) {
+		int rc = worker_init(&srv->workers[i], srv, i);
+		if (rc == -ENOMEM) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		if (!w->loop || w->wake_fd < 0 ||
-		    loop_add(w->loop, w->wake_fd, LOOP_READ, &w->wake_fd) ||
-		    loop_add(w->loop, srv->listen_fd, LOOP_READ | LOOP_EXCLUSIVE, &w->listening)) {
-			snprintf(err, errlen, "cannot start worker: %s", strerror(errno));
+		if (rc) {
+			snprintf(err, errlen, "cannot start worker: %s", strerror(-rc));
 			return -1;
 		}
-		w->listening = true;
 	}
 	for (int i = 0; i < srv->nworkers; i++) {
 		int rc;
@@ -392,16 +392,13 @@ void server_join(struct server *srv)
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		pthread_join(w->thread, NULL);
+		conn_pool_fini(&w->pool);
 		server_snapshot_release(atomic_exchange(&w->next_snap, NULL));
 		server_snapshot_release(w->snap);
 		loop_free(w->loop);
 		close(w->wake_fd);
-		pthread_mutex_destroy(&w->clients_lock);
-		fcache_free(w->ctx.fcache);
-		free(w->ctx.io_scratch);
-		free(w->in_scratch);
-		free(w->out_scratch);
-		free(w->seg_scratch);
+		fcache_free(w->pool.ctx.fcache);
+		free(w->pool.ctx.io_scratch);
 	}
 	free(srv->workers);
 	srv->workers = NULL;
@@ -422,12 +419,12 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 	t->port = srv->port;
 	t->threads = srv->nworkers;
 	t->started = srv->started;
-	t->connections = atomic_load(&srv->nconns);
-	t->peak_connections = atomic_load(&srv->peak_conns);
+	t->connections = atomic_load(&srv->conns.open);
+	t->peak_connections = atomic_load(&srv->conns.peak);
 
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
-		const struct stats *st = &w->ctx.stats;
+		const struct stats *st = &w->pool.ctx.stats;
 
 		t->requests += atomic_load_explicit(&st->requests, memory_order_relaxed);
 		t->bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
@@ -435,11 +432,8 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 		for (int k = 1; k <= 5; k++)
 			t->responses[k] += atomic_load_explicit(&st->status_class[k],
 								memory_order_relaxed);
-
-		pthread_mutex_lock(&w->clients_lock);
-		t->client_count += w->nclients;
-		for (const struct conn *c = w->clients; c && calls < max; c = c->cnext, calls++)
-			each(arg, c);
-		pthread_mutex_unlock(&w->clients_lock);
+		size_t n = conn_pool_each(&w->pool, max - calls, each, arg);
+		t->client_count += n;
+		calls += n < max - calls ? n : max - calls;
 	}
 }

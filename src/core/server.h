@@ -1,5 +1,5 @@
-/* The server: the listening socket, the worker threads, start and stop,
- * and the registry of clients each worker keeps. */
+/* The server: the listening socket, the worker threads (one loop each),
+ * start and stop. Connections are conn.c's (conn_io.h). */
 #ifndef EISD_SERVER_H
 #define EISD_SERVER_H
 
@@ -10,18 +10,13 @@
 #include <time.h>
 
 #include "app/config.h"
-#include "core/conn.h"
-#include "core/ctx.h"
+#include "core/conn_io.h"
+#include "core/loop.h"
 
-struct loop;
 struct mime_table;
 struct proto;
 struct transport;
 struct server;
-
-/* Sizes of the buffers a worker lends to the connection it is serving. */
-#define WORKER_OUT_SCRATCH 16384
-#define WORKER_SEG_SCRATCH 64
 
 /* Settings published while the server runs (a reload): each worker takes
  * the newest at the start of a loop turn, so one request sees one config
@@ -35,39 +30,23 @@ struct server_snapshot {
 	void (*destroy)(struct server_snapshot *s);
 };
 
+/* One thread: its loop, its share of the listener, and the pool of the
+ * connections it accepted (conn_io.h), whose ctx its clock drives. */
 struct worker {
 	struct server *srv;
 	int index;
 	pthread_t thread;
 	struct loop *loop;
 	int wake_fd;           /* eventfd: stop requests */
+	struct loop_handler wake_h, listen_h;
 	bool listening;        /* listener is in this worker's loop */
+	bool stopping;         /* this worker saw the stop */
 	uint64_t accept_resume_ms; /* after EMFILE: when to listen again */
-
-	/* What protocols and handlers see: clock, log, stats, file cache. */
-	struct ctx ctx;
-
-	/* One list per deadline kind; each kind has one duration, so
-	 * appending keeps every list ordered and expiry is O(1). */
-	struct conn *timer_head[TIMER_COUNT];
-	struct conn *timer_tail[TIMER_COUNT];
-
-	/* All this worker's connections. The lock is held only to link,
-	 * unlink or copy, so a status reader never stalls the worker. */
-	pthread_mutex_t clients_lock;
-	struct conn *clients;
-	unsigned nclients;
+	uint64_t conn_deadline; /* the pool's next deadline (conn_pool_expire) */
 	unsigned trim_peak;    /* most clients since memory was last trimmed */
 	uint64_t trim_check_ms;
 
-	/* Lent to one connection at a time (conn.c): input of
-	 * cfg->max_request_bytes, output, output segments. */
-	struct conn *lent_to;
-	char *in_scratch;
-	char *out_scratch;
-	struct out_seg *seg_scratch;
-
-	unsigned early_read_score, early_read_probe; /* conn_start */
+	struct conn_pool pool;
 
 	/* The snapshot ctx.cfg and ctx.mime come from (NULL: the server's
 	 * own, from the start), and the one published for the next turn. */
@@ -87,8 +66,7 @@ struct server {
 	int port;             /* the real port, after bind */
 	long max_connections;
 	unsigned fcache_entries; /* open files each worker may cache */
-	atomic_long nconns;
-	atomic_long peak_conns;
+	struct conn_count conns;
 	atomic_bool stopping;
 	atomic_bool stop_now; /* a second stop signal: the grace is over */
 	atomic_int running;   /* worker threads not yet returned */

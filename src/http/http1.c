@@ -1,5 +1,7 @@
-/* The HTTP/1.1 protocol on the engine: parse, route, answer, log, and skip
- * request bodies so they can never be read as the next request. */
+/* The HTTP/1.1 protocol on the engine: parse a request, hand it to the
+ * shared handler (http_handle), write its response with the HTTP/1.1
+ * serializer, account for it (http_account), and skip request bodies so
+ * they can never be read as the next request. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>

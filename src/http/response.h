@@ -38,7 +38,10 @@
  *     the body later takes the hold over with http_response_take_hold
  *     (HTTP/1.1 gives it to the conn; HTTP/2 keeps the response with the
  *     stream until the body is sent) and copies or keeps owned memory.
- *     http_response_free releases what is still the response's.
+ *     http_response_free releases what is still the response's. Fields
+ *     and owned segments may point into the response itself (its arena):
+ *     build it where it will live (HTTP/2: in the stream, on the heap)
+ *     and never copy the struct (about 2.9 KB) once built.
  *
  * Building never fails half-way in a way the caller must track: an
  * allocation or bound that fails sets r->failed (sticky), and the
