@@ -8,6 +8,9 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE -DEISD_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
 LDLIBS    += -pthread
+# Libraries eisd links with (tests/build-deps.sh installs their -dev
+# packages when missing); eisc links none of them.
+EISD_LIBS := -lzstd -lbrotlienc -lz
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are
@@ -35,14 +38,22 @@ $(BUILD)/eisc: $(BUILD)/client/eisc.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm $(LDLIBS)
 
 $(BUILD)/eisd: $(LIB_OBJ) $(BUILD)/app/main.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(EISD_LIBS) $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c $(HDRS)
+# The -dev packages eisd builds against, installed once per build tree
+# before the first compile (a fresh machine: make run just works).
+BUILD_DEPS := $(BUILD)/.build-deps
+$(BUILD_DEPS): tests/build-deps.sh
+	@mkdir -p $(@D)
+	@sh tests/build-deps.sh
+	@touch $@
+
+$(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/test_%: tests/unit/test_%.c $(LIB_OBJ) | $(BUILD)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+$(BUILD)/test_%: tests/unit/test_%.c $(LIB_OBJ) | $(BUILD) $(BUILD_DEPS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(EISD_LIBS) -lbrotlidec $(LDLIBS)
 
 $(BUILD):
 	mkdir -p $@
@@ -139,7 +150,7 @@ $(FUZZ_BUILD)/libeisd.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libeisd.a
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -pthread -o $@ $^
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -pthread -o $@ $^ $(EISD_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -33,9 +33,11 @@ void config_defaults(struct config *cfg)
 	cfg->index = "index.html";
 	cfg->cache_max_age = -1;
 	cfg->precompressed = true;
+	cfg->compress = true;
 	/* What config_resolve_locations would make of these defaults. */
 	cfg->site = (struct path_settings){
-		.index = cfg->index, .precompressed = true, .cache_max_age = -1,
+		.index = cfg->index, .precompressed = true, .compress = true,
+		.cache_max_age = -1,
 	};
 }
 

@@ -35,6 +35,7 @@ struct path_settings {
 	const char *index;         /* file served for a directory */
 	bool listing;              /* list directories without an index */
 	bool precompressed;        /* serve FILE.br / FILE.gz sidecars */
+	bool compress;             /* compress compressible files on the fly */
 	long cache_max_age;        /* Cache-Control max-age; -1: none */
 	const char *extra_headers; /* "Name: value\r\n"...; NULL: none */
 	bool header_cache_control; /* extra_headers has its own Cache-Control */
@@ -79,6 +80,7 @@ struct config {
 	bool listing;            /* list directories without an index */
 	long cache_max_age;      /* Cache-Control max-age; -1: none */
 	bool precompressed;      /* serve FILE.br / FILE.gz sidecars */
+	bool compress;           /* --compress (default) / --no-compress */
 	const char *mime_types[CONFIG_MAX_MIME]; /* --mime-type "EXT=TYPE" */
 	int nmime_types;
 	/* --header lines, each "Name: value\r\n", concatenated, validated;

@@ -18,6 +18,7 @@
 #include "util/log.h"
 
 struct fcache;
+struct zcache;
 struct mime_table;
 struct server;
 
@@ -44,6 +45,8 @@ struct ctx {
 	const char *url_host;         /* host part for URLs ("127.0.0.1", "::1") */
 	const atomic_bool *stopping;  /* set once a graceful stop began */
 	const struct server *srv;     /* only for stats_gather (opaque here) */
+	/* Shared by every worker, with its own lock (files/zcache.h). */
+	struct zcache *zcache;        /* compressed files */
 };
 
 static inline bool ctx_stopping(const struct ctx *x)

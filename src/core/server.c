@@ -18,6 +18,7 @@
 
 #include "core/conn_io.h"
 #include "files/fcache.h"
+#include "files/zcache.h"
 #include "core/loop.h"
 #include "core/proto.h"
 #include "core/transport.h"
@@ -291,6 +292,7 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->url_host = srv->url_host;
 	cx->stopping = &srv->stopping;
 	cx->srv = srv;
+	cx->zcache = srv->zcache;
 	log_buf_init(&cx->log, srv->log_fd);
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
 	cx->fcache = fcache_new(srv->root_fd, srv->mime,
@@ -313,6 +315,12 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (!srv->transport)
 		srv->transport = &transport_tcp;
 	srv->conns.max = srv->max_connections;
+	if (!srv->zcache)
+		srv->zcache = zcache_new(ZCACHE_MEM_DEFAULT);
+	if (!srv->zcache) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	if (!srv->workers) {
 		snprintf(err, errlen, "out of memory");
@@ -403,6 +411,8 @@ void server_join(struct server *srv)
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->nworkers = 0;
+	zcache_free(srv->zcache);
+	srv->zcache = NULL;
 }
 
 /* ---- figures for the status report (core/stats.h) ---- */

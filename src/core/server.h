@@ -72,6 +72,7 @@ struct server {
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
 	int log_fd;           /* -1 when quiet */
+	struct zcache *zcache; /* compressed files, all workers' (server_start) */
 
 	int nworkers;
 	struct worker *workers;
