@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import re
 import resource
 import shutil
@@ -47,6 +48,7 @@ FILES = {
     "small": ("index.html", 1024),
     "medium": ("medium.bin", 64 * 1024),
     "large": ("large.bin", 10 * 1024 * 1024),
+    "js": ("app.js", 200 * 1024),
 }
 
 # name -> (file, connections, extra wrk headers, unit)
@@ -56,6 +58,10 @@ SCENARIOS = {
     "medium": ("medium", 64, [], "req/s"),
     "large": ("large", 8, [], "MiB/s"),
     "idle": ("small", IDLE_CONNS, [], "KiB/conn"),
+    # A 200 KiB script to a browser-like client: eisd sends the result it
+    # compressed once (zstd here, its tie order); nginx (gzip on, level 1)
+    # compresses every response again; lighttpd sends it as it is.
+    "compressed-js": ("js", 64, ["Accept-Encoding: br, gzip, zstd"], "req/s"),
 }
 LOG_PASS_SCENARIOS = ["small-keepalive", "small-close"]
 
@@ -119,6 +125,13 @@ def make_docroot(base):
         # Deterministic content, not all one byte (so a wrong offset shows).
         block = hashlib.sha256(name.encode()).digest() * 2048  # 64 KiB
         data = (block * (size // len(block) + 1))[:size]
+        if name.endswith(".js"):
+            # Script-like text: compresses about 8:1, like real bundles.
+            rnd = random.Random(7)
+            out = []
+            while sum(len(x) for x in out) < size:
+                out.append(f"function f{len(out)}(a, b) {{ return a * {rnd.randint(0, 99999)} + b; }}\n")
+            data = "".join(out).encode()[:size]
         if name.endswith(".html"):
             head = b"<!doctype html><title>eisd bench</title>\n"
             data = head + bytes(0x61 + (b % 26) for b in data[len(head):])
@@ -390,7 +403,7 @@ def http_get(port, path, timeout=10.0, sock=None):
             sock.close()
 
 
-def read_response(sock):
+def read_response(sock, head_only=False):
     buf = b""
     while b"\r\n\r\n" not in buf:
         chunk = sock.recv(65536)
@@ -406,6 +419,8 @@ def read_response(sock):
     for line in lines[1:]:
         k, _, v = line.partition(":")
         headers[k.strip().lower()] = v.strip()
+    if head_only:
+        return status, headers, b""
     length = int(headers.get("content-length", "0"))
     while len(body) < length:
         chunk = sock.recv(min(1 << 20, length - len(body)))
@@ -425,6 +440,29 @@ def check_bytes(srv, digests):
         if status != 200 or int(headers.get("content-length", -1)) != size or got != digests[key]:
             raise BenchError(f"{srv.name} answered /{name} wrongly: status {status}, "
                              f"length {headers.get('content-length')}, sha256 {got[:16]}")
+
+
+def warm_compressed(srv, scenario, timeout=20.0):
+    """Asks with the scenario's headers until the answer is compressed
+    (eisd compresses on a helper thread after the first request); a
+    server that never compresses (lighttpd here) answers as it is."""
+    key, _, extra_headers, _ = SCENARIOS[scenario]
+    head = "".join(h + "\r\n" for h in extra_headers)
+    deadline = time.monotonic() + timeout
+    coding = None
+    while time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+            # The head is enough (nginx's gzip answer is chunked).
+            s.sendall(f"HEAD /{FILES[key][0]} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+                      "Connection: close\r\n\r\n".encode())
+            status, headers, _ = read_response(s, head_only=True)
+        coding = headers.get("content-encoding")
+        if status != 200:
+            raise BenchError(f"{srv.name}: {scenario} warm-up got {status}")
+        if coding or srv.name == "lighttpd":
+            return coding
+        time.sleep(0.05)
+    raise BenchError(f"{srv.name}: /{FILES[key][0]} never came compressed")
 
 
 def run_wrk(srv, scenario, duration):
@@ -474,6 +512,7 @@ def run_wrk(srv, scenario, duration):
         "p99_us": r["p99_us"],
         "errors": r["connect"] + r["read"] + r["write"] + r["timeout"],
         "non2xx": r["status"],
+        "bytes_per_req": r["bytes"] / max(r["requests"], 1),
         "_machine_s": machine_s,
         "client_util": client_s / wall,
         "_other_s": max(0.0, machine_s - server_s - client_s),
@@ -842,7 +881,11 @@ def main():
                                 log(f"{pas} r{rnd + 1} {scen:15} {name:8} "
                                     f"{res['kib_per_conn']:.2f} KiB/conn fresh_ok={res['fresh_ok']}")
                             else:
+                                coding = None
+                                if scen == "compressed-js":
+                                    coding = warm_compressed(srv, scen)
                                 res = run_wrk(srv, scen, args.duration)
+                                res["coding"] = coding
                                 other_s += res["_other_s"]
                                 wall_s += res["_wall"]
                                 unit = SCENARIOS[scen][3]
@@ -851,7 +894,10 @@ def main():
                                     f"{res['server_us_per_req']:8.1f} µs/req  "
                                     f"server {res['server_util'] * 100:3.0f}%  "
                                     f"p99 {res['p99_us'] / 1000:.2f} ms  "
-                                    f"err {res['errors']}/{res['non2xx']}")
+                                    f"err {res['errors']}/{res['non2xx']}"
+                                    + (f"  {res['coding'] or 'identity'} "
+                                       f"{res['bytes_per_req'] / 1024:.1f} KiB/resp"
+                                       if scen == "compressed-js" else ""))
                             runs.append({"pass": pas, "scenario": scen, "server": name,
                                          "round": rnd + 1, "result": res})
                         if access and os.path.getsize(access) == 0 and name != "nginx":
