@@ -79,11 +79,6 @@ unit: $(UNIT_BIN)
 e2e: $(BUILD)/eisd $(BUILD)/eisc
 	EISD_BIN=$(CURDIR)/$(BUILD)/eisd EISC_BIN=$(CURDIR)/$(BUILD)/eisc /usr/bin/python3 -m pytest -q tests/e2e
 
-# The layer rules (docs/architecture.md): the check, and proof it can fail.
-layers:
-	@sh tests/check_layers.sh
-	@sh tests/check_layers.sh --self-test
-
 # make test runs every stage even when one fails, then fails naming the
 # stages that did (a broken unit test must not hide an e2e or ASan
 # failure). A new check becomes a stage by adding its target here.
@@ -99,6 +94,11 @@ test: deps
 
 soak-short:
 	$(MAKE) --no-print-directory soak SOAK_SECONDS=15
+
+# The layer rules (docs/architecture.md): the check, and proof it can fail.
+layers:
+	@sh tests/check_layers.sh
+	@sh tests/check_layers.sh --self-test
 
 # The soak test: every kind of hostile client at once for SOAK_SECONDS.
 SOAK_SECONDS ?= 60
