@@ -108,6 +108,13 @@ int static_serve(struct http_exchange *x)
 	x->resp.extra_headers = x->settings->extra_headers;
 
 	fe = fcache_get(cx->fcache, path, cx->now, &status);
+	if (fe && trailing) {
+		/* "/file.txt/" names a directory that is not there (as open(2)
+		 * says ENOTDIR): never the file, whose relative links would
+		 * then resolve below it. */
+		fcache_release(fe);
+		return http_response_error(&x->resp, HTTP_NOT_FOUND);
+	}
 	if (fe)
 		return static_file_serve(x, fe);
 	if (status < 0)

@@ -307,3 +307,21 @@ def test_501_unknown_method(server, method):
         c.send(req("/hello.txt"))
         r2 = c.read_response()
         assert r2.status == 200 and r2.body == b"hello, world\n"
+
+
+@pytest.mark.parametrize("minor", ["2", "9"])
+def test_later_http1_minor_is_served_as_11(server, minor):
+    # RFC 9112 §2.3: a later HTTP/1.x is answered as HTTP/1.1 (keep-alive
+    # by default), not 505; only another major version is.
+    with server.connect() as c:
+        c.send(f"GET /hello.txt HTTP/1.{minor}\r\nHost: x\r\n\r\n".encode())
+        r = c.read_response()
+        assert r.version == "HTTP/1.1"
+        assert r.status == 200 and r.body == b"hello, world\n"
+        assert not r.keep_alive_denied
+        c.send(f"GET /a.txt HTTP/1.{minor}\r\nHost: x\r\n\r\n".encode())
+        r = c.read_response()
+        assert r.status == 200 and r.body == b"AAAA file a\n"
+    with server.connect() as c:
+        c.send(f"GET /hello.txt HTTP/1.{minor}\r\n\r\n".encode())
+        assert c.read_response().status == 400  # Host is required, as in 1.1
