@@ -58,8 +58,11 @@ $(BUILD)/test_%: tests/unit/test_%.c $(LIB_OBJ) | $(BUILD) $(BUILD_DEPS)
 $(BUILD):
 	mkdir -p $@
 
+# make run [PORT=N] [ROOT=DIR] [ARGS='--listing ...']
+PORT ?= 8080
+ROOT ?= www
 run: eisd
-	./eisd --port 8080 www
+	./eisd --port $(PORT) $(ARGS) '$(ROOT)'
 
 deps:
 	@sh tests/deps.sh

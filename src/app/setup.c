@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "app/options.h"
 #include "files/mime.h"
 
 struct mime_table *setup_mime(const struct config *cfg, int *code, char *err, size_t errlen)
@@ -57,6 +59,13 @@ int setup_root(const struct config *cfg, char *err, size_t errlen)
 	if (fd < 0) {
 		if (errno == ENOTDIR)
 			snprintf(err, errlen, "root '%s' is not a directory", cfg->root);
+		else if (errno == ENOENT &&
+			 !opt_given(cfg, opt_by_field(offsetof(struct config, root))))
+			/* The first thing people try: eisd in the folder to share. */
+			snprintf(err, errlen,
+				 "no ROOT given and no '%s' directory here: name the directory to "
+				 "serve (eisd . or eisd --root DIR); add --listing to list "
+				 "directories that have no index.html", cfg->root);
 		else
 			snprintf(err, errlen, "root '%s': %s", cfg->root, strerror(errno));
 	}

@@ -45,6 +45,14 @@ static int redirect_to_slash(struct http_exchange *x)
 	return http_response_error(r, HTTP_MOVED_PERMANENTLY);
 }
 
+/* The page of a directory without index while listings are off: the
+ * first thing someone sharing a folder sees. */
+static const char listing_off_html[] =
+	"<p>This directory has no index file, and directory listing is off.</p>\n"
+	"<p>To list it, start eisd with <code>--listing</code> "
+	"(for example <code>eisd --listing .</code>), or add an "
+	"<code>index.html</code>.</p>\n";
+
 /* A directory asked for with its slash: its index file, else a listing
  * (--listing), else 403. path holds the directory's path under the root
  * (length n) and has room for "/" and the index name. */
@@ -68,8 +76,8 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* an index that is not a file */
 	if (status != -404)
 		return http_response_error(&x->resp, -status);
-	if (!set->listing)
-		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* no index, no listing */
+	if (!set->listing) /* no index, no listing: say how to get one */
+		return http_response_error_detail(&x->resp, HTTP_FORBIDDEN, listing_off_html);
 	/* The cache keeps files only: the directory is opened for this
 	 * listing alone. */
 	dirfd = path_open(x->ctx->root_fd, path, &st);

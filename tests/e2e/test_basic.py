@@ -325,3 +325,20 @@ def test_later_http1_minor_is_served_as_11(server, minor):
     with server.connect() as c:
         c.send(f"GET /hello.txt HTTP/1.{minor}\r\n\r\n".encode())
         assert c.read_response().status == 400  # Host is required, as in 1.1
+
+
+@pytest.mark.parametrize("path,status", [("/nosuch.txt", 404), ("/.hidden", 404)])
+def test_error_pages_share_the_listing_look(server, path, status):
+    # Not the browser's default Times: the listings' fonts and dark mode,
+    # and a link to /.
+    r = fetch(server, path)
+    assert_error_page(r, status)
+    page = r.body.decode()
+    assert page.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert '<meta name="viewport"' in page
+    assert "font:16px/1.5 system-ui" in page
+    assert "@media (prefers-color-scheme:dark)" in page
+    assert '<a href="/">Home</a>' in page
+    assert f"<h1>{status} " in page and page.endswith("</html>\n")
+    h = fetch(server, path, method="HEAD")
+    assert h.headers["Content-Length"] == r.headers["Content-Length"] and h.body == b""

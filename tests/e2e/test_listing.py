@@ -425,3 +425,21 @@ def test_big_listing_to_a_slow_reader_is_byte_exact(site):
     fhead, sep, fbody = after.partition(b"\r\n\r\n")
     assert sep and fhead.startswith(b"HTTP/1.1 200 OK\r\n"), after[:200]
     assert fbody == b"C\n", fbody[:200]
+
+
+def test_403_without_listing_says_how_to_turn_it_on(lsite, start_server):
+    # Sharing a folder, the first thing people see: not a bare 403.
+    s = start_server(lsite.root)
+    r = get(s, "/noindex/")
+    assert r.status == 403
+    page = r.body.decode()
+    assert "listing is off" in page
+    assert "<code>--listing</code>" in page
+    assert "index.html" in page
+    # The same look as the listings, and a way back home.
+    assert "system-ui" in page and "prefers-color-scheme:dark" in page
+    assert '<a href="/">Home</a>' in page
+    # Another 403 (an index that is a directory) has no such advice.
+    os.mkdir(os.path.join(lsite.root, "noindex", "index.html"))
+    r = get(s, "/noindex/")
+    assert r.status == 403 and b"--listing" not in r.body
