@@ -13,6 +13,8 @@
 #include "app/setup.h"
 #include "core/server.h"
 #include "services/status.h"
+#include "util/log.h"
+#include "util/log_sink.h"
 
 /* How often the main thread looks whether the workers are done while it
  * waits for a second stop signal. */
@@ -31,7 +33,7 @@ void control_block_signals(struct control *ctl)
 }
 
 /* SIGUSR1: the status report, as one line of JSON on stderr. */
-static void print_status(const struct server *srv)
+static void print_status(struct server *srv)
 {
 	struct status_snapshot snap;
 	size_t len;
@@ -41,11 +43,12 @@ static void print_status(const struct server *srv)
 		json = status_render_json(&snap, &len);
 	status_snapshot_free(&snap);
 	if (!json) {
-		fprintf(stderr, "eisd: status report: out of memory\n");
+		log_error("status report: out of memory");
 		return;
 	}
-	fwrite(json, 1, len, stderr);
-	fflush(stderr);
+	/* Whole or not at all (and counted): an unread stderr never blocks
+	 * the signal path (util/log_sink.h). */
+	log_sink_message(&srv->err, json, len);
 	free(json);
 }
 
@@ -59,16 +62,16 @@ static void reopen_log(const struct control *ctl)
 	const char *path = cfg->access_log;
 	int fd;
 
-	if (!setup_log_is_file(cfg) || ctl->srv->log_fd <= STDERR_FILENO)
+	if (!setup_log_is_file(cfg) || ctl->srv->log.fd <= STDERR_FILENO)
 		return;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
 	if (fd < 0) {
-		fprintf(stderr, "eisd: cannot reopen access log '%s': %s (still writing to the old file)\n",
-			path, strerror(errno));
+		log_error("cannot reopen access log '%s': %s (still writing to the old file)",
+			  path, strerror(errno));
 		return;
 	}
-	if (dup2(fd, ctl->srv->log_fd) < 0)
-		fprintf(stderr, "eisd: cannot reopen access log '%s': %s\n", path, strerror(errno));
+	if (dup2(fd, ctl->srv->log.fd) < 0)
+		log_error("cannot reopen access log '%s': %s", path, strerror(errno));
 	close(fd);
 }
 
@@ -107,7 +110,8 @@ static void drain(struct control *ctl)
 		if (sig < 0)
 			continue;
 		if ((sig == SIGINT || sig == SIGTERM) && !now) {
-			fprintf(stderr, "eisd: stopping now\n");
+			log_sink_message(&ctl->srv->err, "eisd: stopping now\n",
+					 sizeof("eisd: stopping now\n") - 1);
 			server_stop_now(ctl->srv);
 			now = true;
 		} else if (sig == SIGHUP) {
@@ -128,7 +132,8 @@ void control_run(struct control *ctl)
 		if (on_signal(ctl, sig))
 			break;
 	}
-	fprintf(stderr, "eisd: shutting down\n");
+	log_sink_message(&ctl->srv->err, "eisd: shutting down\n",
+			 sizeof("eisd: shutting down\n") - 1);
 	server_stop(ctl->srv);
 	drain(ctl);
 	server_join(ctl->srv);

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,8 @@
 #include "app/privs.h"
 #include "core/proto.h"
 #include "core/server.h"
+#include "util/log.h"
+#include "util/log_sink.h"
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -79,6 +84,15 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
+#ifdef __GLIBC__
+	/* Big buffers (a listing being read and rendered, up to a few MiB)
+	 * always get a mapping of their own, returned whole when freed. By
+	 * default glibc raises this threshold after the first such free, and
+	 * later big buffers land in the heap, where small allocations made
+	 * meanwhile keep their pages: RSS stayed megabytes up after a load. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+
 	/* A client that hangs up must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -96,6 +110,9 @@ int main(int argc, char **argv)
 	srv.proto = cfg.protocol == PROTOCOL_ECHO ? &proto_echo
 		    : cfg.protocol == PROTOCOL_FILE ? &proto_file : &proto_http;
 	srv.listen_fd = -1;
+	log_sink_init(&srv.err, STDERR_FILENO, false, "standard error", &srv.err);
+	log_sink_init(&srv.log, -1, false, "access log", &srv.err);
+	log_set_error_sink(&srv.err);
 	srv.root_fd = -1;
 	if (cfg.protocol != PROTOCOL_ECHO) {
 		srv.root_fd = setup_root(&cfg, err, sizeof(err));
@@ -104,10 +121,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	srv.log_fd = setup_log(&cfg, err, sizeof(err));
-	if (srv.log_fd < 0 && err[0]) {
-		rc = die(1, "%s", err);
-		goto out;
+	{
+		int fd = setup_log(&cfg, err, sizeof(err));
+
+		if (fd < 0 && err[0]) {
+			rc = die(1, "%s", err);
+			goto out;
+		}
+		/* A file eisd opened is its own (O_NONBLOCK); stdout is shared. */
+		if (fd >= 0)
+			log_sink_init(&srv.log, fd, fd > STDERR_FILENO, "access log", &srv.err);
 	}
 
 	/* Each HTTP connection holds its socket; files come from the
@@ -161,8 +184,9 @@ out:
 		close(srv.listen_fd);
 	if (srv.root_fd >= 0)
 		close(srv.root_fd);
-	if (srv.log_fd > STDERR_FILENO)
-		close(srv.log_fd);
+	log_set_error_sink(NULL);
+	log_sink_close(&srv.log);
+	log_sink_close(&srv.err);
 	mime_table_free(mime);
 	config_free(&cfg);
 	return rc;

@@ -86,7 +86,11 @@ int setup_log(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	if (!setup_log_is_file(cfg))
 		return STDOUT_FILENO;
-	fd = open(cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	/* Our own description, so O_NONBLOCK is ours to set (util/log_sink.h);
+	 * a FIFO without a reader fails now (ENXIO) instead of blocking the
+	 * start. */
+	fd = open(cfg->access_log,
+		  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
 	if (fd < 0)
 		snprintf(err, errlen, "cannot open access log '%s': %s", cfg->access_log, strerror(errno));
 	return fd;

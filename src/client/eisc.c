@@ -16,6 +16,8 @@
  * ppoll() with a deadline; the socket itself is non-blocking. */
 #include <errno.h>
 #include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <math.h>
 #include <netdb.h>
 #include <poll.h>
@@ -57,6 +59,9 @@ struct client {
 	bool stdin_eof;
 
 	/* Interactive output state. */
+	bool utf8_term;     /* the locale says the terminal decodes UTF-8 */
+	unsigned char u8[4]; /* a UTF-8 character not complete yet (u8_have bytes) */
+	size_t u8_have, u8_need;
 	bool at_prompt;     /* the prompt is the last thing on the terminal */
 	bool any_timeout;   /* pipe mode: some request got no reply */
 };
@@ -352,22 +357,113 @@ static bool write_all(int fd, const char *p, size_t len)
 	return true;
 }
 
-/* Bytes of a reply. Interactive: shown on the terminal, with control
- * characters other than tab, CR and LF made visible (^[ for ESC) so a
- * server cannot drive the terminal. Pipe mode: stdout, unchanged. */
+/* What a terminal would obey is shown instead: C0 controls other than tab
+ * and newline in caret notation (^[ for ESC, ^M for CR: a bare CR lets a
+ * reply overwrite what is on the line), DEL as ^?, and C1 controls as
+ * M-^[ and the like (cat -v's notation: 0x9B, CSI, is ESC [ with the high
+ * bit set). A C1 control reaches a terminal either as a raw byte 0x80-0x9F
+ * (8-bit terminals obey them) or as UTF-8 (U+0080-U+009F, C2 80-C2 9F,
+ * which UTF-8 terminals such as xterm obey), so both are escaped. */
+static void show_control(unsigned char ch)
+{
+	if (ch >= 0x80) {
+		fputs("M-", stdout);
+		ch -= 0x80;
+	}
+	fputc('^', stdout);
+	fputc(ch == 0x7f ? '?' : ch + '@', stdout);
+}
+
+/* Bytes that are not (part of) a valid UTF-8 character: a UTF-8 terminal
+ * shows them as U+FFFD, an 8-bit one obeys those in the C1 range. */
+static void show_raw(const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] >= 0x80 && p[i] <= 0x9f)
+			show_control(p[i]);
+		else
+			fputc(p[i], stdout);
+	}
+}
+
+/* Whether ch may follow the bytes of a UTF-8 character gathered so far
+ * (RFC 3629 section 4: no overlong forms, surrogates or values past
+ * U+10FFFF, so a byte that ends up alone is never mistaken for part of
+ * a character). */
+static bool utf8_next_ok(const unsigned char *seq, size_t have, unsigned char ch)
+{
+	if (have == 1) {
+		switch (seq[0]) {
+		case 0xe0: return ch >= 0xa0 && ch <= 0xbf;
+		case 0xed: return ch >= 0x80 && ch <= 0x9f;
+		case 0xf0: return ch >= 0x90 && ch <= 0xbf;
+		case 0xf4: return ch >= 0x80 && ch <= 0x8f;
+		default: break;
+		}
+	}
+	return ch >= 0x80 && ch <= 0xbf;
+}
+
+/* An unfinished UTF-8 character at the end of a reply, or one cut short
+ * by a byte that cannot continue it. */
+static void flush_partial(struct client *cl)
+{
+	show_raw(cl->u8, cl->u8_have);
+	cl->u8_have = cl->u8_need = 0;
+}
+
+/* One byte of a reply to the terminal. A character may straddle two reads,
+ * so the bytes of an unfinished one wait in cl->u8. */
+static void show_byte(struct client *cl, unsigned char ch)
+{
+	if (cl->u8_need) {
+		if (utf8_next_ok(cl->u8, cl->u8_have, ch)) {
+			cl->u8[cl->u8_have++] = ch;
+			if (--cl->u8_need)
+				return;
+			if (cl->u8_have == 2 && cl->u8[0] == 0xc2 && cl->u8[1] <= 0x9f)
+				show_control(cl->u8[1]); /* U+0080-U+009F */
+			else
+				fwrite(cl->u8, 1, cl->u8_have, stdout);
+			cl->u8_have = 0;
+			return;
+		}
+		flush_partial(cl);
+	}
+	if (ch < 0x80) {
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+			show_control(ch);
+		else
+			fputc(ch, stdout);
+		return;
+	}
+	if (cl->utf8_term) {
+		size_t need = ch >= 0xc2 && ch <= 0xdf ? 1 : ch >= 0xe0 && ch <= 0xef ? 2
+			      : ch >= 0xf0 && ch <= 0xf4 ? 3 : 0;
+		if (need) {
+			cl->u8[0] = ch;
+			cl->u8_have = 1;
+			cl->u8_need = need;
+			return;
+		}
+	}
+	/* Not UTF-8 (or a byte no UTF-8 character starts with): every byte
+	 * in 0x80-0x9F is a C1 control to the terminal. */
+	show_raw(&ch, 1);
+}
+
+/* Bytes of a reply. Interactive: shown on the terminal with every control
+ * character made visible (above), so a server cannot drive the terminal.
+ * Pipe mode: stdout, unchanged. */
 static bool emit(struct client *cl, const char *p, size_t len)
 {
 	if (!cl->interactive)
 		return write_all(STDOUT_FILENO, p, len);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)p[i];
-		if ((ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') || ch == 0x7f) {
-			fputc('^', stdout);
-			fputc(ch == 0x7f ? '?' : ch + '@', stdout);
-		} else {
-			fputc(ch, stdout);
-		}
-	}
+	for (size_t i = 0; i < len; i++)
+		show_byte(cl, (unsigned char)p[i]);
+	/* A reply that trickles in is shown as it comes (an unfinished UTF-8
+	 * character waits in cl->u8, not in stdio). */
+	fflush(stdout);
 	return true;
 }
 
@@ -427,6 +523,10 @@ static enum reply read_reply(struct client *cl)
 		last = buf[r - 1];
 	}
 	if (cl->interactive && got) {
+		if (cl->u8_have) {
+			flush_partial(cl);
+			last = 0;
+		}
 		if (last != '\n')
 			fputc('\n', stdout);
 		fflush(stdout);
@@ -669,6 +769,11 @@ int main(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	}
 	cl->interactive = isatty(STDIN_FILENO);
+	if (cl->interactive) {
+		/* Only the character set is wanted (number parsing stays "C"). */
+		setlocale(LC_CTYPE, "");
+		cl->utf8_term = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	}
 	snprintf(cl->where, sizeof(cl->where), strchr(cl->host, ':') ? "[%s]:%s" : "%s:%s",
 		 cl->host, cl->port);
 

@@ -19,6 +19,7 @@
 
 struct fcache;
 struct zcache;
+struct lcache;
 struct mime_table;
 struct server;
 
@@ -34,6 +35,7 @@ struct ctx {
 	struct log_buf log;           /* this worker's access log */
 	struct stats stats;           /* this worker's counters */
 	struct fcache *fcache;        /* this worker's open files */
+	struct lcache *lcache;        /* this worker's directory listings (--listing) */
 	/* CTX_IO_SCRATCH bytes a transport may use within one call (TLS:
 	 * a file chunk on its way to SSL_write); nothing survives the call. */
 	char *io_scratch;

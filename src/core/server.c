@@ -19,6 +19,7 @@
 #include "core/conn_io.h"
 #include "files/fcache.h"
 #include "files/zcache.h"
+#include "files/lcache.h"
 #include "core/loop.h"
 #include "core/proto.h"
 #include "core/transport.h"
@@ -30,6 +31,10 @@ _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
 #define TICK_MS 1000        /* log flush and clock granularity */
 #define TRIM_MIN_PEAK 64    /* bursts smaller than this are not worth it */
+#define LISTING_TRIM_BYTES (1u << 20) /* listings let go: worth a trim */
+/* At exit a slow log reader gets this long for the last lines: bounded, so
+ * a stalled one cannot hold up SIGTERM past --shutdown-grace + 1 s. */
+#define LOG_FINAL_FLUSH_MS 300
 
 int server_listen(struct server *srv, char *err, size_t errlen)
 {
@@ -144,6 +149,14 @@ static void worker_on_wake(struct loop_handler *h, int mask)
  * stay at the peak for good. Once the load has fallen to a quarter of its
  * peak, hand whole free pages back to the kernel. Under steady load this
  * never runs. */
+static void trim_now(struct worker *w)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	w->trim_peak = conn_pool_size(&w->pool);
+}
+
 static void worker_trim_memory(struct worker *w)
 {
 	unsigned n = conn_pool_size(&w->pool);
@@ -153,10 +166,7 @@ static void worker_trim_memory(struct worker *w)
 	w->trim_check_ms = w->pool.ctx.now_ms;
 	if (w->trim_peak < TRIM_MIN_PEAK || n > w->trim_peak / 4)
 		return;
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
-	w->trim_peak = n;
+	trim_now(w);
 }
 
 static int worker_next_timeout(const struct worker *w)
@@ -206,6 +216,14 @@ static void worker_adopt(struct worker *w)
 		return;
 	struct ctx *cx = &w->pool.ctx;
 
+	/* A reload that turns listings on: the cache they need. */
+	if (!cx->lcache && config_wants_listing(s->cfg)) {
+		cx->lcache = lcache_new();
+		if (!cx->lcache) {
+			server_snapshot_release(s);
+			return;
+		}
+	}
 	if (s->mime != cx->mime) {
 		unsigned n = w->srv->fcache_entries ? w->srv->fcache_entries : FCACHE_MAX_ENTRIES;
 		struct fcache *fc = fcache_new(cx->root_fd, s->mime, n);
@@ -260,6 +278,10 @@ static void *worker_main(void *arg)
 		worker_trim_memory(w);
 		if (cx->now_ms - last_sweep >= TICK_MS) {
 			fcache_sweep(cx->fcache);
+			/* Listing pages are big: once they go, give the
+			 * pages back (the burst rule above may have run). */
+			if (lcache_sweep(cx->lcache, cx->now) >= LISTING_TRIM_BYTES)
+				trim_now(w);
 			last_sweep = cx->now_ms;
 		}
 		if (cx->log.len && cx->now_ms - last_flush >= TICK_MS) {
@@ -271,7 +293,7 @@ static void *worker_main(void *arg)
 			break;
 	}
 	conn_pool_close_all(&w->pool);
-	log_flush(&cx->log);
+	log_flush_final(&cx->log, LOG_FINAL_FLUSH_MS);
 	atomic_fetch_sub(&srv->running, 1);
 	return NULL;
 }
@@ -293,12 +315,16 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->stopping = &srv->stopping;
 	cx->srv = srv;
 	cx->zcache = srv->zcache;
-	log_buf_init(&cx->log, srv->log_fd);
+	log_buf_init(&cx->log, &srv->log);
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
 	cx->fcache = fcache_new(srv->root_fd, srv->mime,
 				srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
+	/* Only with --listing (anywhere: a [location] may turn it on): a
+	 * server without spends no inotify instance. */
+	cx->lcache = config_wants_listing(srv->cfg) ? lcache_new() : NULL;
 	w->loop = loop_new(512);
-	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache)
+	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache ||
+	    (config_wants_listing(srv->cfg) && !cx->lcache))
 		return -ENOMEM;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!w->loop || w->wake_fd < 0 ||
@@ -406,6 +432,7 @@ void server_join(struct server *srv)
 		loop_free(w->loop);
 		close(w->wake_fd);
 		fcache_free(w->pool.ctx.fcache);
+		lcache_free(w->pool.ctx.lcache);
 		free(w->pool.ctx.io_scratch);
 	}
 	free(srv->workers);
@@ -431,6 +458,8 @@ void stats_gather(const struct server *srv, struct stats_totals *t, size_t max,
 	t->started = srv->started;
 	t->connections = atomic_load(&srv->conns.open);
 	t->peak_connections = atomic_load(&srv->conns.peak);
+	t->log_dropped = log_sink_dropped_count(&srv->log);
+	t->err_dropped = log_sink_dropped_count(&srv->err);
 
 	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];

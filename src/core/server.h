@@ -71,8 +71,11 @@ struct server {
 	atomic_bool stop_now; /* a second stop signal: the grace is over */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
-	int log_fd;           /* -1 when quiet */
 	struct zcache *zcache; /* compressed files, all workers' (server_start) */
+	/* Never-blocking writers (util/log_sink.h): the access log (off when
+	 * quiet) and standard error, for reports and messages. */
+	struct log_sink log;
+	struct log_sink err;
 
 	int nworkers;
 	struct worker *workers;

@@ -54,6 +54,8 @@ struct stats_totals {
 	long connections;      /* open now */
 	long peak_connections;
 	size_t client_count;   /* connected clients, all of them */
+	uint64_t log_dropped;  /* access-log lines the reader did not take */
+	uint64_t err_dropped;  /* reports and messages stderr did not take */
 };
 
 /* Fills *t and calls each(arg, c) for every connected client, stopping

@@ -1,9 +1,11 @@
 /* Directory listings. See listing.h.
  *
- * Read the entries (bounded), sort them, then write the page into one
- * buffer the response takes over. The page is memory, not a file, and
- * its size is known before the first byte goes out, so no chunked coding
- * is needed. */
+ * Read the entries (bounded), sort them, then write the page (bounded)
+ * into one buffer. Both are kept in the worker's listing cache (lcache.h)
+ * until the directory changes, and every response sends the cached page
+ * in place, under a reference. The page is memory, not a file, and its
+ * size is known before the first byte goes out, so no chunked coding is
+ * needed. */
 #include "files/listing.h"
 
 #include <dirent.h>
@@ -20,8 +22,11 @@
 #include <unistd.h>
 
 #include "http/negotiate.h"
+#include "http/page_style.h"
+#include "files/lcache.h"
 #include "files/path.h"
 #include "util/bytes.h"
+#include "util/chars.h"
 #include "util/escape.h"
 #include "core/ctx.h"
 
@@ -40,13 +45,24 @@ struct dir_list {
 	char *names;      /* owned: every name, NUL-terminated, back to back */
 	size_t names_len, names_cap;
 	bool truncated;   /* a limit cut the list short */
+	bool links;       /* some entry is a symlink */
 	size_t ndirs;
 };
 
-static void dir_list_free(struct dir_list *l)
+static void dir_list_free(void *arg)
 {
+	struct dir_list *l = arg;
+
+	if (!l)
+		return;
 	free(l->e);
 	free(l->names);
+	free(l);
+}
+
+static size_t dir_list_mem(const struct dir_list *l)
+{
+	return sizeof(*l) + l->cap * sizeof(l->e[0]) + l->names_cap;
 }
 
 static int add_entry(struct dir_list *l, const char *name, const struct stat *st)
@@ -91,11 +107,12 @@ static int add_entry(struct dir_list *l, const char *name, const struct stat *st
  * request would follow it (beneath the root), so a link leading outside
  * shows nothing of its target. false: leave it out. */
 static bool entry_stat(int rootfd, int dirfd, const char *rel, const char *name,
-		       struct stat *st)
+		       struct stat *st, bool *link)
 {
 	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	if (S_ISLNK(st->st_mode)) {
+		*link = true;
 		char path[PATH_MAX];
 		int n = snprintf(path, sizeof(path), "%s%s%s", rel, *rel ? "/" : "", name);
 		int fd;
@@ -133,7 +150,7 @@ static int read_dir(int rootfd, int dirfd, const char *rel, struct dir_list *l)
 		}
 		if (de->d_name[0] == '.') /* ".", ".." and hidden entries */
 			continue;
-		if (!entry_stat(rootfd, dirfd, rel, de->d_name, &st))
+		if (!entry_stat(rootfd, dirfd, rel, de->d_name, &st, &l->links))
 			continue;
 		if (l->n == LISTING_MAX_ENTRIES) {
 			l->truncated = true;
@@ -150,14 +167,90 @@ static int read_dir(int rootfd, int dirfd, const char *rel, struct dir_list *l)
 	return 0;
 }
 
-/* Directories first, then by name, byte order (no locale). */
-static int entry_cmp(const void *a, const void *b)
+/* The orders a listing is shown in (?sort=name|size|date&order=asc|desc):
+ * each is rendered once and kept in the cache (LCACHE_PAGES). */
+enum sort_key { SORT_NAME, SORT_SIZE, SORT_DATE, SORT_KEYS };
+
+struct view {
+	enum sort_key key;
+	bool desc;
+	bool json;
+};
+
+static const char *const sort_names[SORT_KEYS] = { "name", "size", "date" };
+
+_Static_assert(2 * SORT_KEYS * 2 == LCACHE_PAGES, "a cached page per format and order");
+
+static unsigned view_page(const struct view *v)
 {
-	const struct entry *x = a, *y = b;
+	return (unsigned)v->json + 2 * ((unsigned)v->key * 2 + (unsigned)v->desc);
+}
+
+/* Names the way people read them: ASCII letters without case ("apple",
+ * "Banana", "cherry"), then bytes, so the order is total and the same on
+ * every machine (no locale). */
+static int name_cmp(const struct entry *x, const struct entry *y)
+{
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+
+	for (size_t i = 0; i < n; i++) {
+		int a = chars_lower(x->name[i]), b = chars_lower(y->name[i]);
+
+		if (a != b)
+			return (unsigned char)a < (unsigned char)b ? -1 : 1;
+	}
+	if (x->name_len != y->name_len)
+		return x->name_len < y->name_len ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Directories first whatever the order; then the key (reversed when
+ * descending); equal keys by name, ascending. */
+static int view_cmp(const void *a, const void *b, void *arg)
+{
+	const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+	const struct view *v = arg;
+	int c = 0;
 
 	if (x->dir != y->dir)
 		return x->dir ? -1 : 1;
-	return strcmp(x->name, y->name);
+	if (v->key == SORT_SIZE && !x->dir && x->size != y->size)
+		c = x->size < y->size ? -1 : 1;
+	else if (v->key == SORT_DATE && x->mtime != y->mtime)
+		c = x->mtime < y->mtime ? -1 : 1;
+	else if (v->key == SORT_NAME)
+		c = name_cmp(x, y);
+	if (c)
+		return v->desc ? -c : c;
+	return name_cmp(x, y);
+}
+
+/* The order the query asks for: sort=name|size|date (default name),
+ * order=asc|desc (default: ascending for names, descending, largest or
+ * newest first, for sizes and dates). Anything else is ignored. */
+static struct view parse_view(const struct http_request *req, bool json)
+{
+	struct view v = { .key = SORT_NAME, .json = json };
+	const char *q = req->query.p, *end = q + req->query.len;
+	int order = -1;
+
+	while (q && q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
+		size_t n = (size_t)(stop - q);
+
+		if (n > 5 && memcmp(q, "sort=", 5) == 0) {
+			for (int k = 0; k < SORT_KEYS; k++)
+				if (n - 5 == strlen(sort_names[k]) && memcmp(q + 5, sort_names[k], n - 5) == 0)
+					v.key = (enum sort_key)k;
+		} else if (n == 9 && memcmp(q, "order=asc", 9) == 0) {
+			order = 0;
+		} else if (n == 10 && memcmp(q, "order=desc", 10) == 0) {
+			order = 1;
+		}
+		q = stop + 1;
+	}
+	v.desc = order >= 0 ? order == 1 : v.key != SORT_NAME;
+	return v;
 }
 
 /* ---- the page ---- */
@@ -202,34 +295,87 @@ static void out_dir_path(struct bytes *o, const char *rel, void (*esc)(struct by
 	}
 }
 
+/* The look all eisd pages share (http/page_style.h), and the table's. */
 static const char page_style[] =
-	":root{color-scheme:light dark;--fg:#1d2025;--muted:#69707a;--bg:#fff;--line:#e3e6ea;"
-	"--link:#0b57d0;--hover:#f2f5fa}"
-	"@media (prefers-color-scheme:dark){:root{--fg:#e5e7ea;--muted:#9aa1aa;--bg:#15171b;"
-	"--line:#2b2f36;--link:#8ab4f8;--hover:#1d2128}}"
-	"*{box-sizing:border-box}"
-	"body{margin:0;background:var(--bg);color:var(--fg);"
-	"font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}"
-	"main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem 3rem}"
-	"h1{font-size:1.35rem;font-weight:600;margin:0 0 1rem;overflow-wrap:anywhere}"
+	HTTP_PAGE_STYLE
 	"table{width:100%;border-collapse:collapse}"
 	"th,td{padding:.45rem .6rem;border-bottom:1px solid var(--line);text-align:left;"
 	"vertical-align:top}"
 	"th{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);"
 	"font-weight:600}"
+	"th a{color:inherit}"
 	"td.n{overflow-wrap:anywhere}"
 	".s{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
 	".t{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}"
 	"tbody tr:hover{background:var(--hover)}"
-	"a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}"
 	"tr.d a{font-weight:600}"
-	"footer{margin-top:1rem;color:var(--muted);font-size:.85rem}"
-	"@media (max-width:40rem){main{padding:1rem .5rem 2rem}th,td{padding:.4rem .35rem}"
+	"@media (max-width:40rem){th,td{padding:.4rem .35rem}"
 	".t{white-space:normal;font-size:.8rem}}";
 
-static void write_html(struct bytes *o, const struct dir_list *l, const char *rel)
+/* The most one entry adds to a page: its name escaped twice (as a link,
+ * at most 3 bytes a byte, and as text or JSON, at most 6), and the rest
+ * of its row. A page stops taking entries once the next might not fit. */
+#define ENTRY_MAX (NAME_MAX * 9 + 256)
+#define PAGE_TAIL 1024 /* the end of the page after the entries */
+
+static bool page_full(const struct bytes *o)
 {
-	size_t nfiles = l->n - l->ndirs;
+	return o->len + ENTRY_MAX + PAGE_TAIL > LISTING_PAGE_MAX;
+}
+
+/* "Index of /a/b/": every parent a link ("/", "/a/"), the directory
+ * itself plain text. Links are absolute, built from the normalised path,
+ * each segment percent-encoded. */
+static void breadcrumbs(struct bytes *o, const char *rel)
+{
+	size_t n = strlen(rel), start = 0;
+	bool last = n == 0;
+
+	bytes_str(o, last ? "<span>/</span>" : "<a href=\"/\">/</a>");
+	while (start < n) {
+		const char *slash = memchr(rel + start, '/', n - start);
+		size_t end = slash ? (size_t)(slash - rel) : n;
+
+		if (end == n) {
+			bytes_str(o, "<span>");
+			escape_html(o, rel + start, end - start);
+			bytes_str(o, "/</span>");
+			break;
+		}
+		bytes_str(o, "<a href=\"/");
+		for (size_t i = 0; i < end;) {
+			const char *sl = memchr(rel + i, '/', end - i);
+			size_t seg_end = sl ? (size_t)(sl - rel) : end;
+
+			escape_url_segment(o, rel + i, seg_end - i);
+			bytes_str(o, "/");
+			i = seg_end + 1;
+		}
+		bytes_str(o, "\">");
+		escape_html(o, rel + start, end - start);
+		bytes_str(o, "/</a>");
+		start = end + 1;
+	}
+}
+
+/* A column head: a link to this column's order (the other direction when
+ * it is the current one), with an arrow and aria-sort on the current. */
+static void column_head(struct bytes *o, const struct view *v, enum sort_key k,
+			const char *cls, const char *label)
+{
+	bool cur = v->key == k;
+	bool desc = cur ? !v->desc : k != SORT_NAME;
+
+	bytes_printf(o, "<th%s%s%s><a href=\"?sort=%s&amp;order=%s\">%s%s</a></th>", cls,
+		     cur ? " aria-sort=\"" : "", cur ? (v->desc ? "descending\"" : "ascending\"") : "",
+		     sort_names[k], desc ? "desc" : "asc", label,
+		     cur ? (v->desc ? " \xe2\x86\x93" : " \xe2\x86\x91") : "");
+}
+
+static void write_html(struct bytes *o, const struct dir_list *l, const struct entry *const *ord,
+		       const struct view *v, const char *rel)
+{
+	size_t nfiles = l->n - l->ndirs, shown;
 
 	bytes_str(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -238,14 +384,17 @@ static void write_html(struct bytes *o, const struct dir_list *l, const char *re
 	bytes_str(o, "</title>\n<style>");
 	bytes_str(o, page_style);
 	bytes_str(o, "</style>\n</head>\n<body>\n<main>\n<h1>Index of ");
-	out_dir_path(o, rel, escape_html);
-	bytes_str(o, "</h1>\n<table>\n<thead><tr><th>Name</th><th class=\"s\">Size</th>"
-		   "<th class=\"t\">Modified (UTC)</th></tr></thead>\n<tbody>\n");
+	breadcrumbs(o, rel);
+	bytes_str(o, "</h1>\n<table>\n<thead><tr>");
+	column_head(o, v, SORT_NAME, "", "Name");
+	column_head(o, v, SORT_SIZE, " class=\"s\"", "Size");
+	column_head(o, v, SORT_DATE, " class=\"t\"", "Modified (UTC)");
+	bytes_str(o, "</tr></thead>\n<tbody>\n");
 	if (*rel)
 		bytes_str(o, "<tr class=\"d\"><td class=\"n\"><a href=\"../\">../</a></td>"
 			   "<td class=\"s\">-</td><td class=\"t\"></td></tr>\n");
-	for (size_t i = 0; i < l->n; i++) {
-		const struct entry *e = &l->e[i];
+	for (shown = 0; shown < l->n && !page_full(o); shown++) {
+		const struct entry *e = ord[shown];
 		struct tm tm = utc(e->mtime);
 		char size[32];
 
@@ -265,6 +414,9 @@ static void write_html(struct bytes *o, const struct dir_list *l, const char *re
 		bytes_printf(o, "<td class=\"t\">%04d-%02d-%02d %02d:%02d</td></tr>\n", tm.tm_year + 1900,
 			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 	}
+	if (shown < l->n)
+		bytes_printf(o, "<tr class=\"more\"><td class=\"n\" colspan=\"3\">%zu more entr%s"
+			     " not shown</td></tr>\n", l->n - shown, l->n - shown == 1 ? "y" : "ies");
 	bytes_str(o, "</tbody>\n</table>\n<footer>");
 	bytes_printf(o, "%zu director%s, %zu file%s", l->ndirs, l->ndirs == 1 ? "y" : "ies", nfiles,
 		nfiles == 1 ? "" : "s");
@@ -274,13 +426,16 @@ static void write_html(struct bytes *o, const struct dir_list *l, const char *re
 	bytes_str(o, " &middot; eisd</footer>\n</main>\n</body>\n</html>\n");
 }
 
-static void write_json(struct bytes *o, const struct dir_list *l, const char *rel)
+static void write_json(struct bytes *o, const struct dir_list *l, const struct entry *const *ord,
+		       const char *rel)
 {
+	size_t i;
+
 	bytes_str(o, "{\"path\":\"");
 	out_dir_path(o, rel, escape_json);
 	bytes_str(o, "\",\"entries\":[");
-	for (size_t i = 0; i < l->n; i++) {
-		const struct entry *e = &l->e[i];
+	for (i = 0; i < l->n && !page_full(o); i++) {
+		const struct entry *e = ord[i];
 		struct tm tm = utc(e->mtime);
 
 		bytes_str(o, i ? ",\n{\"name\":\"" : "\n{\"name\":\"");
@@ -295,46 +450,106 @@ static void write_json(struct bytes *o, const struct dir_list *l, const char *re
 		escape_url_segment(o, e->name, e->name_len);
 		bytes_str(o, e->dir ? "/\"}" : "\"}");
 	}
-	bytes_str(o, l->truncated ? "\n],\"truncated\":true}\n" : "\n],\"truncated\":false}\n");
+	bytes_printf(o, "\n],\"not_shown\":%zu", l->n - i);
+	bytes_str(o, l->truncated || i < l->n ? ",\"truncated\":true}\n" : ",\"truncated\":false}\n");
 }
 
-static void write_page(struct bytes *o, const struct dir_list *l, const char *rel, bool json)
+/* The page of one view: the entries ordered for it (a copy of the
+ * pointers; the list itself stays as read). 0, or -1 out of memory. */
+static int write_page(struct bytes *o, const struct dir_list *l, const char *rel,
+		      const struct view *v)
 {
-	if (json)
-		write_json(o, l, rel);
+	const struct entry **ord = malloc((l->n ? l->n : 1) * sizeof(*ord));
+
+	if (!ord)
+		return -1;
+	for (size_t i = 0; i < l->n; i++)
+		ord[i] = &l->e[i];
+	if (l->n > 1)
+		qsort_r(ord, l->n, sizeof(*ord), view_cmp, (void *)v);
+	if (v->json)
+		write_json(o, l, ord, rel);
 	else
-		write_html(o, l, rel);
+		write_html(o, l, ord, v, rel);
+	free(ord);
+	return 0;
 }
 
-int listing_serve(struct http_exchange *x, int dirfd, const char *rel)
+/* Reads and sorts the directory into e (a fresh cache entry). 0, -1 out
+ * of memory, or a negative HTTP status. */
+static int fill_list(struct lcache_entry *e, int rootfd, int dirfd, const char *rel)
+{
+	struct dir_list *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return -1;
+	rc = read_dir(rootfd, dirfd, rel, l);
+	if (rc < 0) {
+		dir_list_free(l);
+		return rc;
+	}
+	e->list = l;
+	e->list_free = dir_list_free;
+	e->links = l->links;
+	lcache_filled(e, dir_list_mem(l));
+	return 0;
+}
+
+static int fill_page(struct lcache_entry *e, const char *rel, const struct view *v)
+{
+	unsigned p = view_page(v);
+	struct bytes page;
+	size_t len;
+	char *body;
+
+	bytes_init_heap(&page);
+	if (write_page(&page, e->list, rel, v) < 0) {
+		free(bytes_steal(&page, &len));
+		return -1;
+	}
+	body = bytes_steal(&page, &len);
+	if (!body)
+		return -1;
+	e->page[p] = body;
+	e->page_len[p] = len;
+	lcache_filled(e, len);
+	return 0;
+}
+
+int listing_serve(struct http_exchange *x, int dirfd, const struct stat *st, const char *rel)
 {
 	const struct http_request *req = x->req;
 	struct http_response *r = &x->resp;
 	bool json = negotiate_prefers_json(req->accept.p, req->accept.len);
-	struct dir_list l = { 0 };
-	struct bytes page;
-	size_t len;
-	char *body;
-	int rc;
+	struct view v = parse_view(req, json);
+	unsigned p = view_page(&v);
+	struct lcache_entry *e;
+	int rc = 0;
 
-	rc = read_dir(x->ctx->root_fd, dirfd, rel, &l);
+	if (!x->ctx->lcache) /* never made: no setting asked for listings */
+		return http_response_error(r, HTTP_FORBIDDEN);
+	e = lcache_lookup(x->ctx->lcache, dirfd, st, rel, x->ctx->now);
+	if (!e)
+		return -1;
+	if (!e->list) {
+		rc = fill_list(e, x->ctx->root_fd, dirfd, rel);
+		if (rc < 0)
+			lcache_drop(e);
+	}
+	if (rc == 0 && !e->page[p])
+		rc = fill_page(e, rel, &v);
 	if (rc < 0) {
-		dir_list_free(&l);
+		lcache_release(e);
 		return rc == -1 ? -1 : http_response_error(r, -rc);
 	}
-	if (l.n > 1)
-		qsort(l.e, l.n, sizeof(l.e[0]), entry_cmp);
-	bytes_init_heap(&page);
-	write_page(&page, &l, rel, json);
-	dir_list_free(&l);
-	body = bytes_steal(&page, &len);
-	if (!body || http_response_adopt(r, body) < 0)
-		return -1;
 	/* The page depends on Accept; say so to caches. It has no
 	 * validators: a directory changes without its own mtime telling
 	 * about renamed or resized entries. */
 	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept");
 	r->content_type = json ? "application/json" : "text/html; charset=utf-8";
-	http_response_body_owned(r, body, len);
+	/* Sent in place from the cache, which the hold keeps alive. */
+	http_response_body_ref(r, e->page[p], e->page_len[p]);
+	http_response_hold(r, lcache_release, e);
 	return r->failed ? -1 : 0;
 }

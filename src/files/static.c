@@ -17,15 +17,30 @@
 #include "core/ctx.h"
 #include "files/static_file.h"
 #include "util/bytes.h"
+#include "util/chars.h"
 
-/* The longest Location a redirect writes (with "Location: " and CRLF it
- * filled a line of PATH_MAX * 2 + 32): longer is 414. */
-#define REDIRECT_MAX (PATH_MAX * 2 + 32 - sizeof("Location: \r\n"))
+/* The longest Location a redirect writes: a path of PATH_MAX bytes, each
+ * percent-encoded, and a query; longer is 414. */
+#define REDIRECT_MAX (PATH_MAX * 4)
+
+/* Whether a byte of a decoded path may stand in a Location path as is:
+ * pchar (RFC 3986 §3.3) and '/'; '%' is not, so every escape we write is
+ * one we made. */
+static int location_byte_plain(unsigned char c)
+{
+	return chars_is_unreserved(c) || (c && strchr("!$&'()*+,;=:@/", c));
+}
 
 /* A directory asked for without its slash: send the client to the slash
- * form so relative links resolve. The target was checked by the parser
- * (visible ASCII only), so nothing here can split a header. */
-static int redirect_to_slash(struct http_exchange *x)
+ * form so relative links resolve. Location is built from the normalised
+ * path (rel, under the root, no empty segment), never from the raw target:
+ * "//evil.example/../sub" must become "/sub/", as a path starting with
+ * "//" is a network-path reference to another host (RFC 3986 §4.2). So
+ * it starts with exactly one '/', and every byte outside pchar is
+ * percent-encoded (CR and LF cannot reach the header; nor can '\', which
+ * browsers read as '/'). The query, checked by the parser (visible ASCII
+ * only), is kept. */
+static int redirect_to_slash(struct http_exchange *x, const char *rel, size_t n)
 {
 	const struct http_request *req = x->req;
 	struct http_response *r = &x->resp;
@@ -33,8 +48,19 @@ static int redirect_to_slash(struct http_exchange *x)
 	struct bytes b;
 
 	bytes_init_fixed(&b, loc, sizeof(loc));
-	bytes_put(&b, req->path.p, req->path.len);
 	bytes_char(&b, '/');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)rel[i];
+		if (location_byte_plain(c)) {
+			bytes_char(&b, (char)c);
+		} else {
+			bytes_char(&b, '%');
+			bytes_char(&b, chars_hex_upper[c >> 4]);
+			bytes_char(&b, chars_hex_upper[c & 15]);
+		}
+	}
+	if (n) /* "" is the root ("/." or "/sub/.."): "/" already */
+		bytes_char(&b, '/');
 	if (req->query.len) {
 		bytes_char(&b, '?');
 		bytes_put(&b, req->query.p, req->query.len);
@@ -87,7 +113,7 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 		close(dirfd);
 		return http_response_error(&x->resp, HTTP_NOT_FOUND);
 	}
-	rc = listing_serve(x, dirfd, path);
+	rc = listing_serve(x, dirfd, &st, path);
 	close(dirfd);
 	return rc;
 }
@@ -129,6 +155,6 @@ int static_serve(struct http_exchange *x)
 		return http_response_error(&x->resp, -status);
 	/* A directory. */
 	if (!trailing)
-		return redirect_to_slash(x);
+		return redirect_to_slash(x, path, (size_t)n);
 	return serve_dir(x, path, (size_t)n);
 }

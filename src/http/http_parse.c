@@ -550,9 +550,9 @@ static int chunk_size_done(struct http_chunked *ch, uint64_t max_body)
 	ch->line_len = 0;
 	if (ch->chunk_left == 0)
 		return CH_TRAILER;
-	/* total <= max_body always holds, so this cannot wrap; refusing
-	 * here stops an oversized body before any of it is read. */
-	if (ch->chunk_left > max_body - ch->total) {
+	/* wire <= max_body always holds, so this cannot wrap; refusing
+	 * here stops an oversized body before any of its data is read. */
+	if (ch->chunk_left > max_body - ch->wire) {
 		ch->too_large = true;
 		return CH_ERROR;
 	}
@@ -654,6 +654,7 @@ long http_chunked_feed(struct http_chunked *ch, const char *buf, size_t len,
 				take = (size_t)ch->chunk_left;
 			ch->chunk_left -= take;
 			ch->total += take;
+			ch->wire += take;
 			i += take;
 			if (ch->chunk_left == 0)
 				ch->state = CH_DATA_CR;
@@ -664,6 +665,12 @@ long http_chunked_feed(struct http_chunked *ch, const char *buf, size_t len,
 		 * section as a whole, whose lines do not reset it. */
 		limit = ch->state >= CH_TRAILER ? HTTP_CHUNK_TRAILER_MAX
 						: HTTP_CHUNK_LINE_MAX;
+		/* Framing counts against the body limit like data does. */
+		if (++ch->wire > max_body) {
+			ch->too_large = true;
+			ch->state = CH_ERROR;
+			break;
+		}
 		if (++ch->line_len > limit) {
 			ch->state = CH_ERROR;
 			break;

@@ -94,7 +94,9 @@ long http_parse_request(const char *buf, size_t len, size_t max_head,
 /* Incremental decoder that skips a chunked body (RFC 9112 §7.1), so a body
  * is consumed and can never be mistaken for the next request. Accepts CRLF
  * or a bare LF as line ending; chunk extensions and trailer fields are
- * skipped. A chunk-size above 2^60 is malformed. */
+ * skipped. A chunk-size above 2^60 is malformed. max_body bounds the body
+ * as sent: data, size lines, extensions, CRLFs and trailers all count, so
+ * no framing (76 MB of extensions around 20 KB of data) gets past it. */
 #define HTTP_CHUNK_LINE_MAX 4096    /* one size line, with extensions */
 #define HTTP_CHUNK_TRAILER_MAX 8192 /* the whole trailer section */
 
@@ -102,6 +104,7 @@ struct http_chunked {
 	int state;
 	uint64_t chunk_left;
 	uint64_t total; /* data bytes seen so far */
+	uint64_t wire;  /* body bytes consumed so far, framing included */
 	size_t line_len;
 	bool too_large; /* the error was the max_body limit (413) */
 };
@@ -111,7 +114,7 @@ void http_chunked_init(struct http_chunked *ch);
 /* Feeds len bytes. Returns how many bytes were consumed (<= len); sets *done
  * when the last chunk and trailers have been read (bytes after that belong
  * to the next request and are not consumed). Returns -1 on a malformed
- * body, or when total data exceeds max_body. */
+ * body, or when the body's bytes (wire) exceed max_body (too_large). */
 long http_chunked_feed(struct http_chunked *ch, const char *buf, size_t len,
 		       uint64_t max_body, bool *done);
 

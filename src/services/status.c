@@ -65,6 +65,8 @@ int status_gather(const struct server *srv, time_t now, struct status_snapshot *
 	s->accepted = t.accepted;
 	memcpy(s->responses, t.responses, sizeof(s->responses));
 	s->client_count = t.client_count;
+	s->log_dropped = t.log_dropped;
+	s->err_dropped = t.err_dropped;
 	return 0;
 }
 
@@ -125,13 +127,15 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 			  ",\"uptime\":%lld,\"requests\":%llu,\"bytes_sent\":%llu,"
 			  "\"responses\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,\"4xx\":%llu,"
 			  "\"5xx\":%llu},\"connections\":%ld,\"peak_connections\":%ld,"
-			  "\"accepted\":%llu,\"clients\":%zu,\"client_list_truncated\":%s,"
-			  "\"client_list\":[",
+			  "\"accepted\":%llu,\"log_lines_dropped\":%llu,"
+			  "\"stderr_messages_dropped\":%llu,\"clients\":%zu,"
+			  "\"client_list_truncated\":%s,\"client_list\":[",
 			  seconds_between(s->started, s->now), (unsigned long long)s->requests,
 			  (unsigned long long)s->bytes_sent, (unsigned long long)s->responses[1],
 			  (unsigned long long)s->responses[2], (unsigned long long)s->responses[3],
 			  (unsigned long long)s->responses[4], (unsigned long long)s->responses[5],
 			  s->connections, s->peak_connections, (unsigned long long)s->accepted,
+			  (unsigned long long)s->log_dropped, (unsigned long long)s->err_dropped,
 			  s->client_count, s->nclients < s->client_count ? "true" : "false");
 	for (size_t i = 0; i < s->nclients; i++) {
 		const struct status_client *c = &s->clients[i];
@@ -223,6 +227,8 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 		snprintf(num, sizeof(num), "Responses %dxx", k);
 		html_row_num(&b, num, s->responses[k]);
 	}
+	html_row_num(&b, "Access-log lines dropped", s->log_dropped);
+	html_row_num(&b, "Stderr messages dropped", s->err_dropped);
 	BYTES_LIT(&b, "</table>\n");
 
 	bytes_printf(&b, "<table id=\"clients\">\n<caption>Clients (%zu", s->client_count);

@@ -40,6 +40,8 @@ struct status_snapshot {
 	long connections;      /* open now */
 	long peak_connections;
 	size_t client_count;   /* connected clients, all of them */
+	uint64_t log_dropped;  /* access-log lines dropped (a stalled reader) */
+	uint64_t err_dropped;  /* reports and messages stderr did not take */
 	size_t nclients;       /* entries in clients (<= STATUS_MAX_CLIENTS) */
 	struct status_client *clients; /* owned */
 };

@@ -9,9 +9,13 @@
 #include "util/bytes.h"
 #include "util/chars.h"
 
-void log_buf_init(struct log_buf *lb, int fd)
+void log_buf_init(struct log_buf *lb, struct log_sink *sink)
 {
-	lb->fd = fd;
+	if (sink && sink->fd < 0)
+		sink = NULL;
+	lb->sink = sink;
+	lb->fd = sink ? sink->fd : -1;
+	lb->stalled = false;
 	lb->len = 0;
 	lb->clf_time = (time_t)-1;
 	lb->clf_date[0] = 0;
@@ -19,16 +23,45 @@ void log_buf_init(struct log_buf *lb, int fd)
 
 void log_flush(struct log_buf *lb)
 {
-	size_t off = 0;
+	size_t n;
 
-	while (off < lb->len) {
-		ssize_t n = write(lb->fd, lb->data + off, lb->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break; /* a broken log must not stop serving */
-		off += (size_t)n;
+	if (!lb->sink || !lb->len)
+		return;
+	n = log_sink_write(lb->sink, lb->data, lb->len);
+	lb->len -= n;
+	if (lb->len)
+		memmove(lb->data, lb->data + n, lb->len);
+	lb->stalled = n == 0;
+}
+
+static uint64_t count_lines(const char *p, size_t len)
+{
+	uint64_t n = 0;
+	const char *end = p + len;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
 	}
+	return n;
+}
+
+void log_flush_final(struct log_buf *lb, int max_ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		long spent;
+		log_flush(lb);
+		if (!lb->len)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (spent >= max_ms || !log_sink_wait(lb->sink, (int)(max_ms - spent)))
+			break;
+	}
+	log_sink_dropped(lb->sink, count_lines(lb->data, lb->len));
 	lb->len = 0;
 }
 
@@ -84,8 +117,17 @@ static void log_append(struct log_buf *lb, const struct bytes *line)
 {
 	if (line->failed)
 		return; /* cannot happen: the line's room is its worst case */
-	if (lb->len + line->len > sizeof(lb->data))
-		log_flush(lb);
+	if (lb->len + line->len > sizeof(lb->data)) {
+		/* A sink that took nothing is not asked again before the
+		 * next flush: one failed write per second, not per request. */
+		if (!lb->stalled)
+			log_flush(lb);
+		if (lb->len + line->len > sizeof(lb->data)) {
+			lb->stalled = true;
+			log_sink_dropped(lb->sink, 1);
+			return;
+		}
+	}
 	memcpy(lb->data + lb->len, line->p, line->len);
 	lb->len += line->len;
 }
@@ -98,7 +140,7 @@ void log_service(struct log_buf *lb, time_t now, const char *client,
 	struct bytes b;
 	size_t vlen = strlen(verb);
 
-	if (lb->fd < 0)
+	if (!lb->sink)
 		return;
 	bytes_init_fixed(&b, line, sizeof(line));
 	log_start(lb, now, client, &b);
@@ -121,7 +163,7 @@ void log_access(struct log_buf *lb, time_t now, const char *client,
 	char line[LINE_MAX_BYTES];
 	struct bytes b;
 
-	if (lb->fd < 0)
+	if (!lb->sink)
 		return;
 	bytes_init_fixed(&b, line, sizeof(line));
 	log_start(lb, now, client, &b);
@@ -144,18 +186,35 @@ void log_access(struct log_buf *lb, time_t now, const char *client,
 	log_append(lb, &b);
 }
 
+static struct log_sink *error_sink;
+
+void log_set_error_sink(struct log_sink *s)
+{
+	error_sink = s;
+}
+
 void log_error(const char *fmt, ...)
 {
 	char msg[512];
+	char line[600];
 	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	va_list ap;
+	int n;
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s eisd: %s\n", stamp, msg);
+	n = snprintf(line, sizeof(line), "%s eisd: %s\n", stamp, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1, line[n - 1] = '\n';
+	if (error_sink)
+		log_sink_message(error_sink, line, (size_t)n);
+	else
+		fputs(line, stderr);
 }

@@ -1,24 +1,33 @@
 /* Access log (Common Log Format) and error messages. Each worker appends
  * to its own buffer, so logging never serialises the threads; a buffer is
- * written with one write() when it fills, every second, and at exit. */
+ * written when it fills, every second, and at exit, through a log_sink
+ * that never blocks (log_sink.h). A line that finds the buffer full while
+ * the reader is not keeping up is dropped and counted, so a log nobody
+ * reads costs lines, never service. */
 #ifndef EISD_LOG_H
 #define EISD_LOG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <time.h>
+
+#include "util/log_sink.h"
 
 #define LOG_BUF_SIZE 32768
 
 struct log_buf {
-	int fd;            /* -1: logging off */
+	int fd;            /* -1: logging off (else the sink's) */
+	struct log_sink *sink; /* shared by the workers; NULL: off */
+	bool stalled;      /* the sink took nothing last time: wait for a flush */
 	size_t len;
 	time_t clf_time;   /* second the cached timestamp is for */
 	char clf_date[32]; /* "10/Oct/2000:13:55:36 +0000" */
 	char data[LOG_BUF_SIZE];
 };
 
-void log_buf_init(struct log_buf *lb, int fd);
+/* sink: NULL (or a sink that is off) for no logging. */
+void log_buf_init(struct log_buf *lb, struct log_sink *sink);
 /* One access-log line. method/target may be NULL (unparsable request). */
 void log_access(struct log_buf *lb, time_t now, const char *client,
 		const char *method, size_t method_len, const char *target,
@@ -29,7 +38,15 @@ void log_access(struct log_buf *lb, time_t now, const char *client,
 void log_service(struct log_buf *lb, time_t now, const char *client,
 		 const char *verb, const char *name, size_t name_len,
 		 int status, uint64_t bytes);
+/* Writes what the sink takes now; the rest waits for the next flush. */
 void log_flush(struct log_buf *lb);
+/* At exit: flushes, waiting up to max_ms in all for a slow reader (poll,
+ * never a blocking write); what is still unwritten is dropped and counted. */
+void log_flush_final(struct log_buf *lb, int max_ms);
+
+/* Where log_error writes (standard error's sink, set once at startup);
+ * NULL: stderr through stdio. */
+void log_set_error_sink(struct log_sink *s);
 
 /* "eisd: " + message + newline on stderr, prefixed by a UTC timestamp
  * when the server is running (ts != 0). */

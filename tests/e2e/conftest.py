@@ -109,15 +109,20 @@ class Server:
     """A running eisd. Attributes: proc, port, root, host, threads, args,
     startup_line. Output of both pipes is drained by reader threads into
     self.stdout_lines / self.stderr_lines so the server never blocks on a
-    full pipe."""
+    full pipe. stall: names of pipes ("stdout", "stderr") held open but not
+    read (stdout after its startup line) until resume(name)."""
 
-    def __init__(self, root, args, env=None, preexec_fn=None):
+    def __init__(self, root, args, env=None, preexec_fn=None, stall=()):
         self.root = str(root)
         self.args = list(args)
         self.stdout_lines = []
         self.stderr_lines = []
         self._lock = threading.Lock()
         self._first_line = queue.Queue()
+        self._resume = {name: threading.Event() for name in ("stdout", "stderr")}
+        for name in ("stdout", "stderr"):
+            if name not in stall:
+                self._resume[name].set()
         self._stopped = False
         self.signalled = False
         self.returncode = None
@@ -140,7 +145,10 @@ class Server:
 
     def _drain(self, pipe, sink, is_stdout):
         first = True
+        resume = self._resume["stdout" if is_stdout else "stderr"]
         try:
+            if not is_stdout:
+                resume.wait()
             for raw in iter(pipe.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip("\n")
                 with self._lock:
@@ -148,6 +156,7 @@ class Server:
                 if is_stdout and first:
                     first = False
                     self._first_line.put(line)
+                    resume.wait()
         finally:
             if is_stdout and first:
                 self._first_line.put(None)
@@ -174,6 +183,10 @@ class Server:
         self.host = m.group("host").strip("[]")
         self.threads = int(m.group("threads"))
         return self
+
+    def resume(self, name):
+        """Starts reading a stalled pipe ("stdout" or "stderr")."""
+        self._resume[name].set()
 
     def stdout_text(self):
         with self._lock:
@@ -205,6 +218,8 @@ class Server:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
+        for e in self._resume.values():
+            e.set()  # what a stalled pipe still holds is read now
         for t in self._threads:
             t.join(timeout=2)
         self.returncode = rc
@@ -234,6 +249,8 @@ class Server:
                 except ProcessLookupError:
                     pass
                 self.proc.wait(timeout=10)
+            for e in self._resume.values():
+                e.set()
             for t in self._threads:
                 t.join(timeout=2)
             for p in (self.proc.stdout, self.proc.stderr):
@@ -758,7 +775,7 @@ def start_server():
     servers = []
 
     def start(root, *extra, quiet=True, threads=2, wait=True, port=0, bind="127.0.0.1", positional=True,
-              preexec_fn=None, env=None):
+              preexec_fn=None, env=None, stall=()):
         args = ["--port", str(port), "--bind", bind]
         if threads is not None:
             args += ["--threads", str(threads)]
@@ -767,7 +784,7 @@ def start_server():
         args += list(extra)
         if positional and root is not None:
             args.append(str(root))
-        s = Server(root, args, env=env, preexec_fn=preexec_fn)
+        s = Server(root, args, env=env, preexec_fn=preexec_fn, stall=stall)
         servers.append(s)
         if wait:
             s.wait_started()

@@ -263,6 +263,38 @@ def test_413_chunked_over_limit(server):
         assert_closed_after_error(r, c)
 
 
+def test_413_chunk_extensions_count_against_the_body_limit(server, site):
+    """A tiny body wrapped in chunk extensions: the 1 MiB limit counts the
+    body as sent, so 300 one-byte chunks with 4 KB of extension each (1.2 MB
+    on the wire, 300 bytes of data) get 413 and a close."""
+    chunk = b"1;" + b"e" * 4000 + b"\r\nx\r\n"
+    with server.connect() as c:
+        c.send(req("/index.html", method="POST", headers=[("Transfer-Encoding", "chunked")]))
+        try:
+            for _ in range(300):
+                c.send(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = c.read_response()
+        assert r.status == 413, r
+        assert_closed_after_error(r, c)
+    with server.connect() as c2:
+        c2.send(req("/a.txt"))
+        assert c2.read_response().body == site.read("a.txt")
+
+
+def test_chunked_body_with_its_framing_under_the_limit_is_accepted(server, site):
+    """15 chunks of 64 KiB: 983,040 data bytes and 120 bytes of framing,
+    under 1 MiB together: read, discarded, and the request answered."""
+    body = (b"10000\r\n" + b"z" * 65536 + b"\r\n") * 15 + b"0\r\n\r\n"
+    assert len(body) < MIB
+    with server.connect() as c:
+        c.send(req("/a.txt", method="POST", headers=[("Transfer-Encoding", "chunked")]) + body
+               + req("/b.txt"))
+        assert c.read_response().status == 405
+        assert c.read_response().body == site.read("b.txt")
+
+
 def test_idle_keep_alive_timeout(start_server, site):
     s = start_server(site.root, "--timeout", "1")
     with s.connect() as c:

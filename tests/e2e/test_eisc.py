@@ -27,7 +27,7 @@ class PtyClient:
     (so ^C from the "keyboard" is a real SIGINT). All output, with the
     terminal's CRLF turned back into LF, collects in self.out."""
 
-    def __init__(self, args):
+    def __init__(self, args, env=None):
         assert os.path.exists(EISC_BIN), f"eisc binary not found at {EISC_BIN}"
         self.master, slave = pty.openpty()
 
@@ -36,7 +36,8 @@ class PtyClient:
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
         self.proc = subprocess.Popen([EISC_BIN] + list(args), stdin=slave, stdout=slave,
-                                     stderr=slave, preexec_fn=controlling_tty, close_fds=True)
+                                     stderr=slave, preexec_fn=controlling_tty, close_fds=True,
+                                     env=env)
         os.close(slave)
         self.out = b""
         self._cr = b""
@@ -106,8 +107,8 @@ class PtyClient:
 def tty_eisc(eisc_bin):
     clients = []
 
-    def start(*args):
-        c = PtyClient(args)
+    def start(*args, env=None):
+        c = PtyClient(args, env)
         clients.append(c)
         return c
 
@@ -339,6 +340,83 @@ def test_interactive_control_characters_are_shown_not_obeyed(fake_server, tty_ei
     c.expect(PROMPT)
     c.type(b"x\n")
     assert c.expect(PROMPT) == b"x\nServer: ^[]0;pwned^G^[[2Jok\tdone\n" + PROMPT
+
+
+def shown(data, utf8):
+    """What eisc shows on a terminal for reply bytes: C0 but tab and newline
+    as ^X, DEL as ^?, C1 controls (a raw byte 0x80-0x9F, or U+0080-U+009F
+    in UTF-8 on a UTF-8 terminal) as M-^X; everything else unchanged."""
+    def ctl(b):
+        return (b"M-" if b >= 0x80 else b"") + b"^" + (b"?" if b == 0x7f else bytes([(b & 0x7f) + 64]))
+    out, i = b"", 0
+    text = data.decode("utf-8", "surrogateescape") if utf8 else None
+    if utf8:
+        for ch in text:
+            o = ord(ch)
+            if 0xdc80 <= o <= 0xdcff:            # a byte that is not UTF-8
+                b = o - 0xdc00
+                out += ctl(b) if b <= 0x9f else bytes([b])
+            elif (o < 0x20 and ch not in "\t\n") or 0x7f <= o <= 0x9f:
+                out += ctl(o)
+            else:
+                out += ch.encode()
+        return out
+    for b in data:
+        out += ctl(b) if (b < 0x20 and b not in (9, 10)) or 0x7f <= b <= 0x9f else bytes([b])
+    return out
+
+
+# Every C0 control (CR too), DEL, the raw C1 bytes, the C1 controls in
+# UTF-8, then text a UTF-8 terminal shows as is: an accent, a quotation
+# mark whose UTF-8 bytes include 0x80 and 0x9C, and a stray byte.
+CONTROLS = (bytes(b for b in range(0x20) if b not in (9, 10)) + b"\x7f"
+            + bytes(range(0x80, 0xa0))
+            + "".join(chr(c) for c in range(0x80, 0xa0)).encode()
+            + "caf\u00e9 \u201cq\u201d".encode() + b" \xc2x \xe2\x9b.\n")
+
+
+@pytest.mark.parametrize("locale,utf8", [("C.UTF-8", True), ("C", False)])
+def test_interactive_every_control_character_is_escaped(fake_server, tty_eisc, locale, utf8):
+    def evil(conn):
+        conn.makefile("rb").readline()
+        conn.sendall(b"<" + CONTROLS)
+        conn.makefile("rb").readline()
+
+    srv = fake_server(evil)
+    env = dict(os.environ, LC_ALL=locale)
+    c = tty_eisc("-p", str(srv.port), env=env)
+    c.expect(PROMPT)
+    c.type(b"x\n")
+    got = c.expect(PROMPT)
+    assert got == b"x\nServer: <" + shown(CONTROLS, utf8) + PROMPT
+    # Spelled out for a few, so the helper above cannot hide a mistake.
+    assert b"^@^A" in got and b"^M" in got and b"^[^\\^]^^^_^?M-^@M-^A" in got
+    assert b"\x1b" not in got and b"\r" not in got and b"\x9b" not in got
+    if utf8:
+        assert b"^_^?M-^@" in got and "caf\u00e9 \u201cq\u201d".encode() in got
+        assert b" \xc2x \xe2M-^[." in got
+    else:
+        assert b"caf\xc3\xa9 \xe2M-^@M-^\\q" in got
+
+
+def test_interactive_c1_control_split_across_reads_is_escaped(fake_server, tty_eisc):
+    """U+009B (CSI) whose two UTF-8 bytes arrive in separate reads."""
+    second = threading.Event()
+
+    def evil(conn):
+        conn.makefile("rb").readline()
+        conn.sendall(b"before\xc2")
+        assert second.wait(10)
+        conn.sendall(b"\x9b2Jafter\n")
+        conn.makefile("rb").readline()
+
+    srv = fake_server(evil)
+    c = tty_eisc("-p", str(srv.port), "--gap", "3000", env=dict(os.environ, LC_ALL="C.UTF-8"))
+    c.expect(PROMPT)
+    c.type(b"x\n")
+    c.expect(b"Server: before")
+    second.set()
+    assert c.expect(PROMPT) == b"M-^[2Jafter\n" + PROMPT
 
 
 # ---------------------------------------------------------------- pipe mode

@@ -354,6 +354,37 @@ def test_redirect_location_cannot_inject_headers(server):
             assert loc.startswith("/evil")
 
 
+@pytest.mark.parametrize("target,location", [
+    ("//evil.example/../sub", "/sub/"),
+    ("//evil.example/..//sub?x=1", "/sub/?x=1"),
+    ("/%2F%2Fevil.example/../sub", "/sub/"),
+    ("//sub", "/sub/"),
+    ("///sub/deeper", "/sub/deeper/"),
+    ("/./sub", "/sub/"),
+    ("/sub/.", "/sub/"),
+    ("/%73ub", "/sub/"),
+    ("/.", "/"),
+    ("/sub/..", "/"),
+    ("//evil.example/..", "/"),
+    # Browsers read "/\\host" as "//host": a backslash is escaped.
+    ("/\\evil.example", "/%5Cevil.example/"),
+    ("/%5Cevil.example", "/%5Cevil.example/"),
+    ("/q%3Fx%23y", "/q%3Fx%23y/"),
+    ("/evil%0d%0aX-Injected:%201", "/evil%0D%0AX-Injected:%201/"),
+])
+def test_directory_redirect_stays_on_site(server, site, target, location):
+    """Location comes from the normalised path and starts with exactly one
+    '/': "//evil.example/../sub/" would send the client to evil.example."""
+    os.mkdir(os.path.join(site.root, "\\evil.example"))
+    os.mkdir(os.path.join(site.root, "q?x#y"))
+    r, c = send_target(server, target)
+    with c:
+        assert r.status == 301, r
+        assert r.headers["Location"] == location, r.headers.raw
+        c.send(req(location))
+        assert c.read_response().status in (200, 403)
+
+
 def test_directory_with_index(server):
     r, c = send_target(server, "/sub/")
     with c:

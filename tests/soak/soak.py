@@ -6,7 +6,11 @@
     (reconnecting when dropped),
   - clients that abort 10 MiB downloads at a random point (FIN or RST),
   - clients that send random garbage,
-  - clients opening and closing connections as fast as they can.
+  - clients opening and closing connections as fast as they can,
+  - an access log (stdout) and a stderr that nobody reads (pipes held open,
+    never read), with a SIGUSR1 status report asked for every 50 ms,
+  - a client pipelining HEADs of a 20,000-entry directory listing, and 20
+    clients that ask for a capped 2 MiB listing page and never read it.
 Pass: zero failed normal requests (wrk: no non-2xx/3xx, no socket errors;
 checker: every body right), slowloris connections answered 408 once the
 header deadline (a third of the run, at most 10 s) passes, and after a settle period the server's open
@@ -17,6 +21,7 @@ Run: make soak, or SOAK_SECONDS=15 /usr/bin/python3 tests/soak/soak.py (EISD_BIN
 names the binary; default ./eisd of this tree).
 Every load loop is bounded by the deadline; the server is stopped by PID."""
 
+import json
 import os
 import random
 import re
@@ -39,6 +44,9 @@ from conftest import EISD_BIN, Conn, Server, make_site, req  # noqa: E402
 
 MIB = 1024 * 1024
 SLOWLORIS = 300
+BIG_DIR_ENTRIES = 20000
+LISTING_HOARDERS = 20
+PEAK_RSS_MARGIN = 96 * MIB  # 20 unread copies of the uncapped page would pass it
 SETTLE_SECONDS = 20
 RSS_TOLERANCE = 1 * MIB  # allocator slack: arenas keep some freed memory
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -237,6 +245,73 @@ def churn(load, seed):
             load.fail(f"churn: {e!r}")
 
 
+def head_pipeliner(load):
+    """Pipelines HEAD /big/ in batches of 100, reading every answer."""
+    batch = req("/big/", method="HEAD") * 100
+    while load.running():
+        try:
+            with Conn(load.port, timeout=10) as c:
+                for _ in range(20):
+                    if not load.running():
+                        break
+                    c.send(batch)
+                    for _ in range(100):
+                        r = c.read_response(head=True)
+                        if r.status != 200:
+                            load.fail(f"head pipeliner: {r.status}")
+                    load.count("pipelined listing HEADs", 100)
+        except Exception as e:
+            load.fail(f"head pipeliner: {e!r}")
+
+
+def listing_hoarders(load):
+    """Clients that ask for a big listing page and never read it; one that
+    the send deadline drops is replaced."""
+    conns = []
+    try:
+        while load.running():
+            while len(conns) < LISTING_HOARDERS and load.running():
+                c = Conn(load.port, timeout=10, rcvbuf=4096)
+                c.send(req("/huge/"))
+                conns.append(c)
+                load.count("unread listings")
+            time.sleep(0.5)
+            for c in list(conns):
+                c.sock.setblocking(False)
+                try:
+                    if c.sock.recv(1, socket.MSG_PEEK) == b"":
+                        conns.remove(c)
+                        c.close()
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    conns.remove(c)
+                    c.close()
+                c.sock.setblocking(True)
+    except Exception as e:
+        load.fail(f"listing hoarders: {e!r}")
+    finally:
+        for c in conns:
+            c.close()
+
+
+def report_storm(load, server):
+    """SIGUSR1 every 50 ms while stderr is not read: each report must be
+    dropped rather than block the thread that takes signals."""
+    while load.running():
+        server.send_signal(signal.SIGUSR1)
+        load.count("status reports asked")
+        time.sleep(0.05)
+
+
+def status_json(port):
+    with Conn(port) as c:
+        c.send(req("/_status?format=json"))
+        r = c.read_response()
+        assert r.status == 200, r
+        return json.loads(r.body)
+
+
 def run_wrk(port, seconds, out):
     """wrk for the whole run; returns its stdout."""
     wrk = shutil.which("wrk")
@@ -293,13 +368,24 @@ def main():
             f.write(os.urandom(big))
         with open(os.path.join(site["root"], "index.html"), "rb") as f:
             expect = f.read()
+        os.mkdir(os.path.join(site["root"], "big"))
+        for i in range(BIG_DIR_ENTRIES):
+            os.close(os.open(os.path.join(site["root"], "big", f"f{i:06d}"), os.O_CREAT | os.O_WRONLY))
+        os.mkdir(os.path.join(site["root"], "huge"))
+        for i in range(2000):  # 4.6 MB of page uncapped
+            os.close(os.open(os.path.join(site["root"], "huge", '"' * 244 + f"{i:06d}"),
+                             os.O_CREAT | os.O_WRONLY))
         nthreads = 2
         # The slowloris crowd must meet the header deadline within the run
         # (the default 10 s is longer than make test's 15 s soak): a third
         # of the run, 1 to 10 s.
         header_timeout = max(1, min(10, seconds // 3))
+        # The access log is on, and neither it (stdout) nor stderr is
+        # read after the startup line: a log nobody reads.
         server = Server(site["root"], ["--port", "0", "--bind", "127.0.0.1", "--threads", str(nthreads),
-                                       "--header-timeout", str(header_timeout), "--quiet", site["root"]])
+                                       "--header-timeout", str(header_timeout),
+                                       "--status", "/_status", "--listing", site["root"]],
+                        stall=("stdout", "stderr"))
         server.wait_started()
         pid, port = server.pid, server.port
         warm_up(port, expect, big)
@@ -317,7 +403,10 @@ def main():
                    threading.Thread(target=aborter, args=(load, big, 1)),
                    threading.Thread(target=aborter, args=(load, big, 2)),
                    threading.Thread(target=garbage, args=(load, 3)),
-                   threading.Thread(target=churn, args=(load, 4))]
+                   threading.Thread(target=churn, args=(load, 4)),
+                   threading.Thread(target=report_storm, args=(load, server)),
+                   threading.Thread(target=head_pipeliner, args=(load,)),
+                   threading.Thread(target=listing_hoarders, args=(load,))]
         for t in threads:
             t.daemon = True
             t.start()
@@ -345,10 +434,19 @@ def main():
                 problems.append(f"wrk: {bad} failed responses, {errors} socket errors:\n{p.stdout}")
         log("load: " + ", ".join(f"{k} {v}" for k, v in sorted(load.counts.items())))
         log(f"peak: {peak_fds} fds, RSS {peak_rss // 1024} KiB")
+        if peak_rss > base_rss + PEAK_RSS_MARGIN:
+            problems.append(f"peak RSS {peak_rss // MIB} MiB, more than {PEAK_RSS_MARGIN // MIB} MiB "
+                            f"over the start ({base_rss // MIB} MiB)")
         for what in ("checker ok", "slowloris connections", "aborted downloads", "garbage clients",
-                     "churned connections"):
+                     "churned connections", "status reports asked", "pipelined listing HEADs",
+                     "unread listings"):
             if not load.counts.get(what):
                 problems.append(f"no {what}: the load did not run")
+        st = status_json(port)
+        log(f"unread log: {st['log_lines_dropped']} access-log lines and "
+            f"{st['stderr_messages_dropped']} stderr messages dropped")
+        if not st["log_lines_dropped"] or not st["stderr_messages_dropped"]:
+            problems.append("the unread log attacker did not fill the pipes")
         # Slowloris connections that trickle past the header deadline must
         # be answered 408 Request Timeout, not just dropped.
         if not load.counts.get("slowloris 408"):
@@ -390,7 +488,12 @@ def main():
                 r = c.read_response()
                 if r.status != 200 or r.body != expect:
                     problems.append(f"not answering after the load: {r!r}")
+        t_stop = time.monotonic()
         rc = server.stop()
+        took = time.monotonic() - t_stop
+        log(f"SIGTERM with stdout and stderr unread: exit {rc} in {took:.2f}s")
+        if took > 5 + 1:  # --shutdown-grace (default 5) + 1 s
+            problems.append(f"SIGTERM took {took:.1f}s with the log unread")
         if rc != 0:
             problems.append(f"exit status {rc} after SIGTERM; stderr {server.stderr_text()!r}")
         if problems:

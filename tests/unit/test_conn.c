@@ -73,7 +73,7 @@ static int setup(void **state)
 	cx->root_fd = h->root_fd;
 	cx->url_host = "127.0.0.1";
 	cx->stopping = &h->stopping;
-	log_buf_init(&cx->log, -1);
+	log_buf_init(&cx->log, NULL);
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
 	cx->fcache = fcache_new(h->root_fd, h->mime, 16);
 	cx->now_ms = 1000000;

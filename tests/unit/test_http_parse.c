@@ -699,6 +699,7 @@ struct ccase {
 	long want;      /* bytes consumed, or -1 */
 	bool done;      /* when want >= 0 */
 	uint64_t total; /* when want >= 0 */
+	bool too_large; /* when want < 0: the limit (413), not malformed (400) */
 };
 
 #define BODY_MAX 1000000
@@ -726,8 +727,24 @@ static const struct ccase chunk_cases[] = {
 	{ "stops at the end",
 	  CHUNKS("3\r\nabc\r\n0\r\n\r\n", "GET / HTTP/1.1\r\n\r\n", 3) },
 	{ "stops at the end, bare LF", CHUNKS("0\n\n", "0\r\n\r\n", 0) },
+	/* max_body counts the body as sent, framing included (15 bytes). */
 	{ "body of exactly max_body", IN("5\r\nhello\r\n0\r\n\r\n"),
-	  .max_body = 5, .want = 15, .done = true, .total = 5 },
+	  .max_body = 15, .want = 15, .done = true, .total = 5 },
+	{ "one byte over max_body, in the final CRLF",
+	  IN("5\r\nhello\r\n0\r\n\r\n"), .max_body = 14, .want = -1,
+	  .too_large = true },
+	{ "data alone within max_body, with its size line over",
+	  IN("5\r\nhello\r\n0\r\n\r\n"), .max_body = 7, .want = -1,
+	  .too_large = true },
+	{ "extensions count against max_body",
+	  IN("1;aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\nx\r\n0\r\n\r\n"),
+	  .max_body = 20, .want = -1, .too_large = true },
+	{ "size lines count against max_body",
+	  IN("1\r\nx\r\n1\r\nx\r\n1\r\nx\r\n1\r\nx\r\n0\r\n\r\n"),
+	  .max_body = 20, .want = -1, .too_large = true },
+	{ "trailers count against max_body",
+	  IN("0\r\nX-Pad: aaaaaaaaaaaa\r\n\r\n"), .max_body = 10, .want = -1,
+	  .too_large = true },
 	{ "unfinished", IN("5\r\nhel"), .max_body = BODY_MAX,
 	  .want = 6, .done = false, .total = 3 },
 	{ "size of 2^60 is allowed", IN("1000000000000000\r\nab"),
@@ -754,18 +771,23 @@ static const struct ccase chunk_cases[] = {
 	{ "empty name in trailer", CHUNK_BAD("0\r\n: a\r\n\r\n") },
 	{ "trailer with empty value", CHUNKS("0\r\nX:\r\nY: \r\n\r\n", "", 0) },
 	{ "over max_body", IN("5\r\nhello\r\n0\r\n\r\n"),
-	  .max_body = 4, .want = -1 },
+	  .max_body = 4, .want = -1, .too_large = true },
 	{ "over max_body in the second chunk",
 	  IN("3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n"), .max_body = 5,
-	  .want = -1 },
+	  .want = -1, .too_large = true },
 };
 
 static void check_chunked(const struct ccase *c, const char *how, long got,
-			  bool done, uint64_t total)
+			  bool done, const struct http_chunked *ch)
 {
+	uint64_t total = ch->total;
+
 	if (got != c->want)
 		fail_msg("%s: %s: consumed %ld, want %ld", c->name, how, got,
 			 c->want);
+	if (c->want < 0 && ch->too_large != c->too_large)
+		fail_msg("%s: %s: too_large %d, want %d", c->name, how,
+			 ch->too_large, c->too_large);
 	if (c->want >= 0 && (done != c->done || total != c->total))
 		fail_msg("%s: %s: done %d total %llu, want %d %llu", c->name,
 			 how, done, (unsigned long long)total, c->done,
@@ -807,7 +829,7 @@ static void run_chunk_case(const struct ccase *c)
 	for (size_t split = 0; split <= c->len; split++) {
 		r = feed_split(c, split, &ch, &done);
 		snprintf(how, sizeof(how), "split at %zu", split);
-		check_chunked(c, how, r, done, ch.total);
+		check_chunked(c, how, r, done, &ch);
 	}
 
 	http_chunked_init(&ch);
@@ -821,7 +843,7 @@ static void run_chunk_case(const struct ccase *c)
 		if (done && r == 0)
 			break; /* the byte belongs to what follows */
 	}
-	check_chunked(c, "byte by byte", r < 0 ? -1 : sum, done, ch.total);
+	check_chunked(c, "byte by byte", r < 0 ? -1 : sum, done, &ch);
 	if (r < 0) {
 		/* An error sticks. */
 		assert_int_equal(http_chunked_feed(&ch, "0\r\n\r\n", 5,

@@ -159,6 +159,8 @@ static void fill_snapshot(struct status_snapshot *s, struct status_client *clien
 	s->responses[4] = 2;
 	s->connections = 2;
 	s->peak_connections = 5;
+	s->log_dropped = 11;
+	s->err_dropped = 3;
 	s->client_count = 2;
 	s->nclients = 2;
 	s->clients = clients;
@@ -188,6 +190,7 @@ static void test_render_json(void **state)
 		"\"uptime\":3723,\"requests\":42,\"bytes_sent\":123456789012,"
 		"\"responses\":{\"1xx\":0,\"2xx\":40,\"3xx\":0,\"4xx\":2,\"5xx\":0},"
 		"\"connections\":2,\"peak_connections\":5,\"accepted\":7,"
+		"\"log_lines_dropped\":11,\"stderr_messages_dropped\":3,"
 		"\"clients\":2,\"client_list_truncated\":false,\"client_list\":["
 		"{\"address\":\"127.0.0.1\",\"port\":40000,\"connected_at\":\"2023-11-14T23:15:00Z\",\"uptime\":23},"
 		"{\"address\":\"<b>&\\\"x\\\"\",\"port\":40001,\"connected_at\":\"2023-11-14T23:15:23Z\",\"uptime\":0}"
