@@ -7,6 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* --log-format; the values of util/log.h's enum log_format. */
+enum config_log_format {
+	CONFIG_LOG_COMMON,
+	CONFIG_LOG_COMBINED,
+	CONFIG_LOG_JSON,
+};
+
 enum protocol {
 	PROTOCOL_HTTP,
 	PROTOCOL_ECHO,
@@ -71,6 +78,7 @@ struct config {
 
 	const char *access_log;  /* NULL or "-": stdout */
 	bool quiet;              /* no access log */
+	enum config_log_format log_format; /* --log-format */
 
 	/* The status report (HTTP only; SIGUSR1 works in every mode). */
 	const char *status_path; /* NULL: off; else "/_status"-like */

@@ -146,6 +146,7 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 }
 
 static const char *const protocols[] = { "http", "echo", "file", NULL };
+static const char *const log_formats[] = { "common", "combined", "json", NULL };
 
 #define TIMEOUT(n, f, what_, help_) \
 	{ .name = n, .kind = OPT_INT, .field = F(f), .min = 1, .max = 86400, \
@@ -180,6 +181,9 @@ const struct opt_row opt_table[] = {
 	  .help = "largest request head accepted (default 8192)" },
 	{ .name = "access-log", .kind = OPT_TEXT, .field = F(access_log), .flags = OPT_LIVE,
 	  .arg = "FILE", .help = "access log in Common Log Format (default stdout; - for stdout)" },
+	{ .name = "log-format", .kind = OPT_CHOICE, .field = F(log_format), .choices = log_formats,
+	  .flags = OPT_LIVE, .what = "--log-format", .arg = "NAME",
+	  .help = "common (default), combined (+ Referer, User-Agent) or json" },
 	{ .name = "quiet", .letter = 'q', .kind = OPT_FLAG, .field = F(quiet),
 	  .help = "no access log" },
 	{ .name = "user", .kind = OPT_TEXT, .field = F(user), .check = nonempty,

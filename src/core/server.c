@@ -26,6 +26,8 @@
 #include "http/httpdate.h"
 
 _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
+_Static_assert((int)LOG_FORMAT_JSON == (int)CONFIG_LOG_JSON &&
+	       (int)LOG_FORMAT_COMBINED == (int)CONFIG_LOG_COMBINED, "one numbering of log formats");
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
@@ -237,6 +239,7 @@ static void worker_adopt(struct worker *w)
 	}
 	cx->cfg = s->cfg;
 	cx->mime = s->mime;
+	cx->log.format = (enum log_format)s->cfg->log_format;
 	server_snapshot_release(w->snap);
 	w->snap = s;
 }
@@ -316,6 +319,7 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->srv = srv;
 	cx->zcache = srv->zcache;
 	log_buf_init(&cx->log, &srv->log);
+	cx->log.format = (enum log_format)srv->cfg->log_format;
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
 	cx->fcache = fcache_new(srv->root_fd, srv->mime,
 				srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES);
