@@ -433,6 +433,7 @@ int config_resolve_locations(struct config *cfg, char *err, size_t errlen)
 		free(sc);
 		loc->scratch = NULL;
 	}
-	qsort(cfg->locations, (size_t)cfg->nlocations, sizeof(*cfg->locations), by_length_desc);
+	if (cfg->nlocations > 1)
+		qsort(cfg->locations, (size_t)cfg->nlocations, sizeof(*cfg->locations), by_length_desc);
 	return 0;
 }
