@@ -231,7 +231,7 @@ static int view_cmp(const void *a, const void *b, void *arg)
 static struct view parse_view(const struct http_request *req, bool json)
 {
 	struct view v = { .key = SORT_NAME, .json = json };
-	const char *q = req->query.p, *end = q + req->query.len;
+	const char *q = req->query.p, *end = q ? q + req->query.len : NULL;
 	int order = -1;
 
 	while (q && q < end) {
