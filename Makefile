@@ -10,7 +10,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -pthread
 LDLIBS    += -pthread
 # Libraries eisd links with (tests/build-deps.sh installs their -dev
 # packages when missing); eisc links none of them. libcrypt: --auth-file.
-EISD_LIBS := -lcurl -ljansson -lssl -lcrypto -lnghttp2 -lcrypt
+EISD_LIBS := -lcurl -ljansson -lssl -lcrypto -lnghttp2 -lcrypt -lzstd -lbrotlienc -lz
 
 # Every module but the program entry points is shared by eisd and the tests.
 # Sources live in one folder per layer (docs/architecture.md); includes are
@@ -53,7 +53,7 @@ $(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD_DEPS)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/test_%: tests/unit/test_%.c $(LIB_OBJ) | $(BUILD) $(BUILD_DEPS)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(EISD_LIBS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(EISD_LIBS) -lbrotlidec $(LDLIBS)
 
 $(BUILD):
 	mkdir -p $@
@@ -63,8 +63,11 @@ acme-demo: eisd
 	@sh tests/deps.sh
 	sh contrib/acme-demo.sh
 
+# make run [PORT=N] [ROOT=DIR] [ARGS='--listing ...']
+PORT ?= 8080
+ROOT ?= www
 run: eisd
-	./eisd --port 8080 www
+	./eisd --port $(PORT) $(ARGS) '$(ROOT)'
 
 deps:
 	@sh tests/deps.sh

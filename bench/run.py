@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import re
 import resource
 import shutil
@@ -48,6 +49,7 @@ FILES = {
     "small": ("index.html", 1024),
     "medium": ("medium.bin", 64 * 1024),
     "large": ("large.bin", 10 * 1024 * 1024),
+    "js": ("app.js", 200 * 1024),
 }
 
 # name -> (file, connections, extra wrk headers, unit)
@@ -64,6 +66,10 @@ SCENARIOS = {
     "https-small-close": ("small", 1, [], "req/s"),
     "https-large": ("large", 8, [], "MiB/s"),
     "https-idle": ("small", 2000, [], "KiB/conn"),
+    # A 200 KiB script to a browser-like client: eisd sends the result it
+    # compressed once (zstd here, its tie order); nginx (gzip on, level 1)
+    # compresses every response again; lighttpd sends it as it is.
+    "compressed-js": ("js", 64, ["Accept-Encoding: br, gzip, zstd"], "req/s"),
 }
 TLS_SCENARIOS = {"https-small-keepalive", "https-small-close", "https-large", "https-idle"}
 TLS_SERVERS = {"eisd", "nginx"}
@@ -130,6 +136,13 @@ def make_docroot(base):
         # Deterministic content, not all one byte (so a wrong offset shows).
         block = hashlib.sha256(name.encode()).digest() * 2048  # 64 KiB
         data = (block * (size // len(block) + 1))[:size]
+        if name.endswith(".js"):
+            # Script-like text: compresses about 8:1, like real bundles.
+            rnd = random.Random(7)
+            out = []
+            while sum(len(x) for x in out) < size:
+                out.append(f"function f{len(out)}(a, b) {{ return a * {rnd.randint(0, 99999)} + b; }}\n")
+            data = "".join(out).encode()[:size]
         if name.endswith(".html"):
             head = b"<!doctype html><title>eisd bench</title>\n"
             data = head + bytes(0x61 + (b % 26) for b in data[len(head):])
@@ -433,7 +446,7 @@ def http_get(srv, path, timeout=10.0, sock=None):
             sock.close()
 
 
-def read_response(sock):
+def read_response(sock, head_only=False):
     buf = b""
     while b"\r\n\r\n" not in buf:
         chunk = sock.recv(65536)
@@ -449,6 +462,8 @@ def read_response(sock):
     for line in lines[1:]:
         k, _, v = line.partition(":")
         headers[k.strip().lower()] = v.strip()
+    if head_only:
+        return status, headers, b""
     length = int(headers.get("content-length", "0"))
     while len(body) < length:
         chunk = sock.recv(min(1 << 20, length - len(body)))
@@ -521,6 +536,27 @@ def run_s_time(srv, scenario, duration):
         res["full_handshakes"] = (counts1[0] - counts1[1]) - (counts0[0] - counts0[1])
         res["resumed_handshakes"] = counts1[1] - counts0[1]
     return res
+def warm_compressed(srv, scenario, timeout=20.0):
+    """Asks with the scenario's headers until the answer is compressed
+    (eisd compresses on a helper thread after the first request); a
+    server that never compresses (lighttpd here) answers as it is."""
+    key, _, extra_headers, _ = SCENARIOS[scenario]
+    head = "".join(h + "\r\n" for h in extra_headers)
+    deadline = time.monotonic() + timeout
+    coding = None
+    while time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+            # The head is enough (nginx's gzip answer is chunked).
+            s.sendall(f"HEAD /{FILES[key][0]} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+                      "Connection: close\r\n\r\n".encode())
+            status, headers, _ = read_response(s, head_only=True)
+        coding = headers.get("content-encoding")
+        if status != 200:
+            raise BenchError(f"{srv.name}: {scenario} warm-up got {status}")
+        if coding or srv.name == "lighttpd":
+            return coding
+        time.sleep(0.05)
+    raise BenchError(f"{srv.name}: /{FILES[key][0]} never came compressed")
 
 
 def run_wrk(srv, scenario, duration):
@@ -574,6 +610,7 @@ def run_wrk(srv, scenario, duration):
         "p99_us": r["p99_us"],
         "errors": r["connect"] + r["read"] + r["write"] + r["timeout"],
         "non2xx": r["status"],
+        "bytes_per_req": r["bytes"] / max(r["requests"], 1),
         "_machine_s": machine_s,
         "client_util": client_s / wall,
         "_other_s": max(0.0, machine_s - server_s - client_s),
@@ -964,7 +1001,11 @@ def main():
                                 log(f"{pas} r{rnd + 1} {scen:15} {name:8} "
                                     f"{res['kib_per_conn']:.2f} KiB/conn fresh_ok={res['fresh_ok']}")
                             else:
+                                coding = None
+                                if scen == "compressed-js":
+                                    coding = warm_compressed(srv, scen)
                                 res = run_wrk(srv, scen, args.duration)
+                                res["coding"] = coding
                                 other_s += res["_other_s"]
                                 wall_s += res["_wall"]
                                 unit = SCENARIOS[scen][3]
@@ -975,7 +1016,10 @@ def main():
                                     f"p99 {res['p99_us'] / 1000:.2f} ms  "
                                     f"err {res['errors']}/{res['non2xx']}"
                                     + (f"  handshakes full {res['full_handshakes']} resumed "
-                                       f"{res['resumed_handshakes']}" if "full_handshakes" in res else ""))
+                                       f"{res['resumed_handshakes']}" if "full_handshakes" in res else "")
+                                    + (f"  {res['coding'] or 'identity'} "
+                                       f"{res['bytes_per_req'] / 1024:.1f} KiB/resp"
+                                       if scen == "compressed-js" else ""))
                             runs.append({"pass": pas, "scenario": scen, "server": name,
                                          "round": rnd + 1, "result": res})
                         if access and os.path.getsize(access) == 0 and name != "nginx":

@@ -11,6 +11,9 @@ have "$(ls /usr/include/curl/curl.h /usr/include/*/curl/curl.h 2>/dev/null | hea
 have /usr/include/jansson.h libjansson-dev
 have /usr/include/nghttp2/nghttp2.h libnghttp2-dev
 have /usr/include/crypt.h libcrypt-dev
+have /usr/include/zstd.h libzstd-dev
+have /usr/include/brotli/encode.h libbrotli-dev
+have /usr/include/zlib.h zlib1g-dev
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "make: missing build packages:$need" >&2

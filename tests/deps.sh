@@ -14,6 +14,9 @@ command -v chromium >/dev/null || need="$need chromium"
 command -v ip >/dev/null || need="$need iproute2"
 [ -f /etc/mime.types ] || need="$need media-types"
 command -v brotli >/dev/null || need="$need brotli"
+# Compression on the fly is checked with real decoders (zlib is built in).
+/usr/bin/python3 -c 'import brotli' 2>/dev/null || need="$need python3-brotli"
+/usr/bin/python3 -c 'import zstandard' 2>/dev/null || need="$need python3-zstandard"
 command -v wrk >/dev/null || need="$need wrk"
 command -v setpriv >/dev/null || need="$need util-linux"
 # HTTP/2: the frame-level test client, nghttp and h2load (libnghttp2-dev

@@ -39,9 +39,11 @@ void config_defaults(struct config *cfg)
 	cfg->precompressed = true;
 	cfg->http2 = true;
 	cfg->auth_max_failures = 10;
+	cfg->compress = true;
 	/* What config_resolve_locations would make of these defaults. */
 	cfg->site = (struct path_settings){
-		.index = cfg->index, .precompressed = true, .cache_max_age = -1,
+		.index = cfg->index, .precompressed = true, .compress = true,
+		.cache_max_age = -1,
 	};
 	cfg->tls_min = 12;
 	cfg->hsts = -1;

@@ -8,6 +8,12 @@
 #include <stdint.h>
 
 #include "util/cidr.h"
+/* --log-format; the values of util/log.h's enum log_format. */
+enum config_log_format {
+	CONFIG_LOG_COMMON,
+	CONFIG_LOG_COMBINED,
+	CONFIG_LOG_JSON,
+};
 
 enum protocol {
 	PROTOCOL_HTTP,
@@ -40,6 +46,7 @@ struct path_settings {
 	const char *index;         /* file served for a directory */
 	bool listing;              /* list directories without an index */
 	bool precompressed;        /* serve FILE.br / FILE.gz sidecars */
+	bool compress;             /* compress compressible files on the fly */
 	long cache_max_age;        /* Cache-Control max-age; -1: none */
 	const char *extra_headers; /* "Name: value\r\n"...; NULL: none */
 	bool header_cache_control; /* extra_headers has its own Cache-Control */
@@ -115,6 +122,7 @@ struct config {
 
 	const char *access_log;  /* NULL or "-": stdout */
 	bool quiet;              /* no access log */
+	enum config_log_format log_format; /* --log-format */
 
 	/* The status report (HTTP only; SIGUSR1 works in every mode). */
 	const char *status_path; /* NULL: off; else "/_status"-like */
@@ -136,6 +144,7 @@ struct config {
 	long cache_max_age;      /* Cache-Control max-age; -1: none */
 	bool precompressed;      /* serve FILE.br / FILE.gz sidecars */
 	bool http2;              /* HTTP/2: h2c prior knowledge, ALPN h2 (--no-http2) */
+	bool compress;           /* --compress (default) / --no-compress */
 	const char *mime_types[CONFIG_MAX_MIME]; /* --mime-type "EXT=TYPE" */
 	int nmime_types;
 	/* --header lines, each "Name: value\r\n", concatenated, validated;
@@ -231,6 +240,17 @@ bool config_lists_anywhere(const struct config *cfg);
  * not "/ab"), else the site's. A pure function of cfg. */
 const struct path_settings *config_settings_for(const struct config *cfg, const char *rel,
 						 size_t len, bool trailing);
+
+/* Whether any path lists directories: the site or a [location]. */
+static inline bool config_wants_listing(const struct config *cfg)
+{
+	if (cfg->listing || cfg->site.listing)
+		return true;
+	for (int i = 0; i < cfg->nlocations; i++)
+		if (cfg->locations[i].set.listing)
+			return true;
+	return false;
+}
 
 /* Prints the --help text to stdout. */
 void config_usage(void);

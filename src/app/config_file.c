@@ -370,13 +370,20 @@ static void settings_from(struct path_settings *s, const struct config *c)
 	s->index = c->index;
 	s->listing = c->listing;
 	s->precompressed = c->precompressed;
+	s->compress = c->compress;
 	s->cache_max_age = c->cache_max_age;
 	s->extra_headers = c->extra_headers;
 }
 
+/* Whether any row setting field was given (--compress and --no-compress
+ * share one). */
 static bool given_field(const struct config *c, size_t field)
 {
-	return opt_given(c, opt_by_field(field));
+	for (size_t i = 0; i < opt_count; i++)
+		if (opt_table[i].kind != OPT_ACTION && opt_table[i].field == field &&
+		    opt_given(c, &opt_table[i]))
+			return true;
+	return false;
 }
 
 static int by_length_desc(const void *a, const void *b)
@@ -409,6 +416,8 @@ int config_resolve_locations(struct config *cfg, char *err, size_t errlen)
 			s->listing = sc->listing;
 		if (given_field(sc, offsetof(struct config, precompressed)))
 			s->precompressed = sc->precompressed;
+		if (given_field(sc, offsetof(struct config, compress)))
+			s->compress = sc->compress;
 		if (given_field(sc, offsetof(struct config, cache_max_age)))
 			s->cache_max_age = sc->cache_max_age;
 		if (sc->extra_headers) {

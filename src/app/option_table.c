@@ -166,6 +166,7 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 }
 
 static const char *const protocols[] = { "http", "echo", "file", NULL };
+static const char *const log_formats[] = { "common", "combined", "json", NULL };
 
 static const char *const acme_challenges[] = { "tls-alpn-01", "http-01", NULL };
 
@@ -335,6 +336,9 @@ const struct opt_row opt_table[] = {
 	  .help = "largest request head accepted (default 8192)" },
 	{ .name = "access-log", .kind = OPT_TEXT, .field = F(access_log), .flags = OPT_LIVE,
 	  .arg = "FILE", .help = "access log in Common Log Format (default stdout; - for stdout)" },
+	{ .name = "log-format", .kind = OPT_CHOICE, .field = F(log_format), .choices = log_formats,
+	  .flags = OPT_LIVE, .what = "--log-format", .arg = "NAME",
+	  .help = "common (default), combined (+ Referer, User-Agent) or json" },
 	{ .name = "quiet", .letter = 'q', .kind = OPT_FLAG, .field = F(quiet),
 	  .help = "no access log" },
 	{ .name = "user", .kind = OPT_TEXT, .field = F(user), .check = nonempty,
@@ -453,6 +457,10 @@ const struct opt_row opt_table[] = {
 	{ .name = "acme-challenge", .kind = OPT_CHOICE, .field = F(acme_challenge),
 	  .choices = acme_challenges, .what = "--acme-challenge", .arg = "TYPE",
 	  .help = "tls-alpn-01 (default, on the TLS port) or http-01 (needs --redirect-http)" },
+	{ .name = "compress", .kind = OPT_FLAG, .field = F(compress), .flags = OPT_LIVE | OPT_LOCAL,
+	  .help = "compress text, JS, JSON, XML, SVG, wasm, fonts on the fly (default)" },
+	{ .name = "no-compress", .kind = OPT_UNFLAG, .field = F(compress),
+	  .flags = OPT_LIVE | OPT_LOCAL, .help = "never compress on the fly" },
 	{ .name = "config", .kind = OPT_TEXT, .field = F(config_file), .flags = OPT_CLI_ONLY,
 	  .check = nonempty, .bad = "--config needs a file name", .arg = "FILE",
 	  .help = "read settings from FILE (name = value lines; flags given here win)" },

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "app/options.h"
 #include "files/mime.h"
 #include "util/log_sink.h"
 
@@ -55,19 +57,30 @@ struct mime_table *setup_mime(const struct config *cfg, int *code, char *err, si
 int setup_dir(const char *dir, char *err, size_t errlen)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int saved = errno;
 
 	if (fd < 0) {
 		if (errno == ENOTDIR)
 			snprintf(err, errlen, "root '%s' is not a directory", dir);
 		else
 			snprintf(err, errlen, "root '%s': %s", dir, strerror(errno));
+		errno = saved;
 	}
 	return fd;
 }
 
 int setup_root(const struct config *cfg, char *err, size_t errlen)
 {
-	return setup_dir(cfg->root, err, errlen);
+	int fd = setup_dir(cfg->root, err, errlen);
+
+	if (fd < 0 && errno == ENOENT &&
+	    !opt_given(cfg, opt_by_field(offsetof(struct config, root))))
+		/* The first thing people try: eisd in the folder to share. */
+		snprintf(err, errlen,
+			 "no ROOT given and no '%s' directory here: name the directory to serve "
+			 "(eisd . or eisd --root DIR); add --listing to list directories that have "
+			 "no index.html", cfg->root);
+	return fd;
 }
 
 bool setup_log_is_file(const struct config *cfg)

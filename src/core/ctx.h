@@ -18,6 +18,7 @@
 #include "util/log.h"
 
 struct fcache;
+struct zcache;
 struct lcache;
 struct mime_table;
 struct server;
@@ -70,6 +71,8 @@ struct ctx {
 	const atomic_bool *stopping;  /* set once a graceful stop began */
 	const atomic_bool *draining;  /* set once --health says 503 */
 	const struct server *srv;     /* only for stats_gather (opaque here) */
+	/* Shared by every worker, with its own lock (files/zcache.h). */
+	struct zcache *zcache;        /* compressed files */
 };
 
 /* A stop is coming or under way: what --health reports. */

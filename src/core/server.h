@@ -83,6 +83,7 @@ struct server {
 	atomic_bool fds_shared;   /* a forked child holds copies of our fds */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
+	struct zcache *zcache; /* compressed files, all workers' (server_start) */
 	/* Never-blocking writers (util/log_sink.h): the access log (off when
 	 * quiet) and standard error, for reports and messages. */
 	struct log_sink log;

@@ -347,6 +347,7 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 	e->fd = fd;
 	e->st = st;
 	e->type = mime_type_for(fc->mime, rel, len);
+	e->compressible = mime_compressible(e->type);
 	e->etag_len = cond_etag_make(e->etag, &st, NULL);
 	httpdate_format(st.st_mtim.tv_sec, e->mtime_date);
 	e->fc = fc;

@@ -41,7 +41,7 @@
 #include "http/httpdate.h"
 
 #define FCACHE_MAX_ENTRIES 512
-#define FCACHE_SIDECARS 2              /* precompressed copies per file */
+#define FCACHE_SIDECARS 3              /* precompressed copies per file */
 #define FCACHE_MEM_FILE_MAX 16384      /* larger files go out with sendfile */
 #define FCACHE_MEM_TOTAL (8u << 20)    /* content kept in memory, per worker */
 #define FCACHE_SETTLE_SEC 2            /* ctime this old: content may be copied */
@@ -53,6 +53,7 @@ struct fcache_entry {
 	struct stat st;      /* as of the last check */
 	const char *data;    /* the whole content (st.st_size bytes), or NULL */
 	const char *type;    /* Content-Type, from the mime table */
+	bool compressible;   /* of a type worth compressing (mime_compressible) */
 	/* Validators of st, made once with the entry. */
 	char etag[COND_ETAG_MAX]; /* cond_etag_make(st, NULL) */
 	size_t etag_len;

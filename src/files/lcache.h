@@ -34,7 +34,9 @@
 
 #define LCACHE_MAX_ENTRIES 32
 #define LCACHE_MEM_TOTAL (32u << 20) /* lists and pages, per worker */
-#define LCACHE_PAGES 2               /* renderings of one list (HTML, JSON) */
+/* Renderings of one list: HTML and JSON, each in every order a listing
+ * can be sorted in (listing.c: name, size, date; ascending, descending). */
+#define LCACHE_PAGES 12
 #define LCACHE_IDLE_SEC 10           /* an entry nobody asked for this long goes */
 
 struct lcache;

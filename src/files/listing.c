@@ -22,9 +22,11 @@
 #include <unistd.h>
 
 #include "http/negotiate.h"
+#include "http/page_style.h"
 #include "files/lcache.h"
 #include "files/path.h"
 #include "util/bytes.h"
+#include "util/chars.h"
 #include "util/escape.h"
 #include "core/ctx.h"
 
@@ -165,14 +167,90 @@ static int read_dir(int rootfd, int dirfd, const char *rel, struct dir_list *l)
 	return 0;
 }
 
-/* Directories first, then by name, byte order (no locale). */
-static int entry_cmp(const void *a, const void *b)
+/* The orders a listing is shown in (?sort=name|size|date&order=asc|desc):
+ * each is rendered once and kept in the cache (LCACHE_PAGES). */
+enum sort_key { SORT_NAME, SORT_SIZE, SORT_DATE, SORT_KEYS };
+
+struct view {
+	enum sort_key key;
+	bool desc;
+	bool json;
+};
+
+static const char *const sort_names[SORT_KEYS] = { "name", "size", "date" };
+
+_Static_assert(2 * SORT_KEYS * 2 == LCACHE_PAGES, "a cached page per format and order");
+
+static unsigned view_page(const struct view *v)
 {
-	const struct entry *x = a, *y = b;
+	return (unsigned)v->json + 2 * ((unsigned)v->key * 2 + (unsigned)v->desc);
+}
+
+/* Names the way people read them: ASCII letters without case ("apple",
+ * "Banana", "cherry"), then bytes, so the order is total and the same on
+ * every machine (no locale). */
+static int name_cmp(const struct entry *x, const struct entry *y)
+{
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+
+	for (size_t i = 0; i < n; i++) {
+		int a = chars_lower(x->name[i]), b = chars_lower(y->name[i]);
+
+		if (a != b)
+			return (unsigned char)a < (unsigned char)b ? -1 : 1;
+	}
+	if (x->name_len != y->name_len)
+		return x->name_len < y->name_len ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Directories first whatever the order; then the key (reversed when
+ * descending); equal keys by name, ascending. */
+static int view_cmp(const void *a, const void *b, void *arg)
+{
+	const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+	const struct view *v = arg;
+	int c = 0;
 
 	if (x->dir != y->dir)
 		return x->dir ? -1 : 1;
-	return strcmp(x->name, y->name);
+	if (v->key == SORT_SIZE && !x->dir && x->size != y->size)
+		c = x->size < y->size ? -1 : 1;
+	else if (v->key == SORT_DATE && x->mtime != y->mtime)
+		c = x->mtime < y->mtime ? -1 : 1;
+	else if (v->key == SORT_NAME)
+		c = name_cmp(x, y);
+	if (c)
+		return v->desc ? -c : c;
+	return name_cmp(x, y);
+}
+
+/* The order the query asks for: sort=name|size|date (default name),
+ * order=asc|desc (default: ascending for names, descending, largest or
+ * newest first, for sizes and dates). Anything else is ignored. */
+static struct view parse_view(const struct http_request *req, bool json)
+{
+	struct view v = { .key = SORT_NAME, .json = json };
+	const char *q = req->query.p, *end = q ? q + req->query.len : NULL;
+	int order = -1;
+
+	while (q && q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
+		size_t n = (size_t)(stop - q);
+
+		if (n > 5 && memcmp(q, "sort=", 5) == 0) {
+			for (int k = 0; k < SORT_KEYS; k++)
+				if (n - 5 == strlen(sort_names[k]) && memcmp(q + 5, sort_names[k], n - 5) == 0)
+					v.key = (enum sort_key)k;
+		} else if (n == 9 && memcmp(q, "order=asc", 9) == 0) {
+			order = 0;
+		} else if (n == 10 && memcmp(q, "order=desc", 10) == 0) {
+			order = 1;
+		}
+		q = stop + 1;
+	}
+	v.desc = order >= 0 ? order == 1 : v.key != SORT_NAME;
+	return v;
 }
 
 /* ---- the page ---- */
@@ -217,29 +295,21 @@ static void out_dir_path(struct bytes *o, const char *rel, void (*esc)(struct by
 	}
 }
 
+/* The look all eisd pages share (http/page_style.h), and the table's. */
 static const char page_style[] =
-	":root{color-scheme:light dark;--fg:#1d2025;--muted:#69707a;--bg:#fff;--line:#e3e6ea;"
-	"--link:#0b57d0;--hover:#f2f5fa}"
-	"@media (prefers-color-scheme:dark){:root{--fg:#e5e7ea;--muted:#9aa1aa;--bg:#15171b;"
-	"--line:#2b2f36;--link:#8ab4f8;--hover:#1d2128}}"
-	"*{box-sizing:border-box}"
-	"body{margin:0;background:var(--bg);color:var(--fg);"
-	"font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}"
-	"main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem 3rem}"
-	"h1{font-size:1.35rem;font-weight:600;margin:0 0 1rem;overflow-wrap:anywhere}"
+	HTTP_PAGE_STYLE
 	"table{width:100%;border-collapse:collapse}"
 	"th,td{padding:.45rem .6rem;border-bottom:1px solid var(--line);text-align:left;"
 	"vertical-align:top}"
 	"th{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);"
 	"font-weight:600}"
+	"th a{color:inherit}"
 	"td.n{overflow-wrap:anywhere}"
 	".s{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
 	".t{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}"
 	"tbody tr:hover{background:var(--hover)}"
-	"a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}"
 	"tr.d a{font-weight:600}"
-	"footer{margin-top:1rem;color:var(--muted);font-size:.85rem}"
-	"@media (max-width:40rem){main{padding:1rem .5rem 2rem}th,td{padding:.4rem .35rem}"
+	"@media (max-width:40rem){th,td{padding:.4rem .35rem}"
 	".t{white-space:normal;font-size:.8rem}}";
 
 /* The most one entry adds to a page: its name escaped twice (as a link,
@@ -253,7 +323,57 @@ static bool page_full(const struct bytes *o)
 	return o->len + ENTRY_MAX + PAGE_TAIL > LISTING_PAGE_MAX;
 }
 
-static void write_html(struct bytes *o, const struct dir_list *l, const char *rel)
+/* "Index of /a/b/": every parent a link ("/", "/a/"), the directory
+ * itself plain text. Links are absolute, built from the normalised path,
+ * each segment percent-encoded. */
+static void breadcrumbs(struct bytes *o, const char *rel)
+{
+	size_t n = strlen(rel), start = 0;
+	bool last = n == 0;
+
+	bytes_str(o, last ? "<span>/</span>" : "<a href=\"/\">/</a>");
+	while (start < n) {
+		const char *slash = memchr(rel + start, '/', n - start);
+		size_t end = slash ? (size_t)(slash - rel) : n;
+
+		if (end == n) {
+			bytes_str(o, "<span>");
+			escape_html(o, rel + start, end - start);
+			bytes_str(o, "/</span>");
+			break;
+		}
+		bytes_str(o, "<a href=\"/");
+		for (size_t i = 0; i < end;) {
+			const char *sl = memchr(rel + i, '/', end - i);
+			size_t seg_end = sl ? (size_t)(sl - rel) : end;
+
+			escape_url_segment(o, rel + i, seg_end - i);
+			bytes_str(o, "/");
+			i = seg_end + 1;
+		}
+		bytes_str(o, "\">");
+		escape_html(o, rel + start, end - start);
+		bytes_str(o, "/</a>");
+		start = end + 1;
+	}
+}
+
+/* A column head: a link to this column's order (the other direction when
+ * it is the current one), with an arrow and aria-sort on the current. */
+static void column_head(struct bytes *o, const struct view *v, enum sort_key k,
+			const char *cls, const char *label)
+{
+	bool cur = v->key == k;
+	bool desc = cur ? !v->desc : k != SORT_NAME;
+
+	bytes_printf(o, "<th%s%s%s><a href=\"?sort=%s&amp;order=%s\">%s%s</a></th>", cls,
+		     cur ? " aria-sort=\"" : "", cur ? (v->desc ? "descending\"" : "ascending\"") : "",
+		     sort_names[k], desc ? "desc" : "asc", label,
+		     cur ? (v->desc ? " \xe2\x86\x93" : " \xe2\x86\x91") : "");
+}
+
+static void write_html(struct bytes *o, const struct dir_list *l, const struct entry *const *ord,
+		       const struct view *v, const char *rel)
 {
 	size_t nfiles = l->n - l->ndirs, shown;
 
@@ -264,14 +384,17 @@ static void write_html(struct bytes *o, const struct dir_list *l, const char *re
 	bytes_str(o, "</title>\n<style>");
 	bytes_str(o, page_style);
 	bytes_str(o, "</style>\n</head>\n<body>\n<main>\n<h1>Index of ");
-	out_dir_path(o, rel, escape_html);
-	bytes_str(o, "</h1>\n<table>\n<thead><tr><th>Name</th><th class=\"s\">Size</th>"
-		   "<th class=\"t\">Modified (UTC)</th></tr></thead>\n<tbody>\n");
+	breadcrumbs(o, rel);
+	bytes_str(o, "</h1>\n<table>\n<thead><tr>");
+	column_head(o, v, SORT_NAME, "", "Name");
+	column_head(o, v, SORT_SIZE, " class=\"s\"", "Size");
+	column_head(o, v, SORT_DATE, " class=\"t\"", "Modified (UTC)");
+	bytes_str(o, "</tr></thead>\n<tbody>\n");
 	if (*rel)
 		bytes_str(o, "<tr class=\"d\"><td class=\"n\"><a href=\"../\">../</a></td>"
 			   "<td class=\"s\">-</td><td class=\"t\"></td></tr>\n");
 	for (shown = 0; shown < l->n && !page_full(o); shown++) {
-		const struct entry *e = &l->e[shown];
+		const struct entry *e = ord[shown];
 		struct tm tm = utc(e->mtime);
 		char size[32];
 
@@ -303,7 +426,8 @@ static void write_html(struct bytes *o, const struct dir_list *l, const char *re
 	bytes_str(o, " &middot; eisd</footer>\n</main>\n</body>\n</html>\n");
 }
 
-static void write_json(struct bytes *o, const struct dir_list *l, const char *rel)
+static void write_json(struct bytes *o, const struct dir_list *l, const struct entry *const *ord,
+		       const char *rel)
 {
 	size_t i;
 
@@ -311,7 +435,7 @@ static void write_json(struct bytes *o, const struct dir_list *l, const char *re
 	out_dir_path(o, rel, escape_json);
 	bytes_str(o, "\",\"entries\":[");
 	for (i = 0; i < l->n && !page_full(o); i++) {
-		const struct entry *e = &l->e[i];
+		const struct entry *e = ord[i];
 		struct tm tm = utc(e->mtime);
 
 		bytes_str(o, i ? ",\n{\"name\":\"" : "\n{\"name\":\"");
@@ -330,12 +454,25 @@ static void write_json(struct bytes *o, const struct dir_list *l, const char *re
 	bytes_str(o, l->truncated || i < l->n ? ",\"truncated\":true}\n" : ",\"truncated\":false}\n");
 }
 
-static void write_page(struct bytes *o, const struct dir_list *l, const char *rel, bool json)
+/* The page of one view: the entries ordered for it (a copy of the
+ * pointers; the list itself stays as read). 0, or -1 out of memory. */
+static int write_page(struct bytes *o, const struct dir_list *l, const char *rel,
+		      const struct view *v)
 {
-	if (json)
-		write_json(o, l, rel);
+	const struct entry **ord = malloc((l->n ? l->n : 1) * sizeof(*ord));
+
+	if (!ord)
+		return -1;
+	for (size_t i = 0; i < l->n; i++)
+		ord[i] = &l->e[i];
+	if (l->n > 1)
+		qsort_r(ord, l->n, sizeof(*ord), view_cmp, (void *)v);
+	if (v->json)
+		write_json(o, l, ord, rel);
 	else
-		write_html(o, l, rel);
+		write_html(o, l, ord, v, rel);
+	free(ord);
+	return 0;
 }
 
 /* Reads and sorts the directory into e (a fresh cache entry). 0, -1 out
@@ -352,8 +489,6 @@ static int fill_list(struct lcache_entry *e, int rootfd, int dirfd, const char *
 		dir_list_free(l);
 		return rc;
 	}
-	if (l->n > 1)
-		qsort(l->e, l->n, sizeof(l->e[0]), entry_cmp);
 	e->list = l;
 	e->list_free = dir_list_free;
 	e->links = l->links;
@@ -361,19 +496,23 @@ static int fill_list(struct lcache_entry *e, int rootfd, int dirfd, const char *
 	return 0;
 }
 
-static int fill_page(struct lcache_entry *e, const char *rel, bool json)
+static int fill_page(struct lcache_entry *e, const char *rel, const struct view *v)
 {
+	unsigned p = view_page(v);
 	struct bytes page;
 	size_t len;
 	char *body;
 
 	bytes_init_heap(&page);
-	write_page(&page, e->list, rel, json);
+	if (write_page(&page, e->list, rel, v) < 0) {
+		free(bytes_steal(&page, &len));
+		return -1;
+	}
 	body = bytes_steal(&page, &len);
 	if (!body)
 		return -1;
-	e->page[json] = body;
-	e->page_len[json] = len;
+	e->page[p] = body;
+	e->page_len[p] = len;
 	lcache_filled(e, len);
 	return 0;
 }
@@ -383,9 +522,13 @@ int listing_serve(struct http_exchange *x, int dirfd, const struct stat *st, con
 	const struct http_request *req = x->req;
 	struct http_response *r = &x->resp;
 	bool json = negotiate_prefers_json(req->accept.p, req->accept.len);
+	struct view v = parse_view(req, json);
+	unsigned p = view_page(&v);
 	struct lcache_entry *e;
 	int rc = 0;
 
+	if (!x->ctx->lcache) /* never made: no setting asked for listings */
+		return http_response_error(r, HTTP_FORBIDDEN);
 	e = lcache_lookup(x->ctx->lcache, dirfd, st, rel, x->ctx->now);
 	if (!e)
 		return -1;
@@ -394,8 +537,8 @@ int listing_serve(struct http_exchange *x, int dirfd, const struct stat *st, con
 		if (rc < 0)
 			lcache_drop(e);
 	}
-	if (rc == 0 && !e->page[json])
-		rc = fill_page(e, rel, json);
+	if (rc == 0 && !e->page[p])
+		rc = fill_page(e, rel, &v);
 	if (rc < 0) {
 		lcache_release(e);
 		return rc == -1 ? -1 : http_response_error(r, -rc);
@@ -406,7 +549,7 @@ int listing_serve(struct http_exchange *x, int dirfd, const struct stat *st, con
 	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept");
 	r->content_type = json ? "application/json" : "text/html; charset=utf-8";
 	/* Sent in place from the cache, which the hold keeps alive. */
-	http_response_body_ref(r, e->page[json], e->page_len[json]);
+	http_response_body_ref(r, e->page[p], e->page_len[p]);
 	http_response_hold(r, lcache_release, e);
 	return r->failed ? -1 : 0;
 }

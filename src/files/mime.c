@@ -449,3 +449,26 @@ const char *mime_type_for(const struct mime_table *t, const char *name,
 	e = find_slot(t, ext, extlen);
 	return e->ext != NULL ? e->type : MIME_DEFAULT;
 }
+
+/* Compressible media types. See mime.h. */
+bool mime_compressible(const char *type)
+{
+	static const char *const exact[] = {
+		"application/javascript", "application/ecmascript", "application/json",
+		"application/xml", "application/wasm", "image/svg+xml",
+		"application/vnd.ms-fontobject", "font/ttf", "font/otf", "font/collection",
+		"application/x-javascript", "application/x-font-ttf",
+	};
+	size_t n = strcspn(type, ";");
+
+	while (n > 0 && (type[n - 1] == ' ' || type[n - 1] == '\t'))
+		n--;
+	if (n > 5 && chars_eq_nocase_str(type, 5, "text/"))
+		return true;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (chars_eq_nocase_str(type, n, exact[i]))
+			return true;
+	/* RFC 6839 structured syntax suffixes. */
+	return (n > 5 && chars_eq_nocase_str(type + n - 5, 5, "+json")) ||
+	       (n > 4 && chars_eq_nocase_str(type + n - 4, 4, "+xml"));
+}

@@ -9,6 +9,7 @@
 #ifndef EISD_MIME_H
 #define EISD_MIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct mime_table;
@@ -41,5 +42,12 @@ int mime_table_load(struct mime_table *t, const char *file);
  * allocation. */
 const char *mime_type_for(const struct mime_table *t, const char *name,
 			  size_t len);
+
+/* Whether a Content-Type is worth compressing on the fly: text/..., the
+ * JavaScript, JSON and XML types (with their +json / +xml kin), SVG,
+ * wasm, and fonts other than WOFF and WOFF2 (compressed already). Images,
+ * audio, video and archives are not. Parameters ("; charset=") and case
+ * do not matter. */
+bool mime_compressible(const char *type);
 
 #endif

@@ -112,6 +112,14 @@ static bool fallback_applies(const struct http_exchange *x, const char *rel, siz
 	return x->ctx->cfg->fallback && rules_fallback_wanted(x->req, rel, n);
 }
 
+/* The page of a directory without index while listings are off: the
+ * first thing someone sharing a folder sees. */
+static const char listing_off_html[] =
+	"<p>This directory has no index file, and directory listing is off.</p>\n"
+	"<p>To list it, start eisd with <code>--listing</code> "
+	"(for example <code>eisd --listing .</code>), or add an "
+	"<code>index.html</code>.</p>\n";
+
 /* A directory asked for with its slash: its index file, else a listing
  * (--listing), else 403. path holds the directory's path under the root
  * (length n) and has room for "/" and the index name. */
@@ -138,7 +146,8 @@ static int serve_dir(struct http_exchange *x, char *path, size_t n)
 	if (!set->listing) {
 		if (fallback_applies(x, path, n))
 			return serve_fallback(x, HTTP_FORBIDDEN);
-		return http_response_error(&x->resp, HTTP_FORBIDDEN); /* no index, no listing */
+		/* no index, no listing: say how to get one */
+		return http_response_error_detail(&x->resp, HTTP_FORBIDDEN, listing_off_html);
 	}
 	/* The cache keeps files only: the directory is opened for this
 	 * listing alone. */
@@ -187,6 +196,13 @@ int static_serve(struct http_exchange *x)
 		return redirect_by_rule(x, rd, full, flen);
 
 	fe = fcache_get(x->fcache, path, cx->now, &status);
+	if (fe && trailing) {
+		/* "/file.txt/" names a directory that is not there (as open(2)
+		 * says ENOTDIR): never the file, whose relative links would
+		 * then resolve below it. */
+		fcache_release(fe);
+		return http_response_error(&x->resp, HTTP_NOT_FOUND);
+	}
 	if (fe)
 		return static_file_serve(x, fe);
 	if (status == -404 && fallback_applies(x, path, (size_t)n))

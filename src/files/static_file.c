@@ -18,71 +18,134 @@
 
 #include "http/cond.h"
 #include "files/fcache.h"
+#include "files/zcache.h"
 #include "http/httpdate.h"
 #include "http/negotiate.h"
 #include "http/range.h"
 #include "util/bytes.h"
 #include "util/chars.h"
+#include "util/codec.h"
 #include "core/ctx.h"
 
-/* The representation being sent. */
+/* The representation being sent: the file, a precompressed copy
+ * (FILE.zst/.br/.gz, an fcache entry), or the file compressed on the fly
+ * (a zcache entry). The response holds exactly one of e and z. */
 struct rep {
-	struct fcache_entry *e; /* referenced; the response holds it */
-	const struct stat *st; /* e's */
+	struct fcache_entry *file; /* referenced: the file asked for */
+	struct fcache_entry *e; /* the file or its copy (referenced), or NULL */
+	struct zcache_entry *z; /* referenced: compressed on the fly, or NULL */
+	const struct stat *st;  /* what the ETag is made of */
+	uint64_t size;          /* bytes of the representation */
 	const char *coding; /* Content-Encoding; NULL for the file itself */
 	const char *tag;    /* ETag suffix of the coding; NULL for the file */
-	bool vary;          /* a precompressed copy exists: Vary */
+	bool vary;          /* the answer depends on Accept-Encoding */
+	unsigned accepted;  /* bit k: the client accepts coding k */
 	const char *type;   /* Content-Type of the original file */
 	const char *last_modified; /* the HTTP date */
 	struct cond_validators v;
-	char etag[COND_ETAG_MAX];  /* of a precompressed copy */
+	char etag[COND_ETAG_MAX];  /* of a coding */
 	char date[HTTPDATE_LEN + 1];
+	struct stat zst;    /* the file's, for a result on the fly */
 };
 
 static const struct {
 	const char *name;   /* Content-Encoding */
 	const char *suffix; /* sidecar file name suffix */
-	const char *tag;    /* ETag suffix */
+	const char *tag;    /* ETag suffix of the sidecar */
+	const char *ztag;   /* ETag suffix when compressed on the fly */
 } codings[] = {
-	[NEGOTIATE_GZIP] = { "gzip", ".gz", "gz" },
-	[NEGOTIATE_BR] = { "br", ".br", "br" },
+	[NEGOTIATE_ZSTD] = { "zstd", ".zst", "zst", "zzst" },
+	[NEGOTIATE_BR] = { "br", ".br", "br", "zbr" },
+	[NEGOTIATE_GZIP] = { "gzip", ".gz", "gz", "zgz" },
 };
 
 _Static_assert(sizeof(codings) / sizeof(codings[0]) <= FCACHE_SIDECARS, "a cache slot per coding");
+_Static_assert((int)NEGOTIATE_ZSTD == (int)CODEC_ZSTD && (int)NEGOTIATE_BR == (int)CODEC_BR &&
+	       (int)NEGOTIATE_GZIP == (int)CODEC_GZIP, "one numbering of the codings");
 
-/* Swaps in the precompressed copy the client wants most, if one exists,
- * and notes whether any copy exists at all: then every answer for this
- * file depends on Accept-Encoding and must say so, identity answers
+/* Whether this file may be compressed on the fly: its type, its size
+ * (tiny files gain nothing, huge ones would hold the helper too long),
+ * and the path's --compress. */
+static bool can_compress(const struct http_exchange *x, const struct fcache_entry *file)
+{
+	return x->settings->compress && file->compressible && x->ctx->zcache &&
+	       file->st.st_size >= ZCACHE_FILE_MIN && file->st.st_size <= ZCACHE_FILE_MAX;
+}
+
+static void use_sidecar(struct rep *rep, struct fcache_entry *copy, enum negotiate_coding k)
+{
+	rep->e = copy;
+	rep->st = &copy->st;
+	rep->size = (uint64_t)copy->st.st_size;
+	rep->coding = codings[k].name;
+	rep->tag = codings[k].tag;
+}
+
+/* The file's own validators, copied: the fcache entry is let go when the
+ * compressed result replaces it as what the response holds. */
+static void use_compressed(struct rep *rep, struct zcache_entry *z, enum negotiate_coding k)
+{
+	memcpy(rep->date, rep->e->mtime_date, sizeof(rep->date));
+	rep->zst = rep->e->st;
+	rep->st = &rep->zst;
+	rep->z = z;
+	rep->size = z->len;
+	rep->coding = codings[k].name;
+	rep->tag = codings[k].ztag;
+}
+
+/* Picks what the client wants most (negotiate.h), weight first; among
+ * codings it values equally, a precompressed copy (already on disk)
+ * before compressing on the fly, and on the fly only the first coding of
+ * the group. At most one coding is queued for compression per request:
+ * the first request for a file is answered with the file itself (never a
+ * worker waiting for the compressor), and a later one gets the result.
+ * Any answer for a file that has a copy, or that could be compressed,
+ * depends on Accept-Encoding and says so (Vary), identity answers
  * included, or a shared cache could hand gzip to a client that cannot
- * read it. A Range request always gets the file itself, so byte offsets
- * mean the same thing whatever the client accepts. The cache remembers
- * missing copies, so a file without any costs no system call here. */
+ * read it. The cache remembers missing copies, so a file without any
+ * costs no system call here. */
 static void choose_representation(struct http_exchange *x, struct rep *rep)
 {
 	const struct http_request *req = x->req;
 	struct ctx *cx = x->ctx;
 	struct fcache_entry *file = rep->e, *copy;
-	enum negotiate_coding order[2];
-	bool tried[2] = { false, false };
-	unsigned n = 0;
+	struct negotiate_choice order[NEGOTIATE_CODINGS];
+	bool tried[NEGOTIATE_CODINGS] = { false, false, false };
+	bool side = x->settings->precompressed, fly = can_compress(x, file), queued = false;
+	unsigned n = negotiate_encodings(req->accept_encoding.p, req->accept_encoding.len, order);
 
-	if (req->range.p == NULL)
-		n = negotiate_encodings(req->accept_encoding.p, req->accept_encoding.len,
-					order);
-	for (unsigned i = 0; i < n; i++) {
-		tried[order[i]] = true;
-		copy = fcache_sidecar(x->fcache, file, order[i], codings[order[i]].suffix, cx->now);
-		if (copy) {
-			fcache_release(file);
-			rep->e = copy;
-			rep->st = &copy->st;
-			rep->coding = codings[order[i]].name;
-			rep->tag = codings[order[i]].tag;
-			rep->vary = true;
-			return;
+	for (unsigned i = 0; i < n; i++)
+		rep->accepted |= 1u << order[i].coding;
+	rep->vary = fly;
+	for (unsigned i = 0, j; i < n; i = j) {
+		for (j = i; j < n && order[j].q == order[i].q; j++) {
+			enum negotiate_coding k = order[j].coding;
+
+			if (!side)
+				continue;
+			tried[k] = true;
+			copy = fcache_sidecar(x->fcache, file, k, codings[k].suffix, cx->now);
+			if (copy) {
+				use_sidecar(rep, copy, k);
+				rep->vary = true;
+				return;
+			}
+		}
+		if (fly && !queued) {
+			enum negotiate_coding k = order[i].coding;
+			struct zcache_entry *z = zcache_get(cx->zcache, &file->st, (enum codec_kind)k,
+							    file->fd);
+			if (z) {
+				use_compressed(rep, z, k);
+				return;
+			}
+			queued = true;
 		}
 	}
-	for (int k = NEGOTIATE_BR; k >= NEGOTIATE_GZIP; k--) {
+	if (rep->vary || !side)
+		return;
+	for (int k = 0; k < NEGOTIATE_CODINGS; k++) {
 		if (tried[k])
 			continue;
 		copy = fcache_sidecar(x->fcache, file, (unsigned)k, codings[k].suffix, cx->now);
@@ -110,11 +173,70 @@ static void make_validators(struct rep *rep, time_t now)
 	rep->v.last_modified = mtime < now ? mtime : now;
 	rep->v.last_modified_strong = mtime < now;
 	if (mtime < now) {
-		rep->last_modified = rep->e->mtime_date;
+		if (!rep->z)
+			rep->last_modified = rep->e->mtime_date;
+		else
+			rep->last_modified = rep->date; /* copied by use_compressed */
 	} else {
 		httpdate_format(now, rep->date);
 		rep->last_modified = rep->date;
 	}
+}
+
+/* If-None-Match names the ETag of another representation of this file
+ * that this client accepts (it cached the file as it is before the
+ * compressed result was ready, or a shared cache sends the ETags of all
+ * the variants it stored, RFC 9111 §4.3.1): that copy is still current,
+ * so 304 with its ETag, which tells the cache which one to use. Only when
+ * If-None-Match did not match the chosen one; a representation the
+ * client does not accept (gzip for a client that sent no gzip) never
+ * validates, or a cache would hand it bytes it cannot read. */
+static bool other_matches(struct http_exchange *x, struct rep *rep, bool fly)
+{
+	struct fcache_entry *file = rep->file;
+	const struct http_request *req = x->req;
+	struct ctx *cx = x->ctx;
+	char tag[COND_ETAG_MAX];
+	size_t len;
+
+	if (req->if_none_match.p == NULL)
+		return false;
+	if (rep->v.etag != file->etag &&
+	    negotiate_identity_ok(req->accept_encoding.p, req->accept_encoding.len) &&
+	    cond_etag_match(req->if_none_match.p, req->if_none_match.len, file->etag,
+			    file->etag_len, false)) {
+		memcpy(rep->etag, file->etag, file->etag_len + 1);
+		rep->v.etag = rep->etag;
+		rep->v.etag_len = file->etag_len;
+		return true;
+	}
+	for (int k = 0; k < NEGOTIATE_CODINGS; k++) {
+		struct fcache_entry *copy;
+
+		if (!(rep->accepted & (1u << k)))
+			continue;
+		if (fly) {
+			len = cond_etag_make(tag, &file->st, codings[k].ztag);
+			if (cond_etag_match(req->if_none_match.p, req->if_none_match.len, tag, len,
+					    false))
+				goto found;
+		}
+		if (!x->settings->precompressed)
+			continue;
+		copy = fcache_sidecar(x->fcache, file, (unsigned)k, codings[k].suffix, cx->now);
+		if (!copy)
+			continue;
+		len = cond_etag_make(tag, &copy->st, codings[k].tag);
+		fcache_release(copy);
+		if (cond_etag_match(req->if_none_match.p, req->if_none_match.len, tag, len, false))
+			goto found;
+	}
+	return false;
+found:
+	memcpy(rep->etag, tag, len + 1);
+	rep->v.etag = rep->etag;
+	rep->v.etag_len = len;
+	return true;
 }
 
 /* The fields every answer about this representation carries, 304
@@ -127,11 +249,11 @@ static void put_validators(struct http_exchange *x, const struct rep *rep, bool 
 	/* A Cache-Control of the path's own --header lines wins. */
 	long max_age = x->settings->header_cache_control ? -1 : x->settings->cache_max_age;
 
-	if (rep->last_modified == rep->e->mtime_date)
+	if (rep->e && rep->last_modified == rep->e->mtime_date)
 		http_response_field_ref(r, HTTP_F_LAST_MODIFIED, rep->last_modified, HTTPDATE_LEN);
 	else
 		http_response_field(r, HTTP_F_LAST_MODIFIED, rep->last_modified, HTTPDATE_LEN);
-	if (rep->v.etag == rep->e->etag)
+	if (rep->e && rep->v.etag == rep->e->etag)
 		http_response_field_ref(r, HTTP_F_ETAG, rep->v.etag, rep->v.etag_len);
 	else
 		http_response_field(r, HTTP_F_ETAG, rep->v.etag, rep->v.etag_len);
@@ -155,7 +277,9 @@ static void add_range(struct http_exchange *x, const struct rep *rep, uint64_t o
 {
 	const struct fcache_entry *e = rep->e;
 
-	if (e->data)
+	if (rep->z)
+		http_response_body_ref(&x->resp, rep->z->data + off, (size_t)len);
+	else if (e->data)
 		http_response_body_ref(&x->resp, e->data + off, (size_t)len);
 	else
 		http_response_body_file(&x->resp, e->fd, (off_t)off, len);
@@ -171,14 +295,14 @@ static void send_whole(struct http_exchange *x, const struct rep *rep)
 {
 	put_validators(x, rep, true);
 	x->resp.content_type = rep->type;
-	add_range(x, rep, 0, (uint64_t)rep->st->st_size);
+	add_range(x, rep, 0, rep->size);
 }
 
 static void send_unsatisfiable(struct http_exchange *x, const struct rep *rep)
 {
 	struct http_response *r = &x->resp;
 
-	http_response_field_u64(r, HTTP_F_CONTENT_RANGE, "bytes */", (uint64_t)rep->st->st_size);
+	http_response_field_u64(r, HTTP_F_CONTENT_RANGE, "bytes */", rep->size);
 	HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_ACCEPT_RANGES, "bytes");
 	if (rep->vary)
 		HTTP_RESPONSE_FIELD_LIT(r, HTTP_F_VARY, "Accept-Encoding");
@@ -205,7 +329,7 @@ static void send_one_range(struct http_exchange *x, const struct rep *rep, const
 	r->status = HTTP_PARTIAL_CONTENT;
 	put_validators(x, rep, true);
 	bytes_init_fixed(&b, buf, sizeof(buf));
-	content_range(&b, rg, (uint64_t)rep->st->st_size);
+	content_range(&b, rg, rep->size);
 	http_response_field(r, HTTP_F_CONTENT_RANGE, b.p, b.len);
 	r->content_type = rep->type;
 	add_range(x, rep, rg->first, rg->last - rg->first + 1);
@@ -222,7 +346,7 @@ static void make_boundary(char out[BOUNDARY_LEN + 1], const struct rep *rep)
 
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
 		struct timespec ts;
-		uint64_t h = (uint64_t)rep->st->st_ino * 0x9e3779b97f4a7c15u;
+		uint64_t h = (uint64_t)rep->st->st_ino * 0x9e3779b97f4a7c15u ^ rep->size;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		h ^= (uint64_t)ts.tv_nsec * 0xbf58476d1ce4e5b9u ^ (uint64_t)ts.tv_sec;
@@ -248,7 +372,7 @@ static void part_head(struct bytes *b, unsigned i, const char *boundary,
 	BYTES_LIT(b, "\r\nContent-Type: ");
 	bytes_str(b, rep->type);
 	BYTES_LIT(b, "\r\nContent-Range: ");
-	content_range(b, rg, (uint64_t)rep->st->st_size);
+	content_range(b, rg, rep->size);
 	BYTES_LIT(b, "\r\n\r\n");
 }
 
@@ -299,7 +423,7 @@ static void send_body(struct http_exchange *x, const struct rep *rep)
 	const struct http_request *req = x->req;
 	struct range_set set;
 
-	if (req->range.p == NULL || rep->coding != NULL) {
+	if (req->range.p == NULL) {
 		send_whole(x, rep);
 		return;
 	}
@@ -307,7 +431,7 @@ static void send_body(struct http_exchange *x, const struct rep *rep)
 		send_whole(x, rep);
 		return;
 	}
-	switch (range_parse(req->range.p, req->range.len, (uint64_t)rep->st->st_size, &set)) {
+	switch (range_parse(req->range.p, req->range.len, rep->size, &set)) {
 	case RANGE_OK:
 		if (set.count == 1)
 			send_one_range(x, rep, &set.r[0]);
@@ -326,16 +450,29 @@ static void send_body(struct http_exchange *x, const struct rep *rep)
 
 int static_file_serve(struct http_exchange *x, struct fcache_entry *fe)
 {
-	struct rep rep = { .e = fe, .st = &fe->st, .type = fe->type };
+	struct rep rep = { .file = fe, .e = fe, .st = &fe->st, .size = (uint64_t)fe->st.st_size,
+			   .type = fe->type };
 	struct http_response *r = &x->resp;
+	bool fly = can_compress(x, fe);
+	enum cond_result c;
 
-	if (x->settings->precompressed)
-		choose_representation(x, &rep);
-	/* Fields and body point into the entry: the response keeps it. */
-	http_response_hold(r, fcache_release, rep.e);
+	choose_representation(x, &rep);
 	make_validators(&rep, x->ctx->now);
+	c = cond_evaluate(x->req, &rep.v);
+	if (c == COND_PROCEED && other_matches(x, &rep, fly))
+		c = COND_NOT_MODIFIED;
+	/* Fields and body point into what the response holds: the result on
+	 * the fly, the copy, or the file. */
+	if (rep.z) {
+		http_response_hold(r, zcache_release, rep.z);
+		rep.e = NULL;
+	} else {
+		http_response_hold(r, fcache_release, rep.e);
+	}
+	if (rep.e != fe)
+		fcache_release(fe);
 
-	switch (cond_evaluate(x->req, &rep.v)) {
+	switch (c) {
 	case COND_NOT_MODIFIED:
 		send_not_modified(x, &rep);
 		break;

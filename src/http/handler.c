@@ -146,11 +146,17 @@ void http_account(struct ctx *ctx, const char *client, const struct http_request
 	if (ctx->log.fd < 0)
 		return;
 	client = log_client(ctx->cfg, client, req, fwd);
-	if (req)
-		log_access(&ctx->log, ctx->now, client, req->method_name.p, req->method_name.len,
-			   req->target.p, req->target.len, req->version_major,
-			   req->version_minor, (int)status, body_bytes);
-	else
-		log_access(&ctx->log, ctx->now, client, NULL, 0, NULL, 0, 1, 1, (int)status,
-			   body_bytes);
+	if (req) {
+		struct log_request rq = {
+			.method = req->method_name.p, .method_len = req->method_name.len,
+			.target = req->target.p, .target_len = req->target.len,
+			.version_major = req->version_major, .version_minor = req->version_minor,
+			.referer = req->referer.p, .referer_len = req->referer.len,
+			.user_agent = req->user_agent.p, .user_agent_len = req->user_agent.len,
+		};
+
+		log_request_line(&ctx->log, ctx->now, client, &rq, (int)status, body_bytes);
+	} else {
+		log_request_line(&ctx->log, ctx->now, client, NULL, (int)status, body_bytes);
+	}
 }

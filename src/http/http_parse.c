@@ -285,11 +285,14 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 		return 0;
 	if (n - v != sizeof(version) - 1)
 		return -400;
-	/* Well-formed but not 1.0 or 1.1: the version is the problem. */
-	if (p[v + 5] != '1' || (p[v + 7] != '0' && p[v + 7] != '1'))
+	/* Well-formed but another major version: the version is the
+	 * problem. A later 1.x is answered as the highest minor version we
+	 * implement (RFC 9110 §6.2, RFC 9112 §2.3): 1.1 rules throughout
+	 * (Host required, keep-alive by default), and an HTTP/1.1 reply. */
+	if (p[v + 5] != '1')
 		return -505;
 	req->version_major = 1;
-	req->version_minor = p[v + 7] - '0';
+	req->version_minor = p[v + 7] > '1' ? 1 : p[v + 7] - '0';
 	return 0;
 }
 

@@ -51,7 +51,7 @@ struct http_request {
 	struct http_str query;  /* after '?', without it; len 0 when none
 	                           (p == NULL when there is no '?') */
 	int version_major;      /* 1 from this parser (2: HTTP/2) */
-	int version_minor;      /* 0 or 1 */
+	int version_minor;      /* 0 or 1 (a later 1.x counts as 1) */
 	bool keep_alive;        /* from version and Connection header */
 	bool expect_continue;   /* Expect: 100-continue */
 	enum http_body_kind body;

@@ -109,32 +109,49 @@ int negotiate_q(const char *s, size_t len, const char *name)
 }
 
 unsigned negotiate_encodings(const char *s, size_t len,
-			     enum negotiate_coding order[2])
+			     struct negotiate_choice out[NEGOTIATE_CODINGS])
 {
-	int star, br, gz;
+	static const char *const names[NEGOTIATE_CODINGS] = {
+		[NEGOTIATE_ZSTD] = "zstd", [NEGOTIATE_BR] = "br", [NEGOTIATE_GZIP] = "gzip",
+	};
+	int star, identity, q[NEGOTIATE_CODINGS];
 	unsigned n = 0;
 
 	if (s == NULL)
 		return 0;
 	star = negotiate_q(s, len, "*");
-	br = negotiate_q(s, len, "br");
-	gz = negotiate_q(s, len, "gzip");
-	if (gz < 0)
-		gz = negotiate_q(s, len, "x-gzip");
-	if (br < 0)
-		br = star;
-	if (gz < 0)
-		gz = star;
-	if (br > 0 && br >= gz) {
-		order[n++] = NEGOTIATE_BR;
-		if (gz > 0)
-			order[n++] = NEGOTIATE_GZIP;
-	} else if (gz > 0) {
-		order[n++] = NEGOTIATE_GZIP;
-		if (br > 0)
-			order[n++] = NEGOTIATE_BR;
+	identity = negotiate_q(s, len, "identity");
+	for (int k = 0; k < NEGOTIATE_CODINGS; k++) {
+		q[k] = negotiate_q(s, len, names[k]);
+		if (q[k] < 0 && k == NEGOTIATE_GZIP)
+			q[k] = negotiate_q(s, len, "x-gzip");
+		if (q[k] < 0)
+			q[k] = star;
+		if (q[k] > 0 && q[k] >= identity)
+			out[n++] = (struct negotiate_choice){ (enum negotiate_coding)k, q[k] };
+	}
+	/* Stable insertion sort by weight: ties keep enum order. */
+	for (unsigned i = 1; i < n; i++) {
+		struct negotiate_choice c = out[i];
+		unsigned j = i;
+
+		for (; j > 0 && out[j - 1].q < c.q; j--)
+			out[j] = out[j - 1];
+		out[j] = c;
 	}
 	return n;
+}
+
+bool negotiate_identity_ok(const char *s, size_t len)
+{
+	int identity;
+
+	if (s == NULL)
+		return true;
+	identity = negotiate_q(s, len, "identity");
+	if (identity < 0)
+		identity = negotiate_q(s, len, "*");
+	return identity != 0;
 }
 
 /* The weight of a media type in Accept s: the exact type, else the

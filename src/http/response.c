@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "http/page_style.h"
 #include "util/bytes.h"
 
 static const struct {
@@ -283,28 +284,50 @@ void http_response_body_clear(struct http_response *r)
 	r->content_length = 0;
 }
 
-int http_response_error(struct http_response *r, enum http_status status)
+/* The parts of an error page that never change: referenced, not copied. */
+static const char error_start[] =
+	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+static const char error_head[] =
+	"</title>\n<style>" HTTP_PAGE_STYLE "</style>\n</head>\n<body>\n<main>\n<h1>";
+static const char error_tail[] =
+	"<footer><a href=\"/\">Home</a> &middot; eisd</footer>\n</main>\n</body>\n</html>\n";
+
+int http_response_error_detail(struct http_response *r, enum http_status status,
+			       const char *detail)
 {
 	const char *reason = http_status_reason(status);
-	char page[256];
+	char title[96], h1[96];
 	struct bytes b;
+	size_t tlen;
 
 	r->status = status;
-	bytes_init_fixed(&b, page, sizeof(page));
-	BYTES_LIT(&b, "<!DOCTYPE html>\n<html><head><title>");
+	http_response_body_ref(r, error_start, sizeof(error_start) - 1);
+	bytes_init_fixed(&b, title, sizeof(title));
 	bytes_u64(&b, (uint64_t)status);
 	BYTES_LIT(&b, " ");
 	bytes_str(&b, reason);
-	BYTES_LIT(&b, "</title></head><body><h1>");
-	bytes_u64(&b, (uint64_t)status);
-	BYTES_LIT(&b, " ");
-	bytes_str(&b, reason);
-	BYTES_LIT(&b, "</h1></body></html>\n");
 	if (b.failed)
 		r->failed = true;
-	r->content_type = "text/html; charset=utf-8";
+	tlen = b.len;
 	http_response_body_copy(r, b.p, b.len);
+	http_response_body_ref(r, error_head, sizeof(error_head) - 1);
+	bytes_init_fixed(&b, h1, sizeof(h1));
+	bytes_put(&b, title, tlen);
+	BYTES_LIT(&b, "</h1>\n");
+	if (b.failed)
+		r->failed = true;
+	http_response_body_copy(r, b.p, b.len);
+	if (detail)
+		http_response_body_ref(r, detail, strlen(detail));
+	http_response_body_ref(r, error_tail, sizeof(error_tail) - 1);
+	r->content_type = "text/html; charset=utf-8";
 	return r->failed ? -1 : 0;
+}
+
+int http_response_error(struct http_response *r, enum http_status status)
+{
+	return http_response_error_detail(r, status, NULL);
 }
 
 /* ---- walking the body ---- */

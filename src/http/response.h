@@ -227,11 +227,16 @@ bool http_response_take_hold(struct http_response *r, void (**release)(void *arg
  * page). */
 void http_response_body_clear(struct http_response *r);
 
-/* A complete error response: status, and a tiny HTML page naming it
- * (never request bytes). Fields added before (Allow, Location, ...) stay;
+/* A complete error response: status, and a small HTML page naming it
+ * (never request bytes) in the listings' look (http/page_style.h: system
+ * fonts, dark mode) with a link to /. Fields added before (Allow, Location, ...) stay;
  * call after http_response_reset, or on a fresh response. Returns 0, or
  * -1 when r->failed (for handlers to pass on). */
 int http_response_error(struct http_response *r, enum http_status status);
+/* The same page with a paragraph more: detail is static HTML (never
+ * request bytes, referenced as it is), e.g. "<p>...</p>\n". */
+int http_response_error_detail(struct http_response *r, enum http_status status,
+			       const char *detail);
 
 /* ---- walking the body (a serializer's side) ---- */
 

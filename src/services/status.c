@@ -160,8 +160,8 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 			  "\"responses\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,\"4xx\":%llu,"
 			  "\"5xx\":%llu},\"connections\":%ld,\"peak_connections\":%ld,"
 			  "\"accepted\":%llu,\"log_lines_dropped\":%llu,"
-			  "\"stderr_messages_dropped\":%llu,\"client_count\":%zu,"
-			  "\"clients_truncated\":%s,\"clients\":[",
+			  "\"stderr_messages_dropped\":%llu,\"clients\":%zu,"
+			  "\"client_list_truncated\":%s,\"client_list\":[",
 			  seconds_between(s->started, s->now), (unsigned long long)s->requests,
 			  (unsigned long long)s->bytes_sent, (unsigned long long)s->responses[1],
 			  (unsigned long long)s->responses[2], (unsigned long long)s->responses[3],

@@ -278,7 +278,7 @@ class Server:
         return self.returncode
 
 
-def run_eisd(args, timeout=None):
+def run_eisd(args, timeout=None, cwd=None):
     """Runs eisd to completion (for CLI errors, --help, --version).
     Returns (exit status, stdout, stderr); exit status None when it was
     still running after timeout (it is then killed by PID)."""
@@ -287,7 +287,7 @@ def run_eisd(args, timeout=None):
         timeout = START_TIMEOUT
     p = subprocess.Popen(EISD_WRAPPER + [EISD_BIN] + list(args), stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
+                         start_new_session=True, cwd=cwd)
     rc = None
     try:
         out, err = p.communicate(timeout=timeout)

@@ -316,3 +316,38 @@ def test_501_unknown_method(server, method):
         c.send(req("/hello.txt"))
         r2 = c.read_response()
         assert r2.status == 200 and r2.body == b"hello, world\n"
+
+
+@pytest.mark.parametrize("minor", ["2", "9"])
+def test_later_http1_minor_is_served_as_11(server, minor):
+    # RFC 9112 §2.3: a later HTTP/1.x is answered as HTTP/1.1 (keep-alive
+    # by default), not 505; only another major version is.
+    with server.connect() as c:
+        c.send(f"GET /hello.txt HTTP/1.{minor}\r\nHost: x\r\n\r\n".encode())
+        r = c.read_response()
+        assert r.version == "HTTP/1.1"
+        assert r.status == 200 and r.body == b"hello, world\n"
+        assert not r.keep_alive_denied
+        c.send(f"GET /a.txt HTTP/1.{minor}\r\nHost: x\r\n\r\n".encode())
+        r = c.read_response()
+        assert r.status == 200 and r.body == b"AAAA file a\n"
+    with server.connect() as c:
+        c.send(f"GET /hello.txt HTTP/1.{minor}\r\n\r\n".encode())
+        assert c.read_response().status == 400  # Host is required, as in 1.1
+
+
+@pytest.mark.parametrize("path,status", [("/nosuch.txt", 404), ("/.hidden", 404)])
+def test_error_pages_share_the_listing_look(server, path, status):
+    # Not the browser's default Times: the listings' fonts and dark mode,
+    # and a link to /.
+    r = fetch(server, path)
+    assert_error_page(r, status)
+    page = r.body.decode()
+    assert page.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert '<meta name="viewport"' in page
+    assert "font:16px/1.5 system-ui" in page
+    assert "@media (prefers-color-scheme:dark)" in page
+    assert '<a href="/">Home</a>' in page
+    assert f"<h1>{status} " in page and page.endswith("</html>\n")
+    h = fetch(server, path, method="HEAD")
+    assert h.headers["Content-Length"] == r.headers["Content-Length"] and h.body == b""

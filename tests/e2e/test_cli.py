@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import time
 
 import pytest
@@ -323,3 +324,38 @@ def test_cannot_open_access_log(site, tmp_path):
     rc, out, err = run_eisd(["--port", "0", "--access-log", bad, site.root])
     assert rc == 1, (rc, out, err)  # a runtime failure, not a usage error
     assert bad in one_error_line(err)
+
+
+def test_no_root_and_no_www_says_what_to_do(tmp_path):
+    # The first thing people try: eisd in the folder they want to share.
+    rc, out, err = run_eisd(["--port", "0", "--quiet"], cwd=str(tmp_path))
+    assert rc == 1, (rc, out, err)
+    line = one_error_line(err)
+    assert "no ROOT given" in line and "'www'" in line
+    assert "eisd ." in line and "--root DIR" in line
+    assert "--listing" in line
+
+
+def test_missing_named_root_has_no_hint(tmp_path):
+    # A ROOT the user named: the plain error, not the first-run hint.
+    rc, out, err = run_eisd(["--port", "0", "--quiet", "www"], cwd=str(tmp_path))
+    assert rc == 1
+    line = one_error_line(err)
+    assert "root 'www': No such file or directory" in line
+    assert "--listing" not in line
+
+
+def test_make_run_takes_port_and_root():
+    # make run PORT=N ROOT=DIR overrides the defaults (8080, www); -n
+    # prints the command without building or running anything.
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run(["make", "-n", "-C", repo, "run", "PORT=9099", "ROOT=/tmp/a dir",
+                        "ARGS=--listing"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    run = [ln for ln in p.stdout.splitlines() if ln.startswith("./eisd ")]
+    assert run == ["./eisd --port 9099 --listing '/tmp/a dir'"], p.stdout
+    p = subprocess.run(["make", "-n", "-C", repo, "run"], capture_output=True, text=True,
+                       timeout=60, env={k: v for k, v in os.environ.items()
+                                        if k not in ("PORT", "ROOT", "ARGS")})
+    run = [ln for ln in p.stdout.splitlines() if ln.startswith("./eisd ")]
+    assert run == ["./eisd --port 8080  'www'"], p.stdout

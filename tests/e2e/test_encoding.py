@@ -1,7 +1,8 @@
 """Precompressed sidecars: FILE.br / FILE.gz served with Content-Encoding
 when the client accepts them, with their own ETag, the original's type,
-Vary: Accept-Encoding on every response for such a file, identity for
-ranges; and the same through curl --compressed."""
+Vary: Accept-Encoding on every response for such a file, the copy's bytes for
+ranges; and the same through curl --compressed. (Compression on the fly
+is test_compress.py.)"""
 
 import gzip
 import os
@@ -191,16 +192,28 @@ def test_not_modified_keeps_vary(eserver, enc_site):
     assert_identity(r, enc_site)
 
 
-def test_range_serves_identity(eserver, enc_site):
-    r = get(eserver, "/both.css", "gzip, br", headers=[("Range", "bytes=0-9")])
+def test_range_applies_to_the_encoded_copy(eserver, enc_site):
+    # Issue 15: ranges apply to the representation chosen (RFC 9110
+    # §14.1.2): the bytes of the gzip copy, with its ETag, Vary and
+    # Content-Encoding.
+    gz = sidecar(enc_site, "both.css.gz")
+    r = get(eserver, "/both.css", "gzip", headers=[("Range", "bytes=0-9")])
+    assert r.status == 206
+    assert r.headers["Content-Encoding"] == "gzip"
+    assert r.headers["Vary"] == "Accept-Encoding"
+    assert r.headers["Content-Range"] == f"bytes 0-9/{len(gz)}"
+    assert r.body == gz[:10]
+    assert r.headers["ETag"] == expected_etag(os.path.join(enc_site.root, "both.css.gz"), "gz")
+    # Without gzip accepted, the same Range is of the file itself.
+    r = get(eserver, "/both.css", None, headers=[("Range", "bytes=0-9")])
     assert r.status == 206
     assert "Content-Encoding" not in r.headers
     assert r.headers["Vary"] == "Accept-Encoding"
     assert r.headers["Content-Range"] == f"bytes 0-9/{len(TEXT)}"
     assert r.body == TEXT[:10]
-    assert r.headers["ETag"] == expected_etag(os.path.join(enc_site.root, "both.css"))
-    r = get(eserver, "/both.css", "gzip", headers=[("Range", f"bytes={len(TEXT)}-")])
+    r = get(eserver, "/both.css", "gzip", headers=[("Range", f"bytes={len(gz)}-")])
     assert r.status == 416
+    assert r.headers["Content-Range"] == f"bytes */{len(gz)}"
     assert r.headers["Vary"] == "Accept-Encoding"
 
 
@@ -251,6 +264,8 @@ def test_curl_compressed_br(enc_site, start_server, tmp_path):
 
 
 def test_no_precompressed_option(enc_site, start_server):
-    s = start_server(enc_site.root, "--no-precompressed")
+    # --no-compress too: both.css would otherwise be compressed on the
+    # fly (test_compress.py), and vary for that reason.
+    s = start_server(enc_site.root, "--no-precompressed", "--no-compress")
     for ae in ("gzip", "br", None):
         assert_identity(get(s, "/both.css", ae), enc_site, vary=False)

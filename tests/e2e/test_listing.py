@@ -31,9 +31,10 @@ EXPECTED = [
     ("zdir", True, None, "-"),
     ("100%.txt", False, 5, "5 B"),
     (TRICKY, False, 6, "6 B"),
-    ("C.txt", False, 1536, "1.5 KiB"),
+    # Names without regard to case (issue 15): C between b and g.
     ("a.txt", False, 0, "0 B"),
     ("b.txt", False, 1023, "1023 B"),
+    ("C.txt", False, 1536, "1.5 KiB"),
     ("gib.bin", False, 3 * 1024 ** 3, "3.0 GiB"),
     ("in.txt", False, 13, "13 B"),
     ("javascript:alert(1)", False, 2, "2 B"),
@@ -131,7 +132,8 @@ def test_html_is_a_styled_page(lserver):
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in body
     assert "<style>" in body and "@media" in body
     assert "<title>Index of /list/</title>" in body
-    assert "<h1>Index of /list/</h1>" in body
+    # The heading is a breadcrumb: every parent a link (issue 15).
+    assert '<h1>Index of <a href="/">/</a><span>list/</span></h1>' in body
     assert "2 directories, 12 files" in body
     assert body.endswith("</html>\n")
 
@@ -431,3 +433,103 @@ def test_big_listing_to_a_slow_reader_is_byte_exact(site):
     fhead, sep, fbody = after.partition(b"\r\n\r\n")
     assert sep and fhead.startswith(b"HTTP/1.1 200 OK\r\n"), after[:200]
     assert fbody == b"C\n", fbody[:200]
+
+
+def test_403_without_listing_says_how_to_turn_it_on(lsite, start_server):
+    # Sharing a folder, the first thing people see: not a bare 403.
+    s = start_server(lsite.root)
+    r = get(s, "/noindex/")
+    assert r.status == 403
+    page = r.body.decode()
+    assert "listing is off" in page
+    assert "<code>--listing</code>" in page
+    assert "index.html" in page
+    # The same look as the listings, and a way back home.
+    assert "system-ui" in page and "prefers-color-scheme:dark" in page
+    assert '<a href="/">Home</a>' in page
+    # Another 403 (an index that is a directory) has no such advice.
+    os.mkdir(os.path.join(lsite.root, "noindex", "index.html"))
+    r = get(s, "/noindex/")
+    assert r.status == 403 and b"--listing" not in r.body
+
+
+# ------------------------------------------------------------ sorting
+
+
+def rows_of(body):
+    return [t for _, t, *_ in rows(body.encode())]
+
+
+def names_json(s, query):
+    r = get(s, "/list/" + query, accept="application/json")
+    assert r.status == 200
+    return [e["name"] for e in json.loads(r.body)["entries"]]
+
+
+def test_sort_by_name_is_case_insensitive(lserver):
+    names = names_json(lserver, "")
+    assert names == [n for n, *_ in EXPECTED]
+    assert names.index("a.txt") < names.index("b.txt") < names.index("C.txt")
+    assert names_json(lserver, "?sort=name&order=desc") == \
+        ["zdir", "Adir"] + [n for n, d, *_ in reversed(EXPECTED) if not d]
+
+
+def test_sort_by_size_and_date(lsite, lserver):
+    d = os.path.join(lsite.root, "list")
+    files = [(n, s) for n, dr, s, _ in EXPECTED if not dr]
+    # Largest first by default; ties by name; directories stay first.
+    by_size = sorted(files, key=lambda f: (-f[1], f[0].lower()))
+    got = names_json(lserver, "?sort=size")
+    assert got[:2] == ["Adir", "zdir"]
+    assert got[2:] == [n for n, _ in by_size]
+    assert got[2:4] == ["gib.bin", "mib.bin"]
+    asc = names_json(lserver, "?sort=size&order=asc")
+    assert asc[:2] == ["Adir", "zdir"] and asc[2] == "a.txt" and asc[-1] == "gib.bin"
+    # Dates: newest first by default.
+    set_mtime(os.path.join(d, "b.txt"), T + 3600)
+    set_mtime(os.path.join(d, "sp ace.txt"), T - 3600)
+    got = names_json(lserver, "?sort=date")
+    assert got[:2] == ["Adir", "zdir"] and got[2] == "b.txt" and got[-1] == "sp ace.txt"
+    got = names_json(lserver, "?sort=date&order=asc")
+    assert got[2] == "sp ace.txt" and got[-1] == "b.txt"
+
+
+def test_sort_column_links_and_unknown_values(lserver):
+    body = get(lserver, "/list/").body.decode()
+    assert '<th aria-sort="ascending"><a href="?sort=name&amp;order=desc">Name' in body
+    assert '<a href="?sort=size&amp;order=desc">Size</a>' in body
+    assert '<a href="?sort=date&amp;order=desc">Modified (UTC)</a>' in body
+    body = get(lserver, "/list/?sort=size").body.decode()
+    assert '<th class="s" aria-sort="descending"><a href="?sort=size&amp;order=asc">Size' in body
+    assert '<a href="?sort=name&amp;order=asc">Name</a>' in body
+    # The HTML rows follow the order too.
+    assert rows_of(body)[1:3] == ["Adir/", "zdir/"]
+    assert rows_of(body)[3:5] == ["gib.bin", "mib.bin"]
+    # Anything else is the default order.
+    for q in ("?sort=bogus", "?order=sideways", "?sort=", "?x=1&sort=NAME"):
+        assert names_json(lserver, q) == [n for n, *_ in EXPECTED]
+
+
+def test_sorted_pages_follow_changes(lsite, lserver):
+    # Each order is cached once per directory version: a change shows in
+    # every order at the next request.
+    for q in ("", "?sort=size", "?sort=date&order=asc"):
+        assert "new.txt" not in names_json(lserver, q)
+    with open(os.path.join(lsite.root, "list", "new.txt"), "wb") as f:
+        f.write(b"x" * 100)
+    for q in ("", "?sort=size", "?sort=date&order=asc"):
+        assert "new.txt" in names_json(lserver, q)
+    assert names_json(lserver, "?sort=date&order=asc")[-1] == "new.txt"
+
+
+def test_breadcrumb_links_each_parent(site, start_server):
+    deep = os.path.join(site.root, "a b", "c&d", "e")
+    os.makedirs(deep)
+    s = start_server(site.root, "--listing")
+    body = get(s, "/a%20b/c&d/e/").body.decode()
+    assert ('<h1>Index of <a href="/">/</a><a href="/a%20b/">a b/</a>'
+            '<a href="/a%20b/c%26d/">c&amp;d/</a><span>e/</span></h1>') in body
+    for href in ("/", "/a%20b/", "/a%20b/c%26d/"):
+        assert get(s, href).status == 200
+    os.remove(os.path.join(site.root, "index.html"))
+    assert '<h1>Index of <span>/</span></h1>' in get(s, "/").body.decode()

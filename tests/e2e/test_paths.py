@@ -420,3 +420,17 @@ def test_missing_is_404_keeps_alive(server):
         assert_error_page(r, 404)
         c.send(req("/sub/file.txt"))
         assert c.read_response().body == b"file in sub\n"
+
+
+@pytest.mark.parametrize("path", ["/hello.txt/", "/sub/file.txt/", "/hello.txt//",
+                                  "/sub/file.txt/?x=1", "/hello%2etxt/"])
+def test_trailing_slash_after_a_file_is_404(server, path):
+    # A slash after a regular file names a directory that does not exist
+    # (open(2) says ENOTDIR), never the file.
+    with server.connect() as c:
+        c.send(req(path))
+        r = c.read_response()
+    assert_error_page(r, 404)
+    with server.connect() as c:
+        c.send(req(path.split("?")[0].rstrip("/")))
+        assert c.read_response().status == 200

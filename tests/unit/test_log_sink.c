@@ -164,6 +164,54 @@ static void test_log_buf_drops_and_counts_with_one_notice(void **state)
 	close(q[1]);
 }
 
+/* The three --log-format shapes of one request, and of one that did not
+ * parse; every field bounded and escaped. */
+static void test_log_formats(void **state)
+{
+	static struct log_buf lb;
+	static const char *const want[] = {
+		"127.0.0.1 - - [14/Nov/2023:22:13:20 +0000] \"GET /a\\x22b HTTP/1.1\" 200 12\n"
+		"127.0.0.1 - - [14/Nov/2023:22:13:20 +0000] \"-\" 400 0\n",
+		"127.0.0.1 - - [14/Nov/2023:22:13:20 +0000] \"GET /a\\x22b HTTP/1.1\" 200 12"
+		" \"http://r/\" \"UA \\x22q\\x22\\x0a\"\n"
+		"127.0.0.1 - - [14/Nov/2023:22:13:20 +0000] \"-\" 400 0 \"-\" \"-\"\n",
+		"{\"time\":\"2023-11-14T22:13:20Z\",\"client\":\"127.0.0.1\",\"method\":\"GET\","
+		"\"target\":\"/a\\\"b\",\"protocol\":\"HTTP/1.1\",\"status\":200,\"bytes\":12,"
+		"\"referer\":\"http://r/\",\"user_agent\":\"UA \\\"q\\\"\\n\"}\n"
+		"{\"time\":\"2023-11-14T22:13:20Z\",\"client\":\"127.0.0.1\",\"method\":null,"
+		"\"target\":null,\"protocol\":null,\"status\":400,\"bytes\":0,"
+		"\"referer\":null,\"user_agent\":null}\n",
+	};
+	struct log_request rq = {
+		.method = "GET", .method_len = 3, .target = "/a\"b", .target_len = 4,
+		.version_major = 1, .version_minor = 1, .referer = "http://r/", .referer_len = 9,
+		.user_agent = "UA \"q\"\n", .user_agent_len = 7,
+	};
+	struct log_sink s;
+	int p[2];
+
+	(void)state;
+	for (int f = LOG_FORMAT_COMMON; f <= LOG_FORMAT_JSON; f++) {
+		char got[4096];
+		ssize_t n;
+
+		assert_int_equal(pipe(p), 0);
+		log_sink_init(&s, p[1], false, "access log", NULL);
+		log_buf_init(&lb, &s);
+		lb.format = (enum log_format)f;
+		log_request_line(&lb, 1700000000, "127.0.0.1", &rq, 200, 12);
+		log_request_line(&lb, 1700000000, "127.0.0.1", NULL, 400, 0);
+		log_flush(&lb);
+		n = read(p[0], got, sizeof(got) - 1);
+		assert_true(n > 0);
+		got[n] = '\0';
+		assert_string_equal(got, want[f]);
+		log_sink_close(&s);
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
 static void test_socket_and_file(void **state)
 {
 	static char buf[1 << 16];
@@ -207,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_message_whole_or_dropped),
 		cmocka_unit_test(test_log_buf_drops_and_counts_with_one_notice),
 		cmocka_unit_test(test_socket_and_file),
+		cmocka_unit_test(test_log_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

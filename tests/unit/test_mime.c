@@ -347,6 +347,29 @@ static void test_load_system(void **state)
 	assert_string_not_equal(type_of(t, "a.odg"), OCTET);
 }
 
+static void test_compressible(void **state)
+{
+	static const char *const yes[] = {
+		"text/html; charset=utf-8", "text/css", "TEXT/Plain", "text/javascript; charset=utf-8",
+		"application/javascript", "application/json", "application/ld+json",
+		"application/manifest+json", "application/xml", "application/atom+xml",
+		"image/svg+xml", "application/wasm", "font/ttf", "font/otf",
+		"application/vnd.ms-fontobject", "application/json ; x=y",
+	};
+	static const char *const no[] = {
+		"font/woff", "font/woff2", "image/png", "image/jpeg", "video/mp4", "audio/ogg",
+		"application/octet-stream", "application/gzip", "application/zip", "application/pdf",
+		"text/", "application/jsonx", "xml", "",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_true(mime_compressible(yes[i]));
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (mime_compressible(no[i]))
+			fail_msg("%s counted as compressible", no[i]);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, table_setup, table_teardown)
 
 int main(void)
@@ -355,6 +378,7 @@ int main(void)
 		T(test_builtins),   T(test_names),       T(test_len_bounds),
 		T(test_set),        T(test_set_invalid), T(test_grow),
 		T(test_load),       T(test_load_missing), T(test_load_system),
+		cmocka_unit_test(test_compressible),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

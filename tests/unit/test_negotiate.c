@@ -53,59 +53,71 @@ static void test_q(void **state)
 	assert_int_equal(negotiate_q(NULL, 0, "gzip"), -1);
 }
 
-static unsigned enc(const char *ae, enum negotiate_coding order[2])
+/* The codings chosen, as a string: "zstd br gzip". */
+static const char *enc(const char *ae)
 {
-	return negotiate_encodings(ae, ae ? strlen(ae) : 0, order);
+	static const char *const names[] = { "zstd", "br", "gzip" };
+	static char buf[64];
+	struct negotiate_choice o[NEGOTIATE_CODINGS];
+	unsigned n = negotiate_encodings(ae, ae ? strlen(ae) : 0, o);
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			strcat(buf, " ");
+		strcat(buf, names[o[i].coding]);
+	}
+	return buf;
 }
 
 static void test_encodings(void **state)
 {
-	enum negotiate_coding o[2];
+	struct negotiate_choice o[NEGOTIATE_CODINGS];
 
-	assert_int_equal(enc(NULL, o), 0);
-	assert_int_equal(enc("", o), 0);
-	assert_int_equal(enc("identity", o), 0);
-	assert_int_equal(enc("deflate, zstd", o), 0);
+	assert_string_equal(enc(NULL), "");
+	assert_string_equal(enc(""), "");
+	assert_string_equal(enc("identity"), "");
+	assert_string_equal(enc("deflate, compress"), "");
 
-	assert_int_equal(enc("gzip", o), 1);
-	assert_int_equal(o[0], NEGOTIATE_GZIP);
-	assert_int_equal(enc("x-gzip", o), 1);
-	assert_int_equal(o[0], NEGOTIATE_GZIP);
-	assert_int_equal(enc("br", o), 1);
-	assert_int_equal(o[0], NEGOTIATE_BR);
+	assert_string_equal(enc("gzip"), "gzip");
+	assert_string_equal(enc("x-gzip"), "gzip");
+	assert_string_equal(enc("br"), "br");
+	assert_string_equal(enc("zstd"), "zstd");
 
-	/* both: br preferred on a tie, in either order */
-	assert_int_equal(enc("gzip, deflate, br", o), 2);
-	assert_int_equal(o[0], NEGOTIATE_BR);
-	assert_int_equal(o[1], NEGOTIATE_GZIP);
-	assert_int_equal(enc("br, gzip", o), 2);
-	assert_int_equal(o[0], NEGOTIATE_BR);
+	/* a tie: zstd, then br, then gzip, whatever the client's order */
+	assert_string_equal(enc("gzip, deflate, br"), "br gzip");
+	assert_string_equal(enc("br, gzip"), "br gzip");
+	assert_string_equal(enc("br, gzip, zstd"), "zstd br gzip");
+	assert_string_equal(enc("gzip, zstd"), "zstd gzip");
 
 	/* the higher weight wins */
-	assert_int_equal(enc("br;q=0.5, gzip", o), 2);
-	assert_int_equal(o[0], NEGOTIATE_GZIP);
-	assert_int_equal(o[1], NEGOTIATE_BR);
+	assert_string_equal(enc("br;q=0.5, gzip"), "gzip br");
+	assert_string_equal(enc("zstd;q=0.2, br;q=0.9, gzip;q=0.5"), "br gzip zstd");
+	assert_int_equal(negotiate_encodings("br;q=0.5, gzip", 14, o), 2);
+	assert_int_equal(o[0].q, 1000);
+	assert_int_equal(o[1].q, 500);
 
 	/* q=0: not acceptable */
-	assert_int_equal(enc("gzip;q=0", o), 0);
-	assert_int_equal(enc("gzip;q=0, br", o), 1);
-	assert_int_equal(o[0], NEGOTIATE_BR);
-	assert_int_equal(enc("br;q=0, gzip", o), 1);
-	assert_int_equal(o[0], NEGOTIATE_GZIP);
-	assert_int_equal(enc("GZip;Q=0.000", o), 0);
+	assert_string_equal(enc("gzip;q=0"), "");
+	assert_string_equal(enc("gzip;q=0, br"), "br");
+	assert_string_equal(enc("br;q=0, gzip"), "gzip");
+	assert_string_equal(enc("GZip;Q=0.000"), "");
+	assert_string_equal(enc("zstd;q=0, *"), "br gzip");
 
 	/* "*": any coding not named */
-	assert_int_equal(enc("*", o), 2);
-	assert_int_equal(o[0], NEGOTIATE_BR);
-	assert_int_equal(enc("*;q=0", o), 0);
-	assert_int_equal(enc("gzip;q=0, *", o), 1);
-	assert_int_equal(o[0], NEGOTIATE_BR);
-	assert_int_equal(enc("gzip, *;q=0", o), 1);
-	assert_int_equal(o[0], NEGOTIATE_GZIP);
-	assert_int_equal(enc("*;q=0.1, gzip;q=0.2", o), 2);
-	assert_int_equal(o[0], NEGOTIATE_GZIP);
-	assert_int_equal(o[1], NEGOTIATE_BR);
-	assert_int_equal(enc("identity;q=0", o), 0);
+	assert_string_equal(enc("*"), "zstd br gzip");
+	assert_string_equal(enc("*;q=0"), "");
+	assert_string_equal(enc("gzip;q=0, *"), "zstd br");
+	assert_string_equal(enc("gzip, *;q=0"), "gzip");
+	assert_string_equal(enc("*;q=0.1, gzip;q=0.2"), "gzip zstd br");
+
+	/* identity: excluded, it changes nothing (still the fallback);
+	 * weighted, codings valued below it are left out */
+	assert_string_equal(enc("identity;q=0"), "");
+	assert_string_equal(enc("gzip, identity;q=0"), "gzip");
+	assert_string_equal(enc("gzip;q=0.5, identity"), "");
+	assert_string_equal(enc("br, gzip;q=0.4, identity;q=0.5"), "br");
+	assert_string_equal(enc("gzip;q=0.5, identity;q=0.5"), "gzip");
 }
 
 static bool json(const char *accept)

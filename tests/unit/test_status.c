@@ -195,7 +195,7 @@ static void test_render_json(void **state)
 		"\"responses\":{\"1xx\":0,\"2xx\":40,\"3xx\":0,\"4xx\":2,\"5xx\":0},"
 		"\"connections\":2,\"peak_connections\":5,\"accepted\":7,"
 		"\"log_lines_dropped\":11,\"stderr_messages_dropped\":3,"
-		"\"client_count\":2,\"clients_truncated\":false,\"clients\":["
+		"\"clients\":2,\"client_list_truncated\":false,\"client_list\":["
 		"{\"address\":\"127.0.0.1\",\"port\":40000,\"connected_at\":\"2023-11-14T23:15:00Z\",\"uptime\":23,"
 		"\"state\":\"idle\",\"requests\":3},"
 		"{\"address\":\"<b>&\\\"x\\\"\",\"port\":40001,\"connected_at\":\"2023-11-14T23:15:23Z\",\"uptime\":0,"
@@ -219,7 +219,7 @@ static void test_render_json_truncated_and_stopping(void **state)
 	json = status_render_json(&s, &len);
 	assert_non_null(json);
 	assert_non_null(strstr(json, "{\"running\":false,"));
-	assert_non_null(strstr(json, "\"client_count\":5000,\"clients_truncated\":true,\"clients\":[]}"));
+	assert_non_null(strstr(json, "\"clients\":5000,\"client_list_truncated\":true,\"client_list\":[]}"));
 	free(json);
 }
 
