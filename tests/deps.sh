@@ -33,6 +33,10 @@ command -v testssl >/dev/null || need="$need testssl.sh"
 command -v pebble >/dev/null || need="$need pebble"
 # contrib/logrotate is run for real by the signals test.
 command -v logrotate >/dev/null || need="$need logrotate"
+# Socket activation and the unit checks: systemd-socket-activate and
+# systemd-analyze (no running systemd needed).
+command -v systemd-socket-activate >/dev/null || need="$need systemd"
+command -v systemd-analyze >/dev/null || need="$need systemd"
 # The sanitized build and the fuzz targets (libFuzzer ships in clang's
 # runtime package); valgrind for make valgrind.
 command -v clang >/dev/null || need="$need clang"

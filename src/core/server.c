@@ -325,7 +325,9 @@ static void *worker_main(void *arg)
 		unsigned ready = conn_pool_ready(&w->pool);
 
 		worker_tick(w);
-		atomic_fetch_add_explicit(&w->turns, 1, memory_order_release);
+		/* Only this worker writes it: a load and a store, no locked add. */
+		atomic_store_explicit(&w->turns, atomic_load_explicit(&w->turns, memory_order_relaxed) + 1,
+				      memory_order_release);
 		worker_adopt(w);
 		if (n > 0)
 			loop_dispatch(ev, n);

@@ -297,6 +297,9 @@ def test_upgrade_under_load_loses_nothing(site, tmp_path):
         if p.poll() is None:
             p.kill()
             p.wait()
+        if child is None:       # a failed assertion before it was read
+            m = re.search(r"upgrade: new process (\d+)", (tmp_path / "err.txt").read_text())
+            child = int(m.group(1)) if m else None
         if child:
             kill_pid(child)
 
