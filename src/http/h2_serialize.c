@@ -74,7 +74,7 @@ int h2_serialize(struct h2_session *s, int32_t stream, struct h2_exchange *hx)
 {
 	struct http_response *r = &hx->x.resp;
 	const struct ctx *cx = hx->x.ctx;
-	const char *extra = cx->cfg->extra_headers;
+	const char *extra = r->extra_headers ? r->extra_headers : cx->cfg->extra_headers;
 	struct h2_field f[MAX_OUT_FIELDS];
 	char stack[EXTRA_STACK], *xbuf = stack, clen[24];
 	size_t n = 0, xlen = extra ? strlen(extra) : 0;
