@@ -20,10 +20,14 @@
 #include "core/conn_io.h"
 #include "files/fcache.h"
 #include "files/lcache.h"
+#include "files/zcache.h"
 #include "core/loop.h"
 #include "core/proto.h"
 #include "core/transport.h"
 #include "http/httpdate.h"
+
+_Static_assert((int)LOG_FORMAT_JSON == (int)CONFIG_LOG_JSON &&
+	       (int)LOG_FORMAT_COMBINED == (int)CONFIG_LOG_COMBINED, "one numbering of log formats");
 
 _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
 
@@ -305,6 +309,7 @@ static void worker_adopt(struct worker *w)
 	}
 	cx->cfg = s->cfg;
 	cx->mime = s->mime;
+	cx->log.format = (enum log_format)s->cfg->log_format;
 	server_snapshot_release(w->snap);
 	w->snap = s;
 }
@@ -388,7 +393,9 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->stopping = &srv->stopping;
 	cx->draining = &srv->draining;
 	cx->srv = srv;
+	cx->zcache = srv->zcache;
 	log_buf_init(&cx->log, srv->log_shared ? srv->log_shared : &srv->log);
+	cx->log.format = (enum log_format)srv->cfg->log_format;
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
 	cx->vhosts = srv->vhosts;
 	cx->nvhosts = srv->nvhosts;
@@ -424,6 +431,12 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (!srv->transport)
 		srv->transport = &transport_tcp;
 	srv->conns.max = srv->max_connections;
+	if (!srv->zcache)
+		srv->zcache = zcache_new(ZCACHE_MEM_DEFAULT);
+	if (!srv->zcache) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	if (!srv->workers) {
 		snprintf(err, errlen, "out of memory");
@@ -561,6 +574,8 @@ void server_join(struct server *srv)
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->nworkers = 0;
+	zcache_free(srv->zcache);
+	srv->zcache = NULL;
 }
 
 /* ---- figures for the status report (core/stats.h) ---- */

@@ -318,6 +318,7 @@ def test_501_unknown_method(server, method):
         assert r2.status == 200 and r2.body == b"hello, world\n"
 
 
+@pytest.mark.h1_only
 @pytest.mark.parametrize("minor", ["2", "9"])
 def test_later_http1_minor_is_served_as_11(server, minor):
     # RFC 9112 §2.3: a later HTTP/1.x is answered as HTTP/1.1 (keep-alive
