@@ -111,11 +111,11 @@ def log(msg):
 # --------------------------------------------------------------------------
 # Setup
 
-def ensure_tools():
-    """Installs nginx, lighttpd, h2o, wrk, h2load, curl and gnuplot from
-    Debian when missing."""
+def ensure_tools(want_h2o=True):
+    """Installs nginx, lighttpd, h2o (when benched), wrk, h2load, curl and
+    gnuplot from Debian when missing."""
     need = []
-    if not (shutil.which("h2o") or os.path.exists("/usr/bin/h2o")):
+    if want_h2o and not (shutil.which("h2o") or os.path.exists("/usr/bin/h2o")):
         need.append("h2o")
     if not shutil.which("h2load"):
         need.append("nghttp2-client")
@@ -1108,7 +1108,7 @@ def main():
     if not os.path.exists(args.eisd):
         raise BenchError(f"{args.eisd} not found (run make first)")
     if not args.no_install:
-        ensure_tools()
+        ensure_tools("h2o" in servers)
     own_limit = raise_own_nofile()
     idle_conns = min(IDLE_CONNS, own_limit - 200)
     if "idle" in scenarios and idle_conns < IDLE_CONNS:
