@@ -1,15 +1,15 @@
 #!/usr/bin/python3
-"""eisd against nginx and lighttpd, side by side, on this machine.
+"""eisd against nginx, lighttpd and h2o, side by side, on this machine.
 
-Every server runs with one worker pinned to CPU 0; wrk (one thread) runs
-pinned to CPU 1; everything is on loopback with ephemeral ports. For each
+Every server runs with one worker pinned to CPU 0; wrk (one thread; h2load
+for the HTTP/2 scenarios) runs pinned to CPU 1; everything is on loopback with ephemeral ports. For each
 run the bench records throughput, the server's CPU time per request
 (utime+stime of all its processes from /proc/PID/stat), the server's and
 the client's core utilisation, latency percentiles and errors. Rounds
 interleave the servers. Output: bench/results/latest.{md,json,png}.
 
 Usage: /usr/bin/python3 bench/run.py [--duration S] [--rounds N]
-       [--servers eisd,nginx,lighttpd] [--scenarios a,b] [--no-log-pass]
+       [--servers eisd,nginx,lighttpd,h2o] [--scenarios a,b] [--no-log-pass]
        [--out DIR] [--eisd PATH]
 
 Only the standard library is used. Every server is stopped by PID in a
@@ -70,10 +70,33 @@ SCENARIOS = {
     # compressed once (zstd here, its tie order); nginx (gzip on, level 1)
     # compresses every response again; lighttpd sends it as it is.
     "compressed-js": ("js", 64, ["Accept-Encoding: br, gzip, zstd"], "req/s"),
+    # HTTP/2 with h2load (connections here, streams per connection in
+    # H2_STREAMS): over TLS (ALPN h2) beside nginx (`listen ... ssl http2`)
+    # and h2o, the same certificate and suites; h2c (prior knowledge) on a
+    # plain port beside nginx (`listen ... http2` without ssl).
+    "h2-small": ("small", 8, [], "req/s"),
+    "h2-large": ("large", 8, [], "MiB/s"),
+    "h2c-small": ("small", 8, [], "req/s"),
 }
-TLS_SCENARIOS = {"https-small-keepalive", "https-small-close", "https-large", "https-idle"}
-TLS_SERVERS = {"eisd", "nginx"}
+H2_STREAMS = {"h2-small": 16, "h2-large": 1, "h2c-small": 16}
+TLS_SCENARIOS = {"https-small-keepalive", "https-small-close", "https-large", "https-idle",
+                 "h2-small", "h2-large"}
+# Each server instance serves one mode: nginx with http2 on its listen line
+# speaks only HTTP/2 on a plain port, so h2c gets instances of its own (and
+# h2 over TLS too, so the https-* figures stay those of an HTTP/1.1 setup).
+MODES = ("plain", "tls", "h2", "h2c")
+MODE_SERVERS = {"plain": {"eisd", "nginx", "lighttpd"}, "tls": {"eisd", "nginx"},
+                "h2": {"eisd", "nginx", "h2o"}, "h2c": {"eisd", "nginx"}}
+WARM_UP = {"plain": "small-keepalive", "tls": "https-small-keepalive",
+           "h2": "h2-small", "h2c": "h2c-small"}
 IDLE_SCENARIOS = {"idle", "https-idle"}
+
+
+def scenario_mode(scen):
+    if scen in H2_STREAMS:
+        return "h2" if scen in TLS_SCENARIOS else "h2c"
+    return "tls" if scen in TLS_SCENARIOS else "plain"
+
 LOG_PASS_SCENARIOS = ["small-keepalive", "small-close"]
 
 
@@ -88,9 +111,16 @@ def log(msg):
 # --------------------------------------------------------------------------
 # Setup
 
-def ensure_tools():
-    """Installs nginx, lighttpd, wrk and gnuplot from Debian when missing."""
+def ensure_tools(want_h2o=True):
+    """Installs nginx, lighttpd, h2o (when benched), wrk, h2load, curl and
+    gnuplot from Debian when missing."""
     need = []
+    if want_h2o and not (shutil.which("h2o") or os.path.exists("/usr/bin/h2o")):
+        need.append("h2o")
+    if not shutil.which("h2load"):
+        need.append("nghttp2-client")
+    if not shutil.which("curl"):
+        need.append("curl")
     if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
         need.append("nginx-light")
     if not (shutil.which("lighttpd") or os.path.exists("/usr/sbin/lighttpd")):
@@ -114,7 +144,7 @@ def ensure_tools():
                    check=True, env=env, stdout=subprocess.DEVNULL, timeout=600)
     # Debian starts the services it installs; the bench wants the ports
     # and CPUs to itself, so stop them again (by their init script).
-    for svc in ("nginx", "lighttpd"):
+    for svc in ("nginx", "lighttpd", "h2o"):
         subprocess.run(["service", svc, "stop"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30)
 
@@ -223,8 +253,9 @@ class Server:
 
     name = "?"
 
-    def __init__(self, exe, root, workdir, access_log, tls=None):
+    def __init__(self, exe, root, workdir, access_log, tls=None, h2=False):
         self.exe = exe
+        self.h2 = h2  # the instance is for HTTP/2 (h2 over TLS, or h2c)
         self.root = root
         self.dir = workdir
         self.access_log = access_log
@@ -353,7 +384,7 @@ class Nginx(Server):
                 "DIR": self.dir, "ROOT": self.root, "PORT": self.port,
                 "NOFILE": server_nofile(), "MAXCONN": IDLE_CONNS * 2,
                 "ACCESS_LOG": self.access_log or "off",
-                "SSL": " ssl" if self.tls else "",
+                "SSL": (" ssl" if self.tls else "") + (" http2" if self.h2 else ""),
                 "TLS": nginx_tls(self.tls),
             }))
         return [self.exe, "-p", self.dir, "-c", conf, "-e", os.path.join(self.dir, "nginx-error.log")]
@@ -383,7 +414,38 @@ class Lighttpd(Server):
         return [self.exe, "-D", "-f", conf]
 
 
-SERVER_CLASSES = {"eisd": Eisd, "nginx": Nginx, "lighttpd": Lighttpd}
+class H2o(Server):
+    """h2o in worker mode (one process, num-threads 1); its config is
+    written here. Its children (the neverbleed process that holds the
+    private key, the backtrace annotator) count too."""
+    name = "h2o"
+
+    def command(self):
+        self.port = free_port()
+        conf = os.path.join(self.dir, "h2o.conf")
+        lines = ["num-threads: 1", f"max-connections: {IDLE_CONNS * 2}"]
+        if os.geteuid() == 0:
+            lines.append("user: root")  # as nginx's "user root" (it reads the key first anyway)
+        lines.append(f"access-log: {self.access_log}" if self.access_log else "")
+        lines += ["listen:", "  host: 127.0.0.1", f"  port: {self.port}"]
+        if self.tls:
+            lines += ["  ssl:",
+                      f"    certificate-file: {self.tls.path('ec.crt')}",
+                      f"    key-file: {self.tls.path('ec.key')}",
+                      "    minimum-version: TLSv1.2",
+                      f"    cipher-suite: {TLS12_CIPHERS}",
+                      "    ocsp-update-interval: 0"]
+        lines += ["hosts:", "  default:", "    paths:", '      "/":', f"        file.dir: {self.root}"]
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return [self.exe, "-m", "worker", "-c", conf]
+
+    def pids(self):
+        self.extra_pids = proc_children(self.proc.pid)
+        return [self.proc.pid] + self.extra_pids
+
+
+SERVER_CLASSES = {"eisd": Eisd, "nginx": Nginx, "lighttpd": Lighttpd, "h2o": H2o}
 
 
 def start_with_retry(srv, tries=3):
@@ -404,6 +466,11 @@ def start_with_retry(srv, tries=3):
 # --------------------------------------------------------------------------
 # Checks and scenarios
 
+TLS12_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                 "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+
+
 def nginx_tls(certs):
     """nginx's TLS settings matching eisd's defaults (docs/tls.md)."""
     if not certs:
@@ -412,9 +479,7 @@ def nginx_tls(certs):
         f"ssl_certificate {certs.path('ec.crt')};",
         f"ssl_certificate_key {certs.path('ec.key')};",
         "ssl_protocols TLSv1.2 TLSv1.3;",
-        "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-        "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;",
+        f"ssl_ciphers {TLS12_CIPHERS};",
         "ssl_prefer_server_ciphers on;",
         "ssl_ecdh_curve X25519:prime256v1;",
         "ssl_session_tickets on;",
@@ -483,6 +548,26 @@ def check_bytes(srv, digests):
         if status != 200 or int(headers.get("content-length", -1)) != size or got != digests[key]:
             raise BenchError(f"{srv.name} answered /{name} wrongly: status {status}, "
                              f"length {headers.get('content-length')}, sha256 {got[:16]}")
+
+
+def check_bytes_h2(srv, digests, workdir):
+    """check_bytes over HTTP/2 with curl (ALPN h2, or prior knowledge on a
+    plain port): every file 200 over HTTP/2, whole."""
+    for key, (name, size) in FILES.items():
+        scheme = "https" if srv.tls else "http"
+        out = os.path.join(workdir, "check.body")
+        cmd = ["curl", "-sS", "--max-time", "30", "-o", out, "-w", "%{http_version} %{http_code}",
+               "--http2" if srv.tls else "--http2-prior-knowledge"]
+        if srv.tls:
+            cmd += ["--cacert", srv.tls.ca]
+        p = subprocess.run(cmd + [f"{scheme}://localhost:{srv.port}/{name}"],
+                           capture_output=True, timeout=60)
+        with open(out, "rb") as f:
+            got = hashlib.sha256(f.read()).hexdigest()
+        os.unlink(out)
+        if p.stdout != b"2 200" or got != digests[key]:
+            raise BenchError(f"{srv.name} answered /{name} wrongly over HTTP/2: "
+                             f"{p.stdout!r} sha256 {got[:16]} {p.stderr[-200:]!r}")
 
 
 def tls_counts(srv):
@@ -559,19 +644,9 @@ def warm_compressed(srv, scenario, timeout=20.0):
     raise BenchError(f"{srv.name}: /{FILES[key][0]} never came compressed")
 
 
-def run_wrk(srv, scenario, duration):
-    if scenario == "https-small-close":
-        return run_s_time(srv, scenario, duration)
-    key, conns, extra_headers, unit = SCENARIOS[scenario]
-    scheme = "https" if srv.tls else "http"
-    url = f"{scheme}://127.0.0.1:{srv.port}/{FILES[key][0]}"
-    counts0 = tls_counts(srv)
-    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{conns}", f"-d{duration}s",
-           "--timeout", "5s", "--latency", "-s", os.path.join(HERE, "report.lua")]
-    for h in extra_headers:
-        cmd += ["-H", h]
-    cmd.append(url)
-
+def measured(srv, cmd, duration):
+    """Runs the load generator cmd; returns (rc, output, wall seconds,
+    server CPU s, machine busy s, client CPU s)."""
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy0, _ = machine_busy_ticks()
     cpu0 = srv.cpu_ticks()
@@ -588,17 +663,99 @@ def run_wrk(srv, scenario, duration):
     wall = time.monotonic() - t0
     cpu1 = srv.cpu_ticks()
     busy1, _ = machine_busy_ticks()
-    # Client CPU: wrk (taskset execs it) is our direct child, reaped just
-    # now, so the children's rusage grew by exactly its CPU time.
+    # Client CPU: the client (taskset execs it) is our direct child, reaped
+    # just now, so the children's rusage grew by exactly its CPU time.
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     client_s = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    return (p.returncode, out, wall, (cpu1 - cpu0) / CLK_TCK, (busy1 - busy0) / CLK_TCK,
+            client_s)
+
+
+def percentile(sorted_vals, q):
+    if not sorted_vals:
+        return 0
+    return sorted_vals[min(len(sorted_vals) - 1, int(q * len(sorted_vals)))]
+
+
+def run_h2load(srv, scenario, duration):
+    """h2load, one thread: the scenario's connections x H2_STREAMS streams
+    for duration seconds. The protocol must be HTTP/2 (h2 by ALPN, or h2c);
+    latencies come from its per-request log."""
+    key, conns, _, _ = SCENARIOS[scenario]
+    scheme = "https" if srv.tls else "http"
+    url = f"{scheme}://127.0.0.1:{srv.port}/{FILES[key][0]}"
+    reqlog = os.path.join(srv.dir, "h2load.log")
+    counts0 = tls_counts(srv)
+    cmd = ["taskset", "-c", CLIENT_CPU, "h2load", "-t1", f"-c{conns}",
+           f"-m{H2_STREAMS[scenario]}", f"-D{duration}", f"--log-file={reqlog}", url]
+    rc, out, wall, server_s, machine_s, client_s = measured(srv, cmd, duration)
+    text = out.decode("utf-8", "replace")
+    fin = re.search(r"finished in ([\d.]+)(m?s),", text)
+    reqs = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                     r"(\d+) failed, (\d+) errored, (\d+) timeout", text)
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
+    traffic = re.search(r"traffic: \S+ \((\d+)\) total", text)
+    proto = re.search(r"Application protocol: (\S+)", text)
+    want = "h2" if srv.tls else "h2c"
+    if rc != 0 or not (fin and reqs and codes and traffic):
+        raise BenchError(f"h2load failed ({rc}): {text[-400:]}")
+    if not proto or proto.group(1) != want:
+        raise BenchError(f"{srv.name}: h2load negotiated {proto and proto.group(1)}, not {want}")
+    secs = float(fin.group(1)) / (1000 if fin.group(2) == "ms" else 1)
+    done = int(reqs.group(3))
+    lat = []
+    with open(reqlog) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3:
+                lat.append(int(parts[2]))
+    os.unlink(reqlog)
+    lat.sort()
+    res = {
+        "requests": done,
+        "seconds": round(secs, 3),
+        "req_s": done / secs,
+        "mib_s": int(traffic.group(1)) / secs / (1 << 20),
+        "server_us_per_req": server_s * 1e6 / max(done, 1),
+        "server_util": server_s / wall,
+        "p50_us": percentile(lat, 0.50),
+        "p99_us": percentile(lat, 0.99),
+        "errors": int(reqs.group(5)) + int(reqs.group(6)) + int(reqs.group(7)),
+        "non2xx": int(codes.group(2)) + int(codes.group(3)) + int(codes.group(4)),
+        "bytes_per_req": int(traffic.group(1)) / max(done, 1),
+        "_machine_s": machine_s,
+        "client_util": client_s / wall,
+        "_other_s": max(0.0, machine_s - server_s - client_s),
+        "_wall": wall,
+    }
+    counts1 = tls_counts(srv)
+    if counts0 and counts1:
+        res["full_handshakes"] = (counts1[0] - counts1[1]) - (counts0[0] - counts0[1])
+        res["resumed_handshakes"] = counts1[1] - counts0[1]
+    return res
+
+
+def run_wrk(srv, scenario, duration):
+    if scenario == "https-small-close":
+        return run_s_time(srv, scenario, duration)
+    if scenario in H2_STREAMS:
+        return run_h2load(srv, scenario, duration)
+    key, conns, extra_headers, unit = SCENARIOS[scenario]
+    scheme = "https" if srv.tls else "http"
+    url = f"{scheme}://127.0.0.1:{srv.port}/{FILES[key][0]}"
+    counts0 = tls_counts(srv)
+    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{conns}", f"-d{duration}s",
+           "--timeout", "5s", "--latency", "-s", os.path.join(HERE, "report.lua")]
+    for h in extra_headers:
+        cmd += ["-H", h]
+    cmd.append(url)
+
+    rc, out, wall, server_s, machine_s, client_s = measured(srv, cmd, duration)
     m = re.search(rb"EISD-BENCH (\{.*\})", out)
-    if p.returncode != 0 or not m:
-        raise BenchError(f"wrk failed ({p.returncode}): {out[-400:].decode('utf-8', 'replace')}")
+    if rc != 0 or not m:
+        raise BenchError(f"wrk failed ({rc}): {out[-400:].decode('utf-8', 'replace')}")
     r = json.loads(m.group(1))
     secs = r["duration_us"] / 1e6
-    server_s = (cpu1 - cpu0) / CLK_TCK
-    machine_s = (busy1 - busy0) / CLK_TCK
     res = {
         "requests": r["requests"],
         "seconds": round(secs, 3),
@@ -749,6 +906,7 @@ TARGETS = {
     ("nolog", "medium"): 1.2,
     ("nolog", "large"): 1.0,
     ("log", "small-keepalive"): 1.3,
+    ("nolog", "h2-small"): 1.3,  # and not above h2o's (the table shows both)
 }
 
 
@@ -764,7 +922,8 @@ def markdown(info, summary):
         "",
         f"Machine: {info['cpu']} × {info['cpus']} cores, {info['mem_gib']} GiB, "
         f"Linux {info['kernel']}, {info['distro']}. "
-        f"Servers: eisd {info['eisd']}, {info['nginx']}, {info['lighttpd']}; client {info['wrk']}.",
+        f"Servers: eisd {info['eisd']}, {info['nginx']}, {info['lighttpd']}, {info.get('h2o', '?')}; "
+        f"clients {info['wrk']}, {info.get('h2load', '?')}.",
         f"Each server: one worker pinned to CPU {SERVER_CPU}; wrk one thread pinned to CPU "
         f"{CLIENT_CPU}; loopback. {info['rounds']} rounds × {info['duration']} s per run, "
         "servers interleaved. Cells: median (min–max over rounds).",
@@ -839,7 +998,7 @@ def chart(summary, servers, path, workdir, info):
     script = f"""
 set terminal pngcairo size 1100,800 font 'sans,10'
 set output '{path}'
-set multiplot layout 2,1 title "eisd vs nginx vs lighttpd — {info['date']} — {info['cpu']}, server on 1 core" font 'sans,12'
+set multiplot layout 2,1 title "eisd vs nginx vs lighttpd vs h2o — {info['date']} — {info['cpu']}, server on 1 core" font 'sans,12'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -902,6 +1061,8 @@ def machine_info(args):
         "nginx": version_of([tool("nginx"), "-v"]).replace("nginx version: ", ""),
         "lighttpd": version_of([tool("lighttpd"), "-v"]).split(" - ")[0],
         "wrk": version_of(["wrk", "-v"]).split(" [")[0],
+        "h2o": version_of(["h2o", "-v"]),
+        "h2load": "h2load " + version_of(["h2load", "--version"]).split()[-1],
         "duration": args.duration,
         "rounds": args.rounds,
         "load_start": " ".join(open("/proc/loadavg").read().split()[:3]),
@@ -911,10 +1072,10 @@ def machine_info(args):
 # --------------------------------------------------------------------------
 
 def main():
-    ap = argparse.ArgumentParser(description="eisd vs nginx vs lighttpd")
+    ap = argparse.ArgumentParser(description="eisd vs nginx vs lighttpd vs h2o")
     ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds, servers interleaved (default 3)")
-    ap.add_argument("--servers", default="eisd,nginx,lighttpd")
+    ap.add_argument("--servers", default="eisd,nginx,lighttpd,h2o")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--no-log-pass", action="store_true", help="skip the pass with access logs on")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
@@ -947,13 +1108,15 @@ def main():
     if not os.path.exists(args.eisd):
         raise BenchError(f"{args.eisd} not found (run make first)")
     if not args.no_install:
-        ensure_tools()
+        ensure_tools("h2o" in servers)
     own_limit = raise_own_nofile()
     idle_conns = min(IDLE_CONNS, own_limit - 200)
     if "idle" in scenarios and idle_conns < IDLE_CONNS:
         log(f"RLIMIT_NOFILE hard limit {own_limit}: idle uses {idle_conns} connections")
 
     exes = {"eisd": os.path.abspath(args.eisd), "nginx": tool("nginx"), "lighttpd": tool("lighttpd")}
+    if "h2o" in servers:
+        exes["h2o"] = tool("h2o")
     info = machine_info(args)
     passes = [("nolog", scenarios)]
     if not args.no_log_pass:
@@ -979,21 +1142,26 @@ def main():
         time.sleep(2.5)
         for pas, scens in passes:
             for rnd in range(args.rounds):
-                for name, tls in [(n, t) for t in (False, True) for n in servers]:
-                    group = [s for s in scens if (s in TLS_SCENARIOS) == tls]
-                    if not group or (tls and name not in TLS_SERVERS):
+                for name, mode in [(n, m) for m in MODES for n in servers]:
+                    group = [s for s in scens if scenario_mode(s) == mode]
+                    if not group or name not in MODE_SERVERS[mode]:
                         continue
-                    wd = os.path.join(base, f"{name}-{pas}-{rnd}{'-tls' if tls else ''}")
+                    tls = mode in ("tls", "h2")
+                    h2 = mode in ("h2", "h2c")
+                    wd = os.path.join(base, f"{name}-{pas}-{rnd}{'' if mode == 'plain' else '-' + mode}")
                     os.mkdir(wd)
                     os.chmod(wd, 0o755)
                     access = os.path.join(wd, "access.log") if pas == "log" else None
                     srv = SERVER_CLASSES[name](exes[name], root, wd, access,
-                                               tls=certs if tls else None)
+                                               tls=certs if tls else None, h2=h2)
                     try:
                         start_with_retry(srv)
-                        check_bytes(srv, digests)
+                        if h2:
+                            check_bytes_h2(srv, digests, wd)
+                        else:
+                            check_bytes(srv, digests)
                         # Warm up: caches, allocator, page cache.
-                        run_wrk(srv, "https-small-keepalive" if tls else "small-keepalive", 1)
+                        run_wrk(srv, WARM_UP[mode], 1)
                         for scen in group:
                             if scen in IDLE_SCENARIOS:
                                 res = idle_scenario(srv, idle_conns if scen == "idle"
