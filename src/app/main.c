@@ -106,8 +106,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* The user database is read now, before any chroot hides it. */
-	if (cfg.user && privs_lookup(cfg.user, &user, err, sizeof(err)))
+	if (cfg.user && privs_lookup(cfg.user, &user, err, sizeof(err))) {
+		config_free(&cfg);
 		return die(1, "%s", err);
+	}
 
 	mime = setup_mime(&cfg, &rc, err, sizeof(err));
 	if (!mime) {

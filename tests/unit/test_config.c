@@ -42,6 +42,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_connections, 0);
 	assert_null(cfg.user);
 	assert_false(cfg.chroot);
+	config_free(&cfg);
 }
 
 static void test_each_timeout(void **state)
@@ -55,6 +56,7 @@ static void test_each_timeout(void **state)
 	assert_int_equal(cfg.header_timeout, 3);
 	assert_int_equal(cfg.keepalive_timeout, 4);
 	assert_int_equal(cfg.send_timeout, 5);
+	config_free(&cfg);
 }
 
 static void test_timeout_sets_all_three(void **state)
@@ -67,6 +69,7 @@ static void test_timeout_sets_all_three(void **state)
 	assert_int_equal(cfg.header_timeout, 7);
 	assert_int_equal(cfg.keepalive_timeout, 7);
 	assert_int_equal(cfg.send_timeout, 7);
+	config_free(&cfg);
 }
 
 /* A specific timeout wins over --timeout, before or after it. */
@@ -81,11 +84,13 @@ static void test_specific_timeout_wins_in_any_order(void **state)
 	assert_int_equal(cfg.header_timeout, 2);
 	assert_int_equal(cfg.keepalive_timeout, 2);
 	assert_int_equal(cfg.send_timeout, 60);
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--timeout", "2", "--header-timeout", "9", NULL),
 			 CONFIG_OK);
 	assert_int_equal(cfg.header_timeout, 9);
 	assert_int_equal(cfg.keepalive_timeout, 2);
 	assert_int_equal(cfg.send_timeout, 2);
+	config_free(&cfg);
 }
 
 static void test_limits_and_user(void **state)
@@ -100,6 +105,7 @@ static void test_limits_and_user(void **state)
 	assert_int_equal(cfg.shutdown_grace, 0);
 	assert_string_equal(cfg.user, "nobody");
 	assert_true(cfg.chroot);
+	config_free(&cfg);
 }
 
 struct bad_case {
@@ -138,6 +144,7 @@ static void test_bad_values(void **state)
 			r = parse(&cfg, err, sizeof(err), b->flag, NULL);
 		if (r != CONFIG_USAGE || !strstr(err, b->expect))
 			fail_msg("%s %s: result %d, message '%s'", b->flag, b->value ? b->value : "", r, err);
+		config_free(&cfg);
 	}
 }
 

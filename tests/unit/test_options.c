@@ -38,6 +38,7 @@ static void test_flag_with_value_names_the_flag(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&cfg, err, "--listing=yes"), CONFIG_USAGE);
 	assert_string_equal(err, "option '--listing' takes no value (got '--listing=yes')");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--quiet="), CONFIG_USAGE);
 	assert_string_equal(err, "option '--quiet' takes no value (got '--quiet=')");
 	config_free(&cfg);
@@ -53,15 +54,20 @@ static void test_long_forms(void **state)
 	assert_int_equal(cfg.port, 81);
 	assert_int_equal(cfg.threads, 3);
 	assert_true(cfg.listing);
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--s", "1"), CONFIG_USAGE);
 	assert_string_equal(err, "ambiguous option '--s' (see --help)");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--bogus=1"), CONFIG_USAGE);
 	assert_string_equal(err, "unknown option '--bogus=1' (see --help)");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--port"), CONFIG_USAGE);
 	assert_string_equal(err, "option '--port' needs a value");
 	/* A value may start with '-': the option takes the next word. */
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--port", "-1"), CONFIG_USAGE);
 	assert_string_equal(err, "invalid port '-1' (expected 0-65535)");
+	config_free(&cfg);
 }
 
 static void test_short_forms(void **state)
@@ -75,10 +81,13 @@ static void test_short_forms(void **state)
 	assert_int_equal(cfg.threads, 3);
 	assert_int_equal(cfg.port, 90);
 	assert_string_equal(cfg.bind, "::1");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "-qZ"), CONFIG_USAGE);
 	assert_string_equal(err, "unknown option '-Z' (see --help)");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "-qp"), CONFIG_USAGE);
 	assert_string_equal(err, "option '-p' needs a value");
+	config_free(&cfg);
 }
 
 static void test_root_and_double_dash(void **state)
@@ -90,12 +99,16 @@ static void test_root_and_double_dash(void **state)
 	assert_int_equal(PARSE(&cfg, err, "--quiet", "site", "-p", "0"), CONFIG_OK);
 	assert_string_equal(cfg.root, "site");
 	assert_int_equal(cfg.port, 0);
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--", "--weird"), CONFIG_OK);
 	assert_string_equal(cfg.root, "--weird");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "-", "b"), CONFIG_USAGE);
 	assert_string_equal(err, "unexpected argument 'b' (one ROOT only)");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "-r", "a", "b"), CONFIG_USAGE);
 	assert_string_equal(err, "unexpected argument 'b' (one ROOT only)");
+	config_free(&cfg);
 }
 
 static void test_choices_and_text_checks(void **state)
@@ -106,14 +119,19 @@ static void test_choices_and_text_checks(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&cfg, err, "--protocol", "gopher"), CONFIG_USAGE);
 	assert_string_equal(err, "invalid protocol 'gopher' (expected http, echo or file)");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--protocol", "file"), CONFIG_OK);
 	assert_int_equal(cfg.protocol, PROTOCOL_FILE);
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--status", "x"), CONFIG_USAGE);
 	assert_string_equal(err, "invalid --status path 'x' (expected an absolute path like /_status)");
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--index", ".hidden"), CONFIG_USAGE);
 	assert_true(strstr(err, "invalid --index '.hidden'") != NULL);
+	config_free(&cfg); /* what the parse before allocated */
 	assert_int_equal(PARSE(&cfg, err, "--cache-max-age", "1.5"), CONFIG_USAGE);
 	assert_string_equal(err, "invalid --cache-max-age '1.5' (expected 0-2147483647 seconds)");
+	config_free(&cfg);
 }
 
 /* The config keeps copies: what argv points at may change afterwards. */
@@ -135,6 +153,7 @@ static void test_config_owns_its_strings(void **state)
 	assert_string_equal(cfg.mime_types[0], "md=text/markdown");
 	assert_string_equal(cfg.access_log, "a.log");
 	assert_true(cfg.root < cfg.text + sizeof(cfg.text) && cfg.root >= cfg.text);
+	config_free(&cfg);
 }
 
 /* Names and letters are unique, every row has help, and --help lists
