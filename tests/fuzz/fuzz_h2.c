@@ -95,7 +95,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cx.fcache = fcache_new(cx.root_fd, cx.mime, 16);
 	cx.io_scratch = malloc(CTX_IO_SCRATCH);
 	CHECK(cx.fcache && cx.io_scratch);
-	log_buf_init(&cx.log, -1);
+	log_buf_init(&cx.log, NULL);
 	memcpy(cx.date, "Tue, 01 Dec 2026 00:00:00 GMT", CTX_DATE_LEN);
 	cx.now = 1764547200;
 	cx.url_host = "127.0.0.1";

@@ -456,6 +456,23 @@ def warm_up(port, expect, big):
     with conn(port, timeout=30) as c:
         c.send(req("/big.bin"))
         assert c.read_response().body_len == big
+    # Compression on the fly: the helper thread (and its allocator arena)
+    # and each coding's compressed copy exist before the baseline.
+    for coding in ("zstd", "br", "gzip"):
+        deadline = time.monotonic() + 10
+        while True:
+            with conn(port) as c:
+                c.send(req("/index.html", headers=[("Accept-Encoding", coding)]))
+                r = c.read_response()
+            if r.headers.get("content-encoding") == coding or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    # HTTP/2: a session and its streams, once.
+    import h2client
+    with h2client.H2Client(port, timeout=10, tls=TLS_CTX) as c:
+        sids = [c.request("/index.html") for _ in range(8)]
+        for sid in sids:
+            assert bytes(c.response(sid).body) == expect
     for data in (b"\x00\xff garbage\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n") + (
             (client_hello(),) if SOAK_TLS else ()):
         with Conn(port) as c:
