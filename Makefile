@@ -83,9 +83,18 @@ unit: $(UNIT_BIN)
 	if [ -n "$$failed" ]; then echo "unit tests FAILED:$$failed"; exit 1; fi
 
 # The suite runs the binary of this BUILD, so a sanitized build never
-# replaces ./eisd.
+# replaces ./eisd. Most tests spend their time waiting on a deadline or a
+# child process, so E2E_JOBS pytest-xdist workers run them side by side
+# (each test has its own server on its own port and root); the tests
+# marked "serial" measure machine-wide state or CPU time against each
+# other, and run afterwards on their own. E2E_JOBS=0 runs all in one.
+E2E_JOBS ?= 3
+E2E_ENV  := EISD_BIN=$(CURDIR)/$(BUILD)/eisd EISC_BIN=$(CURDIR)/$(BUILD)/eisc
 e2e: $(BUILD)/eisd $(BUILD)/eisc
-	EISD_BIN=$(CURDIR)/$(BUILD)/eisd EISC_BIN=$(CURDIR)/$(BUILD)/eisc /usr/bin/python3 -m pytest -q tests/e2e
+	@rc=0; \
+	$(E2E_ENV) /usr/bin/python3 -m pytest -q -n $(E2E_JOBS) -m 'not serial' tests/e2e || rc=1; \
+	$(E2E_ENV) /usr/bin/python3 -m pytest -q -m serial tests/e2e || rc=1; \
+	exit $$rc
 
 # make test runs every stage even when one fails, then fails naming the
 # stages that did (a broken unit test must not hide an e2e or ASan

@@ -6,6 +6,8 @@ need=""
 # A per-test time limit (tests/e2e/pytest.ini): a hang fails one test
 # instead of stalling the run.
 /usr/bin/python3 -c 'import pytest_timeout' 2>/dev/null || need="$need python3-pytest-timeout"
+# The e2e tests run on several workers side by side (make e2e, E2E_JOBS).
+/usr/bin/python3 -c 'import xdist' 2>/dev/null || need="$need python3-pytest-xdist"
 command -v curl >/dev/null || need="$need curl"
 command -v wget >/dev/null || need="$need wget"
 # The status page is checked in a real browser; ip sets up the private

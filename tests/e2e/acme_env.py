@@ -117,6 +117,12 @@ class Pebble:
     def count(self, needle):
         return self.log().count(needle)
 
+    def orders(self):
+        """How many orders pebble created. Not its "POST /order-plz" lines:
+        a POST whose nonce pebble refused (5% by default) is logged too, and
+        eisd rightly sends it again."""
+        return self.count("Added order ")
+
     @staticmethod
     def _kill(p):
         if p.poll() is None:

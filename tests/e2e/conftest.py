@@ -40,7 +40,7 @@ EISD_REPORT_DIR = os.environ.get("EISD_REPORT_DIR", "")
 # Every socket operation in the suite is bounded by this.
 SOCK_TIMEOUT = 10.0
 # Under a wrapper eisd starts, answers and exits (a leak check) slowly.
-START_TIMEOUT = 60.0 if EISD_WRAPPER else 5.0
+START_TIMEOUT = 60.0 if EISD_WRAPPER else 15.0
 STOP_GRACE = 30.0 if EISD_WRAPPER else 5.0
 
 STARTUP_RE = re.compile(
@@ -672,6 +672,9 @@ def pytest_configure(config):
         "markers", "h1_only: in a module marked over_h2, a test of HTTP/1.1 framing itself")
     config.addinivalue_line(
         "markers", "smoke: a quick end-to-end check, also run under valgrind (make valgrind)")
+    config.addinivalue_line(
+        "markers", "serial: measures machine-wide state or CPU time against other work, so "
+        "make e2e runs it alone, after the tests it runs side by side")
     config.addinivalue_line(
         "markers", "over_tls: run the test twice, over plain TCP and over TLS "
         "(the server fixtures add --tls-cert/--tls-key, connect() wraps sockets in ssl)")

@@ -83,7 +83,7 @@ def issued_lines(server, name):
 
 def test_tls_alpn_01_issues_a_certificate_per_name(pebble, certs, ports, site, tmp_path):
     storage = tmp_path / "acme"
-    orders = pebble.count("POST /order-plz")
+    orders = pebble.orders()
     s = start(site, acme_args(pebble, certs, storage, ["a.test", "b.test"], ports["tls"],
                               ["--acme-agree-tos"]))
     try:
@@ -97,7 +97,7 @@ def test_tls_alpn_01_issues_a_certificate_per_name(pebble, certs, ports, site, t
             rc, out, err = curl_verified(pebble, tmp_path, name, ports["tls"])
             assert rc == 0, err
             assert out == "hello over acme\n"
-        assert pebble.count("POST /order-plz") == orders + 2
+        assert pebble.orders() == orders + 2
         # No validation is under way now: a handshake offering only
         # acme-tls/1 is refused (no_application_protocol), so the
         # validation certificate is never shown to anyone else.
@@ -121,7 +121,7 @@ def test_tls_alpn_01_issues_a_certificate_per_name(pebble, certs, ports, site, t
 
     # A restart with good stored certificates starts at once and asks the
     # CA nothing: no order, no account look-up, not even the directory.
-    orders = pebble.count("POST /order-plz")
+    orders = pebble.orders()
     dirs = pebble.count("GET /dir")
     s = start(site, acme_args(pebble, certs, storage, ["a.test", "b.test"], ports["tls"]),
               timeout=10)
@@ -129,7 +129,7 @@ def test_tls_alpn_01_issues_a_certificate_per_name(pebble, certs, ports, site, t
         assert issued_lines(s, "a.test") == [] and issued_lines(s, "b.test") == []
         rc, out, err = curl_verified(pebble, tmp_path, "b.test", ports["tls"])
         assert rc == 0, err
-        assert pebble.count("POST /order-plz") == orders
+        assert pebble.orders() == orders
         assert pebble.count("GET /dir") == dirs
     finally:
         s.stop()
@@ -251,7 +251,7 @@ def test_renewal_under_load_drops_nobody(pebble, certs, ports, site, tmp_path):
     roots.write_text(open(certs.ca).read() + pebble.root_pem())
     ctx = ssl.create_default_context(cafile=str(roots))
 
-    orders = pebble.count("POST /order-plz")
+    orders = pebble.orders()
     s = start(site, acme_args(pebble, certs, storage, ["r.test"], ports["tls"]), timeout=10)
     failures, done = [], threading.Event()
     issuers = []  # in request order
@@ -283,7 +283,7 @@ def test_renewal_under_load_drops_nobody(pebble, certs, ports, site, tmp_path):
         t.join(timeout=30)
         s.stop()
     assert failures == []
-    assert pebble.count("POST /order-plz") == orders + 1
+    assert pebble.orders() == orders + 1
     # The stored certificate until the swap, pebble's from then on, never
     # back: the order of issuers seen is old* then new+.
     changes = [i for i in range(1, len(issuers)) if issuers[i] != issuers[i - 1]]

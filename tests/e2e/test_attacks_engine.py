@@ -7,6 +7,8 @@ import socket
 import threading
 import time
 
+import pytest
+
 from conftest import SOCK_TIMEOUT, req
 
 
@@ -99,6 +101,8 @@ def _wait(cond, timeout, step=0.05):
     return cond()
 
 
+# serial: reads the whole machine's TCP memory (/proc/net/sockstat)
+@pytest.mark.serial
 def test_dropped_readers_free_their_kernel_memory(site, start_server, tmp_path):
     """200 clients ask for a large file and never read: the kernel holds
     what is queued for them. When the send deadline drops them the server

@@ -178,6 +178,8 @@ def test_failures_limited_per_client_address(site, start_server, pwfile):
     assert data.startswith(b"HTTP/1.1 200 "), data[:100]
 
 
+# serial: compares the time of cached requests with one verification's CPU time
+@pytest.mark.serial
 def test_verified_credentials_are_cached(site, start_server, tmp_path):
     # A slow hash (cost 13): a request that had to verify takes far longer
     # than five that find the verified credentials in the worker's cache.
@@ -285,6 +287,8 @@ def test_reload_reads_the_auth_file_again(site, start_server, tmp_path):
     assert fetch(s, "/noindex/file.txt").status == 401
 
 
+# serial: compares waiting time with one verification's CPU time
+@pytest.mark.serial
 def test_one_verification_per_turn_others_served_between(site, start_server, tmp_path):
     # One worker, slow hashes (cost 13). While it verifies one login, four
     # other users send theirs and a sixth client asks for a public file:
