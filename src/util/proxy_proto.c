@@ -87,6 +87,24 @@ static void set_in6(struct sockaddr_storage *ss, const void *addr, uint16_t port
 	memcpy(&sin6->sin6_addr, addr, 16);
 }
 
+/* out's src and dst (family AF_INET or AF_INET6) from address bytes and
+ * ports, all in network order. */
+static void set_addrs(struct proxy_info *out, int family, const void *src, const void *dst,
+		      uint16_t sport_n, uint16_t dport_n)
+{
+	out->has_addr = true;
+	out->family = family;
+	if (family == AF_INET) {
+		set_in4(&out->src, src, sport_n);
+		set_in4(&out->dst, dst, dport_n);
+		out->addr_len = sizeof(struct sockaddr_in);
+	} else {
+		set_in6(&out->src, src, sport_n);
+		set_in6(&out->dst, dst, dport_n);
+		out->addr_len = sizeof(struct sockaddr_in6);
+	}
+}
+
 /* The line between "PROXY " and CRLF: single spaces between fields. */
 static enum proxy_result v1_fields(const char *p, size_t len, struct proxy_info *out)
 {
@@ -121,16 +139,8 @@ static enum proxy_result v1_fields(const char *p, size_t len, struct proxy_info 
 	    !v1_port(&t[3], &sport) || !v1_port(&t[4], &dport))
 		return PROXY_ERROR;
 
-	*out = (struct proxy_info){ .version = 1, .has_addr = true, .family = family };
-	if (family == AF_INET) {
-		set_in4(&out->src, src, htons(sport));
-		set_in4(&out->dst, dst, htons(dport));
-		out->addr_len = sizeof(struct sockaddr_in);
-	} else {
-		set_in6(&out->src, src, htons(sport));
-		set_in6(&out->dst, dst, htons(dport));
-		out->addr_len = sizeof(struct sockaddr_in6);
-	}
+	*out = (struct proxy_info){ .version = 1 };
+	set_addrs(out, family, src, dst, htons(sport), htons(dport));
 	return PROXY_OK;
 }
 
@@ -195,8 +205,9 @@ static enum proxy_result parse_v2(const unsigned char *p, size_t len,
 				  struct proxy_info *out, size_t *consumed)
 {
 	struct proxy_info info = { .version = 2, .family = AF_UNSPEC };
-	size_t block, total, addr = 0;
+	size_t block, total, addr = 0, alen = 0;
 	unsigned cmd, fam;
+	int family = AF_UNSPEC; /* of the addresses the block holds */
 
 	if (memcmp(p, v2_sig, len < sizeof(v2_sig) ? len : sizeof(v2_sig)) != 0)
 		return PROXY_ERROR;
@@ -216,9 +227,13 @@ static enum proxy_result parse_v2(const unsigned char *p, size_t len,
 			break;
 		case V2_FAM_TCP4:
 			addr = V2_ADDR_TCP4;
+			family = AF_INET;
+			alen = 4;
 			break;
 		case V2_FAM_TCP6:
 			addr = V2_ADDR_TCP6;
+			family = AF_INET6;
+			alen = 16;
 			break;
 		case V2_FAM_UNIX_STREAM: /* no address a log can use */
 			addr = V2_ADDR_UNIX;
@@ -240,26 +255,13 @@ static enum proxy_result parse_v2(const unsigned char *p, size_t len,
 		if (!v2_tlvs_ok(a + addr, block - addr))
 			return PROXY_ERROR;
 		info.tlv_len = block - addr;
-		if (fam == V2_FAM_TCP4) {
+		if (family != AF_UNSPEC) {
 			uint16_t sport, dport;
 
-			memcpy(&sport, a + 8, 2);
-			memcpy(&dport, a + 10, 2);
-			set_in4(&info.src, a, sport);
-			set_in4(&info.dst, a + 4, dport);
-			info.addr_len = sizeof(struct sockaddr_in);
-			info.family = AF_INET;
-			info.has_addr = true;
-		} else if (fam == V2_FAM_TCP6) {
-			uint16_t sport, dport;
-
-			memcpy(&sport, a + 32, 2);
-			memcpy(&dport, a + 34, 2);
-			set_in6(&info.src, a, sport);
-			set_in6(&info.dst, a + 16, dport);
-			info.addr_len = sizeof(struct sockaddr_in6);
-			info.family = AF_INET6;
-			info.has_addr = true;
+			/* src, dst (alen each), then the two ports. */
+			memcpy(&sport, a + 2 * alen, 2);
+			memcpy(&dport, a + 2 * alen + 2, 2);
+			set_addrs(&info, family, a, a + alen, sport, dport);
 		}
 	}
 	*out = info;
