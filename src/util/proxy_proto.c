@@ -67,24 +67,24 @@ static bool v1_port(const struct v1_token *t, uint16_t *port)
 	return true;
 }
 
-static void set_in4(struct sockaddr_storage *ss, const void *addr, uint16_t port_n)
+/* One socket address of family (AF_INET or AF_INET6) from its address
+ * bytes and port, both in network order; returns its length. */
+static socklen_t set_in(struct sockaddr_storage *ss, int family, const void *addr,
+			uint16_t port_n)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	sin->sin_family = AF_INET;
-	sin->sin_port = port_n;
-	memcpy(&sin->sin_addr, addr, 4);
-}
-
-static void set_in6(struct sockaddr_storage *ss, const void *addr, uint16_t port_n)
-{
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 	memset(ss, 0, sizeof(*ss));
-	sin6->sin6_family = AF_INET6;
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		sin->sin_port = port_n;
+		memcpy(&sin->sin_addr, addr, 4);
+		return sizeof(*sin);
+	}
 	sin6->sin6_port = port_n;
 	memcpy(&sin6->sin6_addr, addr, 16);
+	return sizeof(*sin6);
 }
 
 /* out's src and dst (family AF_INET or AF_INET6) from address bytes and
@@ -94,15 +94,8 @@ static void set_addrs(struct proxy_info *out, int family, const void *src, const
 {
 	out->has_addr = true;
 	out->family = family;
-	if (family == AF_INET) {
-		set_in4(&out->src, src, sport_n);
-		set_in4(&out->dst, dst, dport_n);
-		out->addr_len = sizeof(struct sockaddr_in);
-	} else {
-		set_in6(&out->src, src, sport_n);
-		set_in6(&out->dst, dst, dport_n);
-		out->addr_len = sizeof(struct sockaddr_in6);
-	}
+	out->addr_len = set_in(&out->src, family, src, sport_n);
+	set_in(&out->dst, family, dst, dport_n);
 }
 
 /* The line between "PROXY " and CRLF: single spaces between fields. */
