@@ -241,17 +241,6 @@ bool config_lists_anywhere(const struct config *cfg);
 const struct path_settings *config_settings_for(const struct config *cfg, const char *rel,
 						 size_t len, bool trailing);
 
-/* Whether any path lists directories: the site or a [location]. */
-static inline bool config_wants_listing(const struct config *cfg)
-{
-	if (cfg->listing || cfg->site.listing)
-		return true;
-	for (int i = 0; i < cfg->nlocations; i++)
-		if (cfg->locations[i].set.listing)
-			return true;
-	return false;
-}
-
 /* Prints the --help text to stdout. */
 void config_usage(void);
 

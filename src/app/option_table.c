@@ -9,8 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util/chars.h"
-
 #define F(name) offsetof(struct config, name)
 
 #define set_err opt_err
@@ -54,10 +52,8 @@ static bool index_name_ok(const char *name)
 static int set_trusted_proxy(struct config *cfg, const struct opt_row *row, const char *v,
 			     char *err, size_t errlen)
 {
-	if (cfg->ntrusted_proxies == CONFIG_MAX_TRUSTED) {
-		set_err(err, errlen, "too many --trusted-proxy options (at most %d)", CONFIG_MAX_TRUSTED);
+	if (opt_full(row, cfg->ntrusted_proxies, CONFIG_MAX_TRUSTED, err, errlen))
 		return -1;
-	}
 	if (cidr_parse(v, &cfg->trusted_proxies[cfg->ntrusted_proxies])) {
 		set_err(err, errlen, "invalid --trusted-proxy '%s' (expected an address or "
 			"ADDR/LEN without host bits, e.g. 10.0.0.0/8)", v);
@@ -72,7 +68,7 @@ static int set_trusted_proxy(struct config *cfg, const struct opt_row *row, cons
 static int set_mime_type(struct config *cfg, const struct opt_row *row, const char *v,
 			 char *err, size_t errlen)
 {
-	const char *eq = strchr(v, '='), *copy;
+	const char *eq = strchr(v, '=');
 
 	if (has_ctl(v)) {
 		set_err(err, errlen, "invalid --mime-type: control characters are not allowed");
@@ -82,17 +78,8 @@ static int set_mime_type(struct config *cfg, const struct opt_row *row, const ch
 		set_err(err, errlen, "invalid --mime-type '%s' (expected EXT=TYPE, e.g. md=text/markdown)", v);
 		return -1;
 	}
-	if (cfg->nmime_types == CONFIG_MAX_MIME) {
-		set_err(err, errlen, "too many --mime-type options (at most %d)", CONFIG_MAX_MIME);
-		return -1;
-	}
-	copy = config_keep(cfg, v);
-	if (!copy) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
-	cfg->mime_types[cfg->nmime_types++] = copy;
-	return 0;
+	return opt_append(cfg, row, v, cfg->mime_types, &cfg->nmime_types, CONFIG_MAX_MIME,
+			  err, errlen);
 }
 
 /* Headers eisd writes itself, or that frame the message: a second copy
@@ -114,10 +101,8 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 	size_t name_len, old, n;
 	char *nb;
 
-	if (++cfg->nheaders > CONFIG_MAX_HEADERS) {
-		set_err(err, errlen, "too many --header options (at most %d)", CONFIG_MAX_HEADERS);
+	if (opt_full(row, cfg->nheaders, CONFIG_MAX_HEADERS, err, errlen))
 		return -1;
-	}
 	if (colon == NULL || colon == arg) {
 		set_err(err, errlen, "invalid --header (expected 'Name: value')");
 		return -1;
@@ -161,7 +146,7 @@ static int set_header(struct config *cfg, const struct opt_row *row, const char 
 	}
 	snprintf(nb + old, n + 1, "%.*s: %.*s\r\n", (int)name_len, arg, (int)(end - v), v);
 	cfg->extra_headers = nb;
-	(void)row;
+	cfg->nheaders++;
 	return 0;
 }
 
@@ -201,7 +186,6 @@ static int set_acme_domain(struct config *cfg, const struct opt_row *row, const 
 			   char *err, size_t errlen)
 {
 	char lower[256];
-	const char *copy;
 	size_t i;
 
 	if (strncmp(v, "*.", 2) == 0) {
@@ -213,6 +197,7 @@ static int set_acme_domain(struct config *cfg, const struct opt_row *row, const 
 		set_err(err, errlen, "invalid --acme name '%s' (expected a DNS name like example.org)", v);
 		return -1;
 	}
+	/* Before the duplicate check, in its own words ("names"). */
 	if (cfg->nacme == CONFIG_MAX_ACME) {
 		set_err(err, errlen, "too many --acme names (at most %d)", CONFIG_MAX_ACME);
 		return -1;
@@ -225,12 +210,8 @@ static int set_acme_domain(struct config *cfg, const struct opt_row *row, const 
 			set_err(err, errlen, "--acme '%s' given twice", v);
 			return -1;
 		}
-	if (!(copy = config_keep(cfg, lower))) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
-	cfg->acme_domains[cfg->nacme++] = copy;
-	return 0;
+	return opt_append(cfg, row, lower, cfg->acme_domains, &cfg->nacme, CONFIG_MAX_ACME,
+			  err, errlen);
 }
 
 static bool acme_email_ok(const char *v)
@@ -254,39 +235,24 @@ static bool https_url_ok(const char *v)
 static int set_tls_cert(struct config *cfg, const struct opt_row *row, const char *v,
 			char *err, size_t errlen)
 {
-	const char *copy;
-
 	if (cfg->ntls_certs > cfg->ntls_keys) {
 		set_err(err, errlen, "--tls-cert needs a --tls-key after it");
 		return -1;
 	}
-	if (cfg->ntls_certs == CONFIG_MAX_TLS_PAIRS) {
-		set_err(err, errlen, "too many --tls-cert options (at most %d)", CONFIG_MAX_TLS_PAIRS);
-		return -1;
-	}
-	if (!(copy = config_keep(cfg, v))) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
-	cfg->tls_certs[cfg->ntls_certs++] = copy;
-	return 0;
+	return opt_append(cfg, row, v, cfg->tls_certs, &cfg->ntls_certs, CONFIG_MAX_TLS_PAIRS,
+			  err, errlen);
 }
 
 static int set_tls_key(struct config *cfg, const struct opt_row *row, const char *v,
 		       char *err, size_t errlen)
 {
-	const char *copy;
-
 	if (cfg->ntls_keys >= cfg->ntls_certs) {
 		set_err(err, errlen, "--tls-key needs a --tls-cert before it");
 		return -1;
 	}
-	if (!(copy = config_keep(cfg, v))) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
-	cfg->tls_keys[cfg->ntls_keys++] = copy;
-	return 0;
+	/* Never full: there are fewer keys than certificates. */
+	return opt_append(cfg, row, v, cfg->tls_keys, &cfg->ntls_keys, CONFIG_MAX_TLS_PAIRS,
+			  err, errlen);
 }
 
 static int set_tls_min(struct config *cfg, const struct opt_row *row, const char *v,

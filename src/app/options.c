@@ -87,6 +87,35 @@ void opt_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+bool opt_full(const struct opt_row *row, int n, int max, char *err, size_t errlen)
+{
+	if (n < max)
+		return false;
+	opt_err(err, errlen, "too many --%s options (at most %d)", row->name, max);
+	return true;
+}
+
+const char *opt_keep(struct config *cfg, const struct opt_row *row, const char *s,
+		     char *err, size_t errlen)
+{
+	const char *copy = config_keep(cfg, s);
+
+	if (!copy)
+		opt_err(err, errlen, "--%s: too much option text", row->name);
+	return copy;
+}
+
+int opt_append(struct config *cfg, const struct opt_row *row, const char *s,
+	       const char **list, int *n, int max, char *err, size_t errlen)
+{
+	const char *copy;
+
+	if (opt_full(row, *n, max, err, errlen) || !(copy = opt_keep(cfg, row, s, err, errlen)))
+		return -1;
+	list[(*n)++] = copy;
+	return 0;
+}
+
 /* Whole-string unsigned decimal within [min, max]. */
 static int parse_num(const char *s, long long min, long long max, long long *out)
 {

@@ -78,6 +78,17 @@ const char *config_keep(struct config *cfg, const char *s);
 /* snprintf into err, for setters. */
 void opt_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* For setters of repeatable options, which word their errors alike.
+ * opt_full: whether a list already holds n == max entries (then err says
+ * "too many --NAME options (at most MAX)"). opt_keep: config_keep, or
+ * NULL with err "--NAME: too much option text". opt_append: both, then
+ * the kept copy of s goes at list[(*n)++]; 0, or -1 with err. */
+bool opt_full(const struct opt_row *row, int n, int max, char *err, size_t errlen);
+const char *opt_keep(struct config *cfg, const struct opt_row *row, const char *s,
+		     char *err, size_t errlen);
+int opt_append(struct config *cfg, const struct opt_row *row, const char *s,
+	       const char **list, int *n, int max, char *err, size_t errlen);
+
 /* The option lines of --help, in table order. */
 void opt_print_help(FILE *out);
 

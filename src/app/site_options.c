@@ -62,10 +62,8 @@ int site_set_error_page(struct config *cfg, const struct opt_row *row, const cha
 			cfg->error_pages[i].rel = full + 1; /* the last one wins */
 			return 0;
 		}
-	if (cfg->nerror_pages == CONFIG_MAX_ERROR_PAGES) {
-		set_err(err, errlen, "too many --%s options (at most %d)", row->name, CONFIG_MAX_ERROR_PAGES);
+	if (opt_full(row, cfg->nerror_pages, CONFIG_MAX_ERROR_PAGES, err, errlen))
 		return -1;
-	}
 	cfg->error_pages[cfg->nerror_pages++] = (struct config_error_page){ (int)status, full + 1 };
 	return 0;
 }
@@ -137,16 +135,10 @@ int site_set_redirect(struct config *cfg, const struct opt_row *row, const char 
 		set_err(err, errlen, "invalid --redirect '%s': FROM ends with '/' (a prefix), so TO must too", v);
 		return -1;
 	}
-	if (cfg->nredirects == CONFIG_MAX_REDIRECTS) {
-		set_err(err, errlen, "too many --%s options (at most %d)", row->name, CONFIG_MAX_REDIRECTS);
+	if (opt_full(row, cfg->nredirects, CONFIG_MAX_REDIRECTS, err, errlen) ||
+	    !(rd.to = opt_keep(cfg, row, to, err, errlen)))
 		return -1;
-	}
-	rd.to = config_keep(cfg, to);
 	rd.to_len = tlen;
-	if (!rd.to) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
 	cfg->redirects[cfg->nredirects++] = rd;
 	return 0;
 }
@@ -172,23 +164,11 @@ static bool origin_ok(const char *o)
 int site_set_cors(struct config *cfg, const struct opt_row *row, const char *v,
 		  char *err, size_t errlen)
 {
-	const char *copy;
-
 	if (!origin_ok(v)) {
 		set_err(err, errlen, "invalid --cors '%s' (expected * or an origin like https://app.example.org)", v);
 		return -1;
 	}
-	if (cfg->ncors == CONFIG_MAX_CORS) {
-		set_err(err, errlen, "too many --%s options (at most %d)", row->name, CONFIG_MAX_CORS);
-		return -1;
-	}
-	copy = config_keep(cfg, v);
-	if (!copy) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
-	cfg->cors[cfg->ncors++] = copy;
-	return 0;
+	return opt_append(cfg, row, v, cfg->cors, &cfg->ncors, CONFIG_MAX_CORS, err, errlen);
 }
 
 int site_set_auth(struct config *cfg, const struct opt_row *row, const char *v,
@@ -201,10 +181,8 @@ int site_set_auth(struct config *cfg, const struct opt_row *row, const char *v,
 		set_err(err, errlen, "invalid --auth prefix '%s' (expected a path like /private/)", v);
 		return -1;
 	}
-	if (cfg->nauth == CONFIG_MAX_AUTH) {
-		set_err(err, errlen, "too many --%s options (at most %d)", row->name, CONFIG_MAX_AUTH);
+	if (opt_full(row, cfg->nauth, CONFIG_MAX_AUTH, err, errlen))
 		return -1;
-	}
 	cfg->auth[cfg->nauth++] = p;
 	return 0;
 }
@@ -237,16 +215,10 @@ int site_set_vhost(struct config *cfg, const struct opt_row *row, const char *v,
 			set_err(err, errlen, "--vhost '%s' given twice", name);
 			return -1;
 		}
-	if (cfg->nvhosts == CONFIG_MAX_VHOSTS) {
-		set_err(err, errlen, "too many --%s options (at most %d)", row->name, CONFIG_MAX_VHOSTS);
+	if (opt_full(row, cfg->nvhosts, CONFIG_MAX_VHOSTS, err, errlen) ||
+	    !(vh.name = opt_keep(cfg, row, name, err, errlen)) ||
+	    !(vh.dir = opt_keep(cfg, row, eq + 1, err, errlen)))
 		return -1;
-	}
-	vh.name = config_keep(cfg, name);
-	vh.dir = config_keep(cfg, eq + 1);
-	if (!vh.name || !vh.dir) {
-		set_err(err, errlen, "--%s: too much option text", row->name);
-		return -1;
-	}
 	cfg->vhosts[cfg->nvhosts++] = vh;
 	return 0;
 }

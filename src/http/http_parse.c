@@ -235,6 +235,31 @@ static int parse_target(const char *t, size_t n, struct http_request *req)
 	return -400;
 }
 
+/* A run of bytes in_run accepts from p[from], which must be nonempty and
+ * end at the byte stop: 1 with *end at stop; 0 when the line runs out
+ * first but has not ended yet (need more); -400 otherwise. The method,
+ * the request-target and a field name are each such a run. */
+static inline int scan_run(const char *p, size_t n, size_t from, bool complete,
+			   bool (*in_run)(unsigned char), char stop, size_t *end)
+{
+	size_t i = from;
+
+	while (i < n && in_run((unsigned char)p[i]))
+		i++;
+	if (i == n)
+		return complete ? -400 : 0;
+	if (i == from || p[i] != stop)
+		return -400;
+	*end = i;
+	return 1;
+}
+
+/* A fragment is never sent (RFC 9112 §3.2), so '#' is refused. */
+static inline bool is_target_byte(unsigned char c)
+{
+	return chars_is_vchar(c) && c != '#';
+}
+
 /* request-line = method SP request-target SP HTTP-version (RFC 9112 §3).
  * p[0..n) is the line without its ending; complete tells whether the
  * ending has arrived. */
@@ -242,17 +267,15 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 			      struct http_request *req)
 {
 	static const char version[] = "HTTP/#.#"; /* '#' is any digit */
-	size_t i = 0, t, v;
+	size_t i, t, v;
 	int rc;
 
-	while (i < n && chars_is_tchar((unsigned char)p[i]))
-		i++;
-	if (i == n)
-		return complete ? -400 : 0;
-	/* One SP exactly: lenient whitespace is what lets a front-end and a
-	 * back-end disagree about where the target ends (§3, §11.2). */
-	if (i == 0 || p[i] != ' ')
-		return -400;
+	/* One SP exactly after the method and the target: lenient
+	 * whitespace is what lets a front-end and a back-end disagree about
+	 * where the target ends (§3, §11.2). */
+	rc = scan_run(p, n, 0, complete, chars_is_tchar, ' ', &i);
+	if (rc <= 0)
+		return rc;
 	req->method_name = str_make(p, i);
 	req->method = HTTP_METHOD_OTHER;
 	for (size_t m = 0; m < N_ELEMS(methods); m++)
@@ -260,14 +283,10 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 		    memcmp(methods[m].name, p, i) == 0)
 			req->method = methods[m].method;
 
-	t = ++i;
-	/* A fragment is never sent (RFC 9112 §3.2), so '#' is refused. */
-	while (i < n && chars_is_vchar((unsigned char)p[i]) && p[i] != '#')
-		i++;
-	if (i == n)
-		return complete ? -400 : 0;
-	if (i == t || p[i] != ' ')
-		return -400;
+	t = i + 1;
+	rc = scan_run(p, n, t, complete, is_target_byte, ' ', &i);
+	if (rc <= 0)
+		return rc;
 	rc = parse_target(p + t, i - t, req);
 	if (rc < 0)
 		return rc;
@@ -300,20 +319,18 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 static int parse_field_line(const char *p, size_t n, bool complete,
 			    struct http_header *h)
 {
-	size_t i = 0;
+	size_t i;
+	int rc;
 
 	if (n == 0)
 		return 0;
 	/* obs-fold, or whitespace before the first field (§2.2, §5.2). */
 	if (chars_is_ows((unsigned char)p[0]))
 		return -400;
-	while (i < n && chars_is_tchar((unsigned char)p[i]))
-		i++;
-	if (i == n)
-		return complete ? -400 : 0;
 	/* No whitespace before the colon (§5.1): it is a smuggling vector. */
-	if (i == 0 || p[i] != ':')
-		return -400;
+	rc = scan_run(p, n, 0, complete, chars_is_tchar, ':', &i);
+	if (rc <= 0)
+		return rc;
 	for (size_t j = i + 1; j < n; j++)
 		if (!is_field_byte((unsigned char)p[j]))
 			return -400;

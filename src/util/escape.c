@@ -3,27 +3,43 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/chars.h"
+
+/* The bytes each format escapes by name, and what they become. */
+static const char *const html_named[256] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+};
+static const char *const json_named[256] = {
+	['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+	['\t'] = "\\t", ['\b'] = "\\b", ['\f'] = "\\f",
+};
+
+/* prefix, then c as two digits of hex (upper or lower case), in one put
+ * so that a full builder never keeps half an escape. */
+static void put_hex(struct bytes *b, const char *prefix, const char *hex, unsigned char c)
+{
+	char esc[8];
+	size_t n = strlen(prefix);
+
+	memcpy(esc, prefix, n);
+	esc[n] = hex[c >> 4];
+	esc[n + 1] = hex[c & 15];
+	bytes_put(b, esc, n + 2);
+}
 
 void escape_html(struct bytes *b, const char *s, size_t n)
 {
 	size_t start = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *esc;
-		size_t elen;
+		const char *esc = html_named[(unsigned char)s[i]];
 
-		switch (s[i]) {
-		case '&': esc = "&amp;", elen = 5; break;
-		case '<': esc = "&lt;", elen = 4; break;
-		case '>': esc = "&gt;", elen = 4; break;
-		case '"': esc = "&quot;", elen = 6; break;
-		case '\'': esc = "&#39;", elen = 5; break;
-		default: continue;
-		}
+		if (!esc)
+			continue;
 		bytes_put(b, s + start, i - start);
-		bytes_put(b, esc, elen);
+		bytes_put(b, esc, strlen(esc));
 		start = i + 1;
 	}
 	bytes_put(b, s + start, n - start);
@@ -35,15 +51,11 @@ void escape_url_segment(struct bytes *b, const char *s, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		char esc[3];
 
 		if (chars_is_unreserved(c))
 			continue;
 		bytes_put(b, s + start, i - start);
-		esc[0] = '%';
-		esc[1] = chars_hex_upper[c >> 4];
-		esc[2] = chars_hex_upper[c & 15];
-		bytes_put(b, esc, 3);
+		put_hex(b, "%", chars_hex_upper, c);
 		start = i + 1;
 	}
 	bytes_put(b, s + start, n - start);
@@ -86,35 +98,19 @@ void escape_json(struct bytes *b, const char *s, size_t n)
 	while (i < n) {
 		unsigned char c = u[i];
 		size_t k = c >= 0x20 && c < 0x80 ? 1 : escape_utf8_len(u + i, n - i);
-		char esc[6];
+		const char *named = json_named[c];
 
-		if (k > 1 || (k == 1 && c >= 0x20 && c != '"' && c != '\\')) {
+		if (k > 1 || (k == 1 && c >= 0x20 && !named)) {
 			i += k;
 			continue;
 		}
 		bytes_put(b, s + start, i - start);
 		if (k == 0)
 			BYTES_LIT(b, "\\ufffd");
-		else if (c == '"')
-			BYTES_LIT(b, "\\\"");
-		else if (c == '\\')
-			BYTES_LIT(b, "\\\\");
-		else if (c == '\n')
-			BYTES_LIT(b, "\\n");
-		else if (c == '\r')
-			BYTES_LIT(b, "\\r");
-		else if (c == '\t')
-			BYTES_LIT(b, "\\t");
-		else if (c == '\b')
-			BYTES_LIT(b, "\\b");
-		else if (c == '\f')
-			BYTES_LIT(b, "\\f");
-		else {
-			esc[0] = '\\', esc[1] = 'u', esc[2] = '0', esc[3] = '0';
-			esc[4] = chars_hex_lower[c >> 4];
-			esc[5] = chars_hex_lower[c & 15];
-			bytes_put(b, esc, 6);
-		}
+		else if (named)
+			bytes_put(b, named, 2);
+		else
+			put_hex(b, "\\u00", chars_hex_lower, c);
 		i++;
 		start = i;
 	}

@@ -67,24 +67,35 @@ static bool v1_port(const struct v1_token *t, uint16_t *port)
 	return true;
 }
 
-static void set_in4(struct sockaddr_storage *ss, const void *addr, uint16_t port_n)
+/* One socket address of family (AF_INET or AF_INET6) from its address
+ * bytes and port, both in network order; returns its length. */
+static socklen_t set_in(struct sockaddr_storage *ss, int family, const void *addr,
+			uint16_t port_n)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	sin->sin_family = AF_INET;
-	sin->sin_port = port_n;
-	memcpy(&sin->sin_addr, addr, 4);
-}
-
-static void set_in6(struct sockaddr_storage *ss, const void *addr, uint16_t port_n)
-{
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 	memset(ss, 0, sizeof(*ss));
-	sin6->sin6_family = AF_INET6;
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		sin->sin_port = port_n;
+		memcpy(&sin->sin_addr, addr, 4);
+		return sizeof(*sin);
+	}
 	sin6->sin6_port = port_n;
 	memcpy(&sin6->sin6_addr, addr, 16);
+	return sizeof(*sin6);
+}
+
+/* out's src and dst (family AF_INET or AF_INET6) from address bytes and
+ * ports, all in network order. */
+static void set_addrs(struct proxy_info *out, int family, const void *src, const void *dst,
+		      uint16_t sport_n, uint16_t dport_n)
+{
+	out->has_addr = true;
+	out->family = family;
+	out->addr_len = set_in(&out->src, family, src, sport_n);
+	set_in(&out->dst, family, dst, dport_n);
 }
 
 /* The line between "PROXY " and CRLF: single spaces between fields. */
@@ -121,16 +132,8 @@ static enum proxy_result v1_fields(const char *p, size_t len, struct proxy_info 
 	    !v1_port(&t[3], &sport) || !v1_port(&t[4], &dport))
 		return PROXY_ERROR;
 
-	*out = (struct proxy_info){ .version = 1, .has_addr = true, .family = family };
-	if (family == AF_INET) {
-		set_in4(&out->src, src, htons(sport));
-		set_in4(&out->dst, dst, htons(dport));
-		out->addr_len = sizeof(struct sockaddr_in);
-	} else {
-		set_in6(&out->src, src, htons(sport));
-		set_in6(&out->dst, dst, htons(dport));
-		out->addr_len = sizeof(struct sockaddr_in6);
-	}
+	*out = (struct proxy_info){ .version = 1 };
+	set_addrs(out, family, src, dst, htons(sport), htons(dport));
 	return PROXY_OK;
 }
 
@@ -195,8 +198,9 @@ static enum proxy_result parse_v2(const unsigned char *p, size_t len,
 				  struct proxy_info *out, size_t *consumed)
 {
 	struct proxy_info info = { .version = 2, .family = AF_UNSPEC };
-	size_t block, total, addr = 0;
+	size_t block, total, addr = 0, alen = 0;
 	unsigned cmd, fam;
+	int family = AF_UNSPEC; /* of the addresses the block holds */
 
 	if (memcmp(p, v2_sig, len < sizeof(v2_sig) ? len : sizeof(v2_sig)) != 0)
 		return PROXY_ERROR;
@@ -216,9 +220,13 @@ static enum proxy_result parse_v2(const unsigned char *p, size_t len,
 			break;
 		case V2_FAM_TCP4:
 			addr = V2_ADDR_TCP4;
+			family = AF_INET;
+			alen = 4;
 			break;
 		case V2_FAM_TCP6:
 			addr = V2_ADDR_TCP6;
+			family = AF_INET6;
+			alen = 16;
 			break;
 		case V2_FAM_UNIX_STREAM: /* no address a log can use */
 			addr = V2_ADDR_UNIX;
@@ -240,26 +248,13 @@ static enum proxy_result parse_v2(const unsigned char *p, size_t len,
 		if (!v2_tlvs_ok(a + addr, block - addr))
 			return PROXY_ERROR;
 		info.tlv_len = block - addr;
-		if (fam == V2_FAM_TCP4) {
+		if (family != AF_UNSPEC) {
 			uint16_t sport, dport;
 
-			memcpy(&sport, a + 8, 2);
-			memcpy(&dport, a + 10, 2);
-			set_in4(&info.src, a, sport);
-			set_in4(&info.dst, a + 4, dport);
-			info.addr_len = sizeof(struct sockaddr_in);
-			info.family = AF_INET;
-			info.has_addr = true;
-		} else if (fam == V2_FAM_TCP6) {
-			uint16_t sport, dport;
-
-			memcpy(&sport, a + 32, 2);
-			memcpy(&dport, a + 34, 2);
-			set_in6(&info.src, a, sport);
-			set_in6(&info.dst, a + 16, dport);
-			info.addr_len = sizeof(struct sockaddr_in6);
-			info.family = AF_INET6;
-			info.has_addr = true;
+			/* src, dst (alen each), then the two ports. */
+			memcpy(&sport, a + 2 * alen, 2);
+			memcpy(&dport, a + 2 * alen + 2, 2);
+			set_addrs(&info, family, a, a + alen, sport, dport);
 		}
 	}
 	*out = info;

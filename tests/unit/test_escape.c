@@ -130,6 +130,27 @@ static void test_fixed_overflow_is_sticky(void **state)
 	assert_int_equal(b.len, 8);
 }
 
+/* An escape goes in whole or not at all: no lone '%' or "\\u0" at the end. */
+static void test_fixed_overflow_keeps_no_half_escape(void **state)
+{
+	char buf[8];
+	struct bytes b;
+
+	(void)state;
+	bytes_init_fixed(&b, buf, sizeof(buf));
+	escape_url_segment(&b, "abcdef ", 7); /* "%20" needs 3, 2 are left */
+	assert_true(b.failed);
+	assert_int_equal(b.len, 6);
+	bytes_init_fixed(&b, buf, sizeof(buf));
+	escape_json(&b, "ab\x01", 3); /* "\u0001" needs 6, 6 are left */
+	assert_false(b.failed);
+	assert_memory_equal(b.p, "ab\\u0001", 8);
+	bytes_init_fixed(&b, buf, sizeof(buf));
+	escape_json(&b, "abc\x01", 4);
+	assert_true(b.failed);
+	assert_int_equal(b.len, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_html_plain_and_empty),
 		cmocka_unit_test(test_url_segment),
 		cmocka_unit_test(test_fixed_overflow_is_sticky),
+		cmocka_unit_test(test_fixed_overflow_keeps_no_half_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

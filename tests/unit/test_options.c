@@ -156,6 +156,51 @@ static void test_config_owns_its_strings(void **state)
 	config_free(&cfg);
 }
 
+/* The setters of repeatable options word a full list and full text alike
+ * (opt_full, opt_keep, opt_append), naming the row's option. */
+static void test_list_setters_word_their_bounds(void **state)
+{
+	const struct opt_row *row = opt_by_field(offsetof(struct config, cors));
+	const char *list[2];
+	struct config cfg;
+	char err[256], *argv[20];
+	int n = 0;
+
+	(void)state;
+	assert_non_null(row);
+	config_defaults(&cfg);
+	assert_int_equal(opt_append(&cfg, row, "a", list, &n, 2, err, sizeof(err)), 0);
+	assert_int_equal(opt_append(&cfg, row, "b", list, &n, 2, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0], "a");
+	assert_string_equal(list[1], "b");
+	assert_true(list[1] >= cfg.text && list[1] < cfg.text + sizeof(cfg.text));
+	assert_int_equal(opt_append(&cfg, row, "c", list, &n, 2, err, sizeof(err)), -1);
+	assert_string_equal(err, "too many --cors options (at most 2)");
+	assert_int_equal(n, 2);
+	assert_false(opt_full(row, 1, 2, err, sizeof(err)));
+
+	n = 0;
+	cfg.text_used = sizeof(cfg.text) - 1; /* room for "" only */
+	assert_int_equal(opt_append(&cfg, row, "x", list, &n, 2, err, sizeof(err)), -1);
+	assert_string_equal(err, "--cors: too much option text");
+	assert_int_equal(n, 0);
+	assert_null(opt_keep(&cfg, row, "x", err, sizeof(err)));
+	assert_non_null(opt_keep(&cfg, row, "", err, sizeof(err)));
+	config_free(&cfg);
+
+	/* Through the parser: one more --cors than the list holds. */
+	argv[0] = "eisd";
+	for (int i = 1; i <= CONFIG_MAX_CORS + 1; i++)
+		argv[i] = "--cors=*";
+	argv[CONFIG_MAX_CORS + 2] = NULL;
+	config_defaults(&cfg);
+	assert_int_equal(config_parse(&cfg, CONFIG_MAX_CORS + 2, argv, err, sizeof(err)),
+			 CONFIG_USAGE);
+	assert_string_equal(err, "too many --cors options (at most 16)");
+	config_free(&cfg);
+}
+
 /* Names and letters are unique, every row has help, and --help lists
  * every option. */
 static void test_table_is_consistent_and_in_help(void **state)
@@ -196,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_root_and_double_dash),
 		cmocka_unit_test(test_choices_and_text_checks),
 		cmocka_unit_test(test_config_owns_its_strings),
+		cmocka_unit_test(test_list_setters_word_their_bounds),
 		cmocka_unit_test(test_table_is_consistent_and_in_help),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
