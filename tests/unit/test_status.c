@@ -145,23 +145,23 @@ static void test_wants_json_table(void **state)
 static void fill_snapshot(struct status_snapshot *s, struct status_client *clients)
 {
 	memset(s, 0, sizeof(*s));
-	s->protocol = "http";
-	s->running = true;
-	snprintf(s->listen, sizeof(s->listen), "127.0.0.1:8080");
-	s->port = 8080;
-	s->threads = 4;
-	s->started = 1700000000;       /* 2023-11-14T22:13:20Z */
-	s->now = 1700000000 + 3723;    /* 1 h 2 min 3 s later */
-	s->requests = 42;
-	s->bytes_sent = 123456789012ULL;
-	s->accepted = 7;
-	s->responses[2] = 40;
-	s->responses[4] = 2;
-	s->connections = 2;
-	s->peak_connections = 5;
-	s->log_dropped = 11;
-	s->err_dropped = 3;
-	s->client_count = 2;
+	s->totals.protocol = "http";
+	s->totals.running = true;
+	s->totals.listen = "127.0.0.1:8080";
+	s->totals.port = 8080;
+	s->totals.threads = 4;
+	s->totals.started = 1700000000; /* 2023-11-14T22:13:20Z */
+	s->now = 1700000000 + 3723;     /* 1 h 2 min 3 s later */
+	s->totals.requests = 42;
+	s->totals.bytes_sent = 123456789012ULL;
+	s->totals.accepted = 7;
+	s->totals.responses[2] = 40;
+	s->totals.responses[4] = 2;
+	s->totals.connections = 2;
+	s->totals.peak_connections = 5;
+	s->totals.log_dropped = 11;
+	s->totals.err_dropped = 3;
+	s->totals.client_count = 2;
 	s->nclients = 2;
 	s->clients = clients;
 	snprintf(clients[0].addr, sizeof(clients[0].addr), "127.0.0.1");
@@ -213,8 +213,8 @@ static void test_render_json_truncated_and_stopping(void **state)
 
 	(void)state;
 	fill_snapshot(&s, clients);
-	s.running = false;
-	s.client_count = 5000;
+	s.totals.running = false;
+	s.totals.client_count = 5000;
 	s.nclients = 0;
 	json = status_render_json(&s, &len);
 	assert_non_null(json);
@@ -281,7 +281,7 @@ static void test_human_bytes(void **state)
 		char *html;
 
 		fill_snapshot(&s, clients);
-		s.bytes_sent = cases[i].v;
+		s.totals.bytes_sent = cases[i].v;
 		html = status_render_html(&s, &len);
 		assert_non_null(html);
 		if (!strstr(html, cases[i].want))
