@@ -14,6 +14,7 @@
 #include "core/stats.h"
 #include "http/handler.h"
 #include "http/negotiate.h"
+#include "services/endpoint.h"
 #include "util/bytes.h"
 #include "util/escape.h"
 
@@ -359,11 +360,7 @@ bool status_wants_json(struct http_str accept, struct http_str query)
 
 bool status_is_request(const struct http_exchange *x)
 {
-	const char *path = x->ctx->cfg->status_path;
-	const struct http_request *req = x->req;
-
-	return path && (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD) &&
-	       req->path.len == strlen(path) && memcmp(req->path.p, path, req->path.len) == 0;
+	return endpoint_is_request(x, x->ctx->cfg->status_path);
 }
 
 int status_serve(struct http_exchange *x)
