@@ -367,7 +367,25 @@ class Response:
         return "close" in [t.strip().lower() for v in self.headers.get_all("connection") for t in v.split(",")]
 
 
-class Conn:
+class SocketClient:
+    """What every test client shares (Conn here, the HTTP/2 clients in
+    h2client.py): a socket in self.sock, closed at the end of a with
+    block or by close(), which never raises."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Conn(SocketClient):
     """One client connection with a receive buffer, so several pipelined
     responses can be read one after another."""
 
@@ -393,18 +411,6 @@ class Conn:
         self.timeout = timeout
         self.buf = bytearray()
         self.eof = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
     def send(self, data):
         if isinstance(data, str):
