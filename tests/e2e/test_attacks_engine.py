@@ -5,9 +5,8 @@ not reading its response must not leave its queued data in the kernel."""
 import os
 import socket
 import threading
-import time
 
-from conftest import SOCK_TIMEOUT, req
+from conftest import SOCK_TIMEOUT, req, wait_for
 
 
 def _response_len(server, path):
@@ -90,15 +89,6 @@ def _sockstat_tcp():
     raise AssertionError("no TCP line in /proc/net/sockstat")
 
 
-def _wait(cond, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
-
-
 def test_dropped_readers_free_their_kernel_memory(site, start_server, tmp_path):
     """200 clients ask for a large file and never read: the kernel holds
     what is queued for them. When the send deadline drops them the server
@@ -133,7 +123,7 @@ def test_dropped_readers_free_their_kernel_memory(site, start_server, tmp_path):
             fds[0] = len(os.listdir(f"/proc/{s.pid}/fd"))
             return fds[0] <= fds_idle + 2  # the file itself may stay cached
 
-        assert _wait(all_dropped, 30), (
+        assert wait_for(all_dropped, 30), (
             f"the stalled readers were not dropped: {fds[0]} fds, {fds_idle} when idle")
         orphans1, mem1 = _sockstat_tcp()
         grown_peak = peak[0] - mem0
