@@ -322,6 +322,13 @@ def wait_for(cond, timeout=10.0, step=0.05):
     return cond()
 
 
+def free_port(host="127.0.0.1"):
+    """A TCP port nothing listens on now (the kernel's pick)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 def open_files(pid, path):
     """How many of process pid's descriptors are open on a path starting
     with path (from /proc; a descriptor closed meanwhile is skipped)."""
