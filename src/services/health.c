@@ -1,18 +1,13 @@
 /* --health PATH (see health.h). */
 #include "services/health.h"
 
-#include <string.h>
-
 #include "core/ctx.h"
 #include "http/handler.h"
+#include "services/endpoint.h"
 
 bool health_is_request(const struct http_exchange *x)
 {
-	const char *path = x->ctx->cfg->health_path;
-	const struct http_request *req = x->req;
-
-	return path && (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD) &&
-	       req->path.len == strlen(path) && memcmp(req->path.p, path, req->path.len) == 0;
+	return endpoint_is_request(x, x->ctx->cfg->health_path);
 }
 
 int health_serve(struct http_exchange *x)

@@ -8,6 +8,7 @@
 #include "core/ctx.h"
 #include "http/handler.h"
 #include "http/http_parse.h"
+#include "services/endpoint.h"
 #include "services/status.h"
 #include "util/bytes.h"
 
@@ -211,11 +212,7 @@ char *metrics_render(const struct metrics_snapshot *m, size_t *len)
 
 bool metrics_is_request(const struct http_exchange *x)
 {
-	const char *path = x->ctx->cfg->metrics_path;
-	const struct http_request *req = x->req;
-
-	return path && (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD) &&
-	       req->path.len == strlen(path) && memcmp(req->path.p, path, req->path.len) == 0;
+	return endpoint_is_request(x, x->ctx->cfg->metrics_path);
 }
 
 int metrics_serve(struct http_exchange *x)

@@ -14,6 +14,7 @@
 #include "core/stats.h"
 #include "http/handler.h"
 #include "http/negotiate.h"
+#include "services/endpoint.h"
 #include "util/bytes.h"
 #include "util/escape.h"
 
@@ -63,34 +64,13 @@ static void copy_client(void *arg, const struct conn *c)
 
 int status_gather(const struct server *srv, time_t now, struct status_snapshot *s)
 {
-	struct stats_totals t;
-
 	memset(s, 0, sizeof(*s));
 	/* Allocated before any lock is taken: the locks cover copying only. */
 	s->clients = malloc(STATUS_MAX_CLIENTS * sizeof(*s->clients));
 	if (!s->clients)
 		return -1;
-	stats_gather(srv, &t, STATUS_MAX_CLIENTS, copy_client, s);
-	s->protocol = t.protocol;
-	s->running = t.running;
-	snprintf(s->listen, sizeof(s->listen), "%s", t.listen);
-	s->port = t.port;
-	s->threads = t.threads;
-	s->started = t.started;
+	stats_gather(srv, &s->totals, STATUS_MAX_CLIENTS, copy_client, s);
 	s->now = now;
-	s->connections = t.connections;
-	s->peak_connections = t.peak_connections;
-	s->requests = t.requests;
-	s->bytes_sent = t.bytes_sent;
-	s->accepted = t.accepted;
-	memcpy(s->responses, t.responses, sizeof(s->responses));
-	s->client_count = t.client_count;
-	s->log_dropped = t.log_dropped;
-	s->err_dropped = t.err_dropped;
-	s->tls_body_path = t.tls_body_path;
-	s->tls_handshakes = t.tls_handshakes;
-	s->tls_resumed = t.tls_resumed;
-	s->tls_handshake_failures = t.tls_handshake_failures;
 	return 0;
 }
 
@@ -134,26 +114,27 @@ static long long seconds_between(time_t from, time_t to)
 
 char *status_render_json(const struct status_snapshot *s, size_t *len)
 {
+	const struct stats_totals *t = &s->totals;
 	struct bytes b;
 	char when[32];
 
 	bytes_init_heap(&b);
 	BYTES_LIT(&b, "{\"running\":");
-	bytes_printf(&b, "%s", s->running ? "true" : "false");
+	bytes_printf(&b, "%s", t->running ? "true" : "false");
 	BYTES_LIT(&b, ",\"protocol\":");
-	json_str(&b, s->protocol);
+	json_str(&b, t->protocol);
 	BYTES_LIT(&b, ",\"address\":");
-	json_str(&b, s->listen);
-	if (s->tls_body_path) {
+	json_str(&b, t->listen);
+	if (t->tls_body_path) {
 		BYTES_LIT(&b, ",\"tls\":{\"body_path\":");
-		json_str(&b, s->tls_body_path);
+		json_str(&b, t->tls_body_path);
 		bytes_printf(&b, ",\"handshakes\":%llu,\"resumed\":%llu,\"handshake_failures\":%llu}",
-				  (unsigned long long)s->tls_handshakes,
-				  (unsigned long long)s->tls_resumed,
-				  (unsigned long long)s->tls_handshake_failures);
+				  (unsigned long long)t->tls_handshakes,
+				  (unsigned long long)t->tls_resumed,
+				  (unsigned long long)t->tls_handshake_failures);
 	}
-	iso_time(s->started, when);
-	bytes_printf(&b, ",\"port\":%d,\"threads\":%d,\"started_at\":", s->port, s->threads);
+	iso_time(t->started, when);
+	bytes_printf(&b, ",\"port\":%d,\"threads\":%d,\"started_at\":", t->port, t->threads);
 	json_str(&b, when);
 	bytes_printf(&b,
 			  ",\"uptime\":%lld,\"requests\":%llu,\"bytes_sent\":%llu,"
@@ -162,13 +143,13 @@ char *status_render_json(const struct status_snapshot *s, size_t *len)
 			  "\"accepted\":%llu,\"log_lines_dropped\":%llu,"
 			  "\"stderr_messages_dropped\":%llu,\"clients\":%zu,"
 			  "\"client_list_truncated\":%s,\"client_list\":[",
-			  seconds_between(s->started, s->now), (unsigned long long)s->requests,
-			  (unsigned long long)s->bytes_sent, (unsigned long long)s->responses[1],
-			  (unsigned long long)s->responses[2], (unsigned long long)s->responses[3],
-			  (unsigned long long)s->responses[4], (unsigned long long)s->responses[5],
-			  s->connections, s->peak_connections, (unsigned long long)s->accepted,
-			  (unsigned long long)s->log_dropped, (unsigned long long)s->err_dropped,
-			  s->client_count, s->nclients < s->client_count ? "true" : "false");
+			  seconds_between(t->started, s->now), (unsigned long long)t->requests,
+			  (unsigned long long)t->bytes_sent, (unsigned long long)t->responses[1],
+			  (unsigned long long)t->responses[2], (unsigned long long)t->responses[3],
+			  (unsigned long long)t->responses[4], (unsigned long long)t->responses[5],
+			  t->connections, t->peak_connections, (unsigned long long)t->accepted,
+			  (unsigned long long)t->log_dropped, (unsigned long long)t->err_dropped,
+			  t->client_count, s->nclients < t->client_count ? "true" : "false");
 	for (size_t i = 0; i < s->nclients; i++) {
 		const struct status_client *c = &s->clients[i];
 
@@ -245,6 +226,7 @@ static void html_row_num(struct bytes *b, const char *label, unsigned long long 
 
 char *status_render_html(const struct status_snapshot *s, size_t *len)
 {
+	const struct stats_totals *t = &s->totals;
 	struct bytes b;
 	char when[32];
 	char num[32];
@@ -272,45 +254,45 @@ char *status_render_html(const struct status_snapshot *s, size_t *len)
 			  HTML_REFRESH_SEC);
 	BYTES_LIT(&b, "<table id=\"server\">\n<caption>Server</caption>\n");
 	html_row_start(&b, "Running");
-	bytes_printf(&b, "%s", s->running ? "<span class=\"up\">yes</span>"
+	bytes_printf(&b, "%s", t->running ? "<span class=\"up\">yes</span>"
 					       : "<span class=\"down\">no (stopping)</span>");
 	BYTES_LIT(&b, "</td></tr>\n");
-	html_row_text(&b, "Protocol", s->protocol);
-	html_row_text(&b, "Address", s->listen);
-	html_row_num(&b, "Port", (unsigned long long)s->port);
-	html_row_num(&b, "Threads", (unsigned long long)s->threads);
-	if (s->tls_body_path) {
-		html_row_text(&b, "TLS file bodies", s->tls_body_path);
-		html_row_num(&b, "TLS handshakes", s->tls_handshakes);
-		html_row_num(&b, "TLS sessions resumed", s->tls_resumed);
-		html_row_num(&b, "TLS handshake failures", s->tls_handshake_failures);
+	html_row_text(&b, "Protocol", t->protocol);
+	html_row_text(&b, "Address", t->listen);
+	html_row_num(&b, "Port", (unsigned long long)t->port);
+	html_row_num(&b, "Threads", (unsigned long long)t->threads);
+	if (t->tls_body_path) {
+		html_row_text(&b, "TLS file bodies", t->tls_body_path);
+		html_row_num(&b, "TLS handshakes", t->tls_handshakes);
+		html_row_num(&b, "TLS sessions resumed", t->tls_resumed);
+		html_row_num(&b, "TLS handshake failures", t->tls_handshake_failures);
 	}
-	iso_time(s->started, when);
+	iso_time(t->started, when);
 	html_row_text(&b, "Started", when);
 	html_row_start(&b, "Uptime");
-	html_duration(&b, seconds_between(s->started, s->now));
+	html_duration(&b, seconds_between(t->started, s->now));
 	BYTES_LIT(&b, "</td></tr>\n");
-	html_row_num(&b, "Connected clients", s->client_count);
-	html_row_num(&b, "Open connections", (unsigned long long)s->connections);
-	html_row_num(&b, "Peak connections", (unsigned long long)s->peak_connections);
-	html_row_num(&b, "Connections accepted", s->accepted);
-	html_row_num(&b, "Requests served", s->requests);
+	html_row_num(&b, "Connected clients", t->client_count);
+	html_row_num(&b, "Open connections", (unsigned long long)t->connections);
+	html_row_num(&b, "Peak connections", (unsigned long long)t->peak_connections);
+	html_row_num(&b, "Connections accepted", t->accepted);
+	html_row_num(&b, "Requests served", t->requests);
 	/* Readable at a glance; the exact count on hover. */
 	bytes_printf(&b, "<tr><th scope=\"row\">Bytes sent</th><td title=\"%llu bytes\">",
-		     (unsigned long long)s->bytes_sent);
-	human_bytes(&b, s->bytes_sent);
+		     (unsigned long long)t->bytes_sent);
+	human_bytes(&b, t->bytes_sent);
 	BYTES_LIT(&b, "</td></tr>\n");
 	for (int k = 1; k <= 5; k++) {
 		snprintf(num, sizeof(num), "Responses %dxx", k);
-		html_row_num(&b, num, s->responses[k]);
+		html_row_num(&b, num, t->responses[k]);
 	}
-	html_row_num(&b, "Access-log lines dropped", s->log_dropped);
-	html_row_num(&b, "Stderr messages dropped", s->err_dropped);
+	html_row_num(&b, "Access-log lines dropped", t->log_dropped);
+	html_row_num(&b, "Stderr messages dropped", t->err_dropped);
 	BYTES_LIT(&b, "</table>\n");
 
 	bytes_printf(&b, "<div class=\"wide\"><table id=\"clients\">\n<caption>Clients (%zu",
-		     s->client_count);
-	if (s->nclients < s->client_count)
+		     t->client_count);
+	if (s->nclients < t->client_count)
 		bytes_printf(&b, ", first %zu shown", s->nclients);
 	BYTES_LIT(&b, ")</caption>\n<thead><tr><th>Address</th><th>Port</th>"
 		    "<th>State</th><th>Req.</th><th>Uptime</th></tr></thead>\n<tbody>\n");
@@ -378,11 +360,7 @@ bool status_wants_json(struct http_str accept, struct http_str query)
 
 bool status_is_request(const struct http_exchange *x)
 {
-	const char *path = x->ctx->cfg->status_path;
-	const struct http_request *req = x->req;
-
-	return path && (req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD) &&
-	       req->path.len == strlen(path) && memcmp(req->path.p, path, req->path.len) == 0;
+	return endpoint_is_request(x, x->ctx->cfg->status_path);
 }
 
 int status_serve(struct http_exchange *x)

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "core/stats.h"
 #include "http/http_parse.h"
 
 struct server;
@@ -28,24 +29,10 @@ struct status_client {
 };
 
 struct status_snapshot {
-	const char *protocol;
-	bool running;
-	char listen[80];   /* "127.0.0.1:8080" or "[::1]:8080" */
-	int port;
-	int threads;
-	time_t started;
+	/* The server's figures: their strings are the server's (or static),
+	 * and the server outlives every report. */
+	struct stats_totals totals;
 	time_t now;
-	uint64_t requests;
-	uint64_t bytes_sent;
-	uint64_t accepted;
-	uint64_t responses[6]; /* [1..5]: 1xx..5xx */
-	long connections;      /* open now */
-	long peak_connections;
-	size_t client_count;   /* connected clients, all of them */
-	uint64_t log_dropped;  /* access-log lines dropped (a stalled reader) */
-	uint64_t err_dropped;  /* reports and messages stderr did not take */
-	const char *tls_body_path; /* NULL: plain TCP */
-	uint64_t tls_handshakes, tls_resumed, tls_handshake_failures;
 	size_t nclients;       /* entries in clients (<= STATUS_MAX_CLIENTS) */
 	struct status_client *clients; /* owned */
 };

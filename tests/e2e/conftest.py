@@ -278,19 +278,17 @@ class Server:
         return self.returncode
 
 
-def run_eisd(args, timeout=None, cwd=None):
-    """Runs eisd to completion (for CLI errors, --help, --version).
-    Returns (exit status, stdout, stderr); exit status None when it was
-    still running after timeout (it is then killed by PID)."""
-    assert os.path.exists(EISD_BIN), f"eisd binary not found at {EISD_BIN}"
-    if timeout is None:
-        timeout = START_TIMEOUT
-    p = subprocess.Popen(EISD_WRAPPER + [EISD_BIN] + list(args), stdin=subprocess.DEVNULL,
+def run_to_end(argv, stdin, timeout, cwd=None):
+    """Runs argv in a session of its own, stdin the bytes given (None: no
+    stdin at all), to completion. Returns (exit status, stdout bytes,
+    stderr bytes); the exit status is None when it was still running
+    after timeout (it is then killed by PID)."""
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          start_new_session=True, cwd=cwd)
     rc = None
     try:
-        out, err = p.communicate(timeout=timeout)
+        out, err = p.communicate(stdin, timeout=timeout)
         rc = p.returncode
     except subprocess.TimeoutExpired:
         os.kill(p.pid, signal.SIGKILL)
@@ -299,7 +297,49 @@ def run_eisd(args, timeout=None, cwd=None):
         if p.poll() is None:
             os.kill(p.pid, signal.SIGKILL)
             p.wait(timeout=10)
+    return rc, out, err
+
+
+def run_eisd(args, timeout=None, cwd=None):
+    """Runs eisd to completion (for CLI errors, --help, --version).
+    Returns (exit status, stdout, stderr); exit status None when it was
+    still running after timeout (it is then killed by PID)."""
+    assert os.path.exists(EISD_BIN), f"eisd binary not found at {EISD_BIN}"
+    if timeout is None:
+        timeout = START_TIMEOUT
+    rc, out, err = run_to_end(EISD_WRAPPER + [EISD_BIN] + list(args), None, timeout, cwd)
     return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def wait_for(cond, timeout=10.0, step=0.05):
+    """Polls cond() every step seconds until it is true or timeout has
+    passed; returns True, or cond()'s value at the end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port nothing listens on now (the kernel's pick)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def open_files(pid, path):
+    """How many of process pid's descriptors are open on a path starting
+    with path (from /proc; a descriptor closed meanwhile is skipped)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(path):
+                n += 1
+        except OSError:
+            pass
+    return n
 
 
 # --------------------------------------------------------------------------
@@ -367,7 +407,25 @@ class Response:
         return "close" in [t.strip().lower() for v in self.headers.get_all("connection") for t in v.split(",")]
 
 
-class Conn:
+class SocketClient:
+    """What every test client shares (Conn here, the HTTP/2 clients in
+    h2client.py): a socket in self.sock, closed at the end of a with
+    block or by close(), which never raises."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Conn(SocketClient):
     """One client connection with a receive buffer, so several pipelined
     responses can be read one after another."""
 
@@ -393,18 +451,6 @@ class Conn:
         self.timeout = timeout
         self.buf = bytearray()
         self.eof = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
     def send(self, data):
         if isinstance(data, str):
@@ -985,18 +1031,5 @@ def run_eisc(args, stdin=b"", timeout=20):
     Returns (exit status, stdout bytes, stderr text); the exit status is
     None when it was still running after timeout (then killed by PID)."""
     assert os.path.exists(EISC_BIN), f"eisc binary not found at {EISC_BIN}"
-    p = subprocess.Popen([EISC_BIN] + list(args), stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    rc = None
-    try:
-        out, err = p.communicate(stdin, timeout=timeout)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        os.kill(p.pid, signal.SIGKILL)
-        out, err = p.communicate(timeout=10)
-    finally:
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGKILL)
-            p.wait(timeout=10)
+    rc, out, err = run_to_end([EISC_BIN] + list(args), stdin, timeout)
     return rc, out, err.decode("utf-8", "replace")

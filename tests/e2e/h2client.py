@@ -17,6 +17,8 @@ import h2.exceptions
 import h2.settings
 import hpack
 
+from conftest import Headers, Response, SocketClient, req
+
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 SOCK_TIMEOUT = 10.0
 
@@ -75,32 +77,61 @@ class Closed(Exception):
     pass
 
 
-class RawH2:
+class H2Socket(SocketClient):
+    """What both HTTP/2 clients share: the connection (connect()), reading
+    what arrives, and waiting for a condition or for the server to close.
+    A subclass takes the bytes in _received(chunk)."""
+
+    def __init__(self, port, host, timeout, tls, rcvbuf):
+        self.sock = connect(port, host, timeout, tls, rcvbuf)
+        self.timeout = timeout
+        self.eof = False
+
+    def read_some(self, timeout=None):
+        """Reads what arrives within timeout; False once the server closed."""
+        if self.eof:
+            return False
+        self.sock.settimeout(self.timeout if timeout is None else timeout)
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except (socket.timeout, BlockingIOError, ssl.SSLWantReadError):
+            return True
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            chunk = b""
+        if not chunk:
+            self.eof = True
+            return False
+        self._received(chunk)
+        return True
+
+    def wait(self, pred, timeout=SOCK_TIMEOUT):
+        """Reads until pred() is true or the server closes; returns it."""
+        end = time.monotonic() + timeout
+        while not pred():
+            left = end - time.monotonic()
+            if left <= 0 or not self.read_some(min(left, 1.0)):
+                break
+        return pred()
+
+    def wait_closed(self, timeout=SOCK_TIMEOUT):
+        end = time.monotonic() + timeout
+        while not self.eof and time.monotonic() < end:
+            self.read_some(min(end - time.monotonic(), 1.0))
+        return self.eof
+
+
+class RawH2(H2Socket):
     """A frame-level client: sends the preface and an empty SETTINGS, then
     whatever the test builds; records every frame the server sends.
     Nothing is validated on the way out."""
 
     def __init__(self, port, host="127.0.0.1", timeout=SOCK_TIMEOUT, settings=b"", tls=None,
                  rcvbuf=None):
-        self.sock = connect(port, host, timeout, tls, rcvbuf)
-        self.timeout = timeout
+        super().__init__(port, host, timeout, tls, rcvbuf)
         self.enc = hpack.Encoder()
         self.buf = bytearray()
         self.frames = []       # (type, flags, stream, payload), in order
-        self.eof = False
         self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0, settings))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
     def send(self, data):
         """Sends bytes; False when the server already closed (a flood
@@ -132,38 +163,13 @@ class RawH2:
             if ftype == SETTINGS and not flags & ACK:
                 self.send(frame(SETTINGS, ACK, 0))
 
-    def read_some(self, timeout=None):
-        """Reads what arrives within timeout; False once the server closed."""
-        if self.eof:
-            return False
-        self.sock.settimeout(self.timeout if timeout is None else timeout)
-        try:
-            chunk = self.sock.recv(1 << 20)
-        except (socket.timeout, BlockingIOError, ssl.SSLWantReadError):
-            return True
-        except (ConnectionResetError, ssl.SSLError, OSError):
-            chunk = b""
-        if not chunk:
-            self.eof = True
-            return False
+    def _received(self, chunk):
         self.buf += chunk
         self._parse()
-        return True
 
     def wait(self, pred, timeout=SOCK_TIMEOUT):
         """Reads until pred(self) is true or the server closes; returns it."""
-        end = time.monotonic() + timeout
-        while not pred(self):
-            left = end - time.monotonic()
-            if left <= 0 or not self.read_some(min(left, 1.0)):
-                break
-        return pred(self)
-
-    def wait_closed(self, timeout=SOCK_TIMEOUT):
-        end = time.monotonic() + timeout
-        while not self.eof and time.monotonic() < end:
-            self.read_some(min(end - time.monotonic(), 1.0))
-        return self.eof
+        return super().wait(lambda: pred(self), timeout)
 
     def goaway(self):
         """(last_stream_id, error_code) of the server's GOAWAY, or None."""
@@ -204,15 +210,14 @@ class H2Response:
         return vals[0] if vals else None
 
 
-class H2Client:
+class H2Client(H2Socket):
     """An HTTP/2 client on the python3-h2 state machine: it checks the
     server's frames against RFC 9113 as they arrive. Received DATA is
     acknowledged (WINDOW_UPDATE) at once unless auto_ack is False."""
 
     def __init__(self, port, host="127.0.0.1", timeout=SOCK_TIMEOUT, tls=None,
                  settings=None, auto_ack=True, rcvbuf=None):
-        self.sock = connect(port, host, timeout, tls, rcvbuf)
-        self.timeout = timeout
+        super().__init__(port, host, timeout, tls, rcvbuf)
         cfg = h2.config.H2Configuration(client_side=True, header_encoding="latin-1",
                                         validate_outbound_headers=False,
                                         normalize_outbound_headers=False)
@@ -226,21 +231,8 @@ class H2Client:
         self.pongs = []
         self.settings_acked = 0
         self.remote_settings = {}
-        self.eof = False
         self.received = bytearray()  # every byte the server sent
         self.flush()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
     def flush(self):
         data = self.conn.data_to_send()
@@ -289,19 +281,7 @@ class H2Client:
             for k, v in ev.changed_settings.items():
                 self.remote_settings[k] = v.new_value
 
-    def read_some(self, timeout=None):
-        if self.eof:
-            return False
-        self.sock.settimeout(self.timeout if timeout is None else timeout)
-        try:
-            data = self.sock.recv(1 << 20)
-        except (socket.timeout, BlockingIOError, ssl.SSLWantReadError):
-            return True
-        except (ConnectionResetError, ssl.SSLError, OSError):
-            data = b""
-        if not data:
-            self.eof = True
-            return False
+    def _received(self, data):
         self.received += data
         for ev in self.conn.receive_data(data):
             self._event(ev)
@@ -309,15 +289,6 @@ class H2Client:
             self.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.eof = True
-        return True
-
-    def wait(self, pred, timeout=SOCK_TIMEOUT):
-        end = time.monotonic() + timeout
-        while not pred():
-            left = end - time.monotonic()
-            if left <= 0 or not self.read_some(min(left, 1.0)):
-                break
-        return pred()
 
     def response(self, sid, timeout=SOCK_TIMEOUT):
         """Waits for stream sid to end (or be reset); returns its H2Response."""
@@ -332,12 +303,6 @@ class H2Client:
     def ping(self, data=b"12345678"):
         self.conn.ping(data)
         self.flush()
-
-    def wait_closed(self, timeout=SOCK_TIMEOUT):
-        end = time.monotonic() + timeout
-        while not self.eof and time.monotonic() < end:
-            self.read_some(min(end - time.monotonic(), 1.0))
-        return self.eof
 
 
 # --------------------------------------------------------------------------
@@ -375,7 +340,7 @@ def parse_requests(data):
         data = data[idx + 4 + n:]
 
 
-class H2Conn:
+class H2Conn(SocketClient):
     """conftest.Conn's interface over one HTTP/2 connection: send() takes
     HTTP/1.1 request bytes and sends each request as a stream (the
     request-target as :path, or split into :scheme/:authority/:path in
@@ -393,12 +358,6 @@ class H2Conn:
         self.pending = b""
         self.order = []
         self.timeout = timeout
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def close(self):
         self.client.close()
@@ -443,7 +402,6 @@ class H2Conn:
         self.send(data)
 
     def read_response(self, head=False, sink=None):
-        from conftest import Headers, Response
         sid = self.order.pop(0)
         r = self.client.response(sid, self.timeout)
         assert r.reset is None, f"stream {sid} reset with error {r.reset}"
@@ -469,7 +427,6 @@ class H2Conn:
         """conftest.Conn.answered_next over HTTP/2: a GET for path sent
         now is answered on its stream with exactly body, and nothing else
         arrived on the streams asked before (a HEAD body, say)."""
-        from conftest import req
         for sid, r in self.client.responses.items():
             assert r.ended or r.reset is not None or sid in self.order, f"stream {sid} still open"
         before = {sid: len(r.body) for sid, r in self.client.responses.items()}

@@ -11,12 +11,6 @@ import time
 HAPROXY = "/usr/sbin/haproxy"
 
 
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def config(port, servers, health=None, source="127.0.0.3", extra_server=""):
     """servers: [(name, port)]. Each gets send-proxy-v2 (connecting from
     source, so eisd can tell HAProxy from the client), and with health an

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from acme_env import Pebble, free_port
-from conftest import Server, run_eisd
+from acme_env import Pebble
+from conftest import Server, free_port, run_eisd
 from tlscerts import make_certs
 
 ISSUE_TIMEOUT = 90  # first start: the whole ACME flow before the start line

@@ -5,11 +5,10 @@ not reading its response must not leave its queued data in the kernel."""
 import os
 import socket
 import threading
-import time
 
 import pytest
 
-from conftest import SOCK_TIMEOUT, req
+from conftest import SOCK_TIMEOUT, req, wait_for
 
 
 def _response_len(server, path):
@@ -92,15 +91,6 @@ def _sockstat_tcp():
     raise AssertionError("no TCP line in /proc/net/sockstat")
 
 
-def _wait(cond, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
-
-
 # serial: reads the whole machine's TCP memory (/proc/net/sockstat)
 @pytest.mark.serial
 def test_dropped_readers_free_their_kernel_memory(site, start_server, tmp_path):
@@ -137,7 +127,7 @@ def test_dropped_readers_free_their_kernel_memory(site, start_server, tmp_path):
             fds[0] = len(os.listdir(f"/proc/{s.pid}/fd"))
             return fds[0] <= fds_idle + 2  # the file itself may stay cached
 
-        assert _wait(all_dropped, 30), (
+        assert wait_for(all_dropped, 30), (
             f"the stalled readers were not dropped: {fds[0]} fds, {fds_idle} when idle")
         orphans1, mem1 = _sockstat_tcp()
         grown_peak = peak[0] - mem0

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import Conn, Server, req, run_eisd
+from semantics import poll_log_lines
 
 CLF_RE = re.compile(
     r'^(?P<addr>\S+) - - \[(?P<day>\d{2})/(?P<mon>[A-Z][a-z]{2})/(?P<year>\d{4}):'
@@ -201,19 +202,6 @@ def test_sigpipe_does_not_kill(site, start_server):
 
 # ---------------------------------------------------------------- access log
 
-def _poll_lines(path, n, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    lines = []
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            with open(path, encoding="utf-8", errors="replace") as f:
-                lines = [ln for ln in f.read().splitlines() if ln]
-            if len(lines) >= n:
-                return lines
-        time.sleep(0.1)
-    return lines
-
-
 def _check_clf(line, request, status, nbytes):
     m = CLF_RE.match(line)
     assert m, f"not Common Log Format: {line!r}"
@@ -242,7 +230,7 @@ def test_access_log_file(site, start_server, tmp_path):
         c.read_response(head=True)
         c.send(req("/missing.txt"))
         r3 = c.read_response()
-    lines = _poll_lines(log, 3)
+    lines = poll_log_lines(log, 3, timeout=3.0)
     assert len(lines) == 3, lines
     _check_clf(lines[0], "GET /index.html HTTP/1.1", 200, len(r1.body))
     _check_clf(lines[1], "HEAD /a.txt HTTP/1.1", 200, 0)
@@ -264,8 +252,10 @@ def test_access_log_flushed_at_shutdown(site, start_server, tmp_path):
     _check_clf(lines[0], "GET /b.txt HTTP/1.1", 200, len(r.body))
 
 
-def test_access_log_default_stdout(site, start_server):
-    s = start_server(site.root, quiet=False)
+def _check_stdout_log(site, start_server, *args):
+    """With args, a request's access-log line is the line on stdout after
+    the startup line."""
+    s = start_server(site.root, *args, quiet=False)
     with s.connect() as c:
         c.send(req("/c.txt"))
         c.read_response()
@@ -274,18 +264,14 @@ def test_access_log_default_stdout(site, start_server):
         time.sleep(0.1)
     assert len(s.stdout_lines) >= 2, s.stdout_lines
     _check_clf(s.stdout_lines[1], "GET /c.txt HTTP/1.1", 200, 2)
+
+
+def test_access_log_default_stdout(site, start_server):
+    _check_stdout_log(site, start_server)
 
 
 def test_access_log_dash_is_stdout(site, start_server):
-    s = start_server(site.root, "--access-log", "-", quiet=False)
-    with s.connect() as c:
-        c.send(req("/c.txt"))
-        c.read_response()
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and len(s.stdout_lines) < 2:
-        time.sleep(0.1)
-    assert len(s.stdout_lines) >= 2, s.stdout_lines
-    _check_clf(s.stdout_lines[1], "GET /c.txt HTTP/1.1", 200, 2)
+    _check_stdout_log(site, start_server, "--access-log", "-")
 
 
 def test_quiet_logs_nothing(site, start_server):

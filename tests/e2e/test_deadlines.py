@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import Conn, assert_error_page, req, run_eisd
+from conftest import Conn, assert_error_page, open_files, req, run_eisd
 
 MIB = 1024 * 1024
 
@@ -156,17 +156,6 @@ def test_keepalive_deadline_restarts_after_each_request(start_server, site):
 
 # ---------------------------------------------------------------- stalled reader
 
-def _open_files(pid, path):
-    out = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(path):
-                out += 1
-        except OSError:
-            pass
-    return out
-
-
 def _sockets(pid):
     """The server's open sockets: its listener and its clients."""
     out = 0
@@ -198,9 +187,9 @@ def test_send_deadline_drops_a_client_that_stops_reading(start_server, site, big
         # The response is under way: the server holds the file open (and
         # its file cache keeps it open afterwards)...
         deadline = time.monotonic() + 5
-        while _open_files(s.pid, path) == 0 and time.monotonic() < deadline:
+        while open_files(s.pid, path) == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _open_files(s.pid, path) == 1, "file not opened for the response"
+        assert open_files(s.pid, path) == 1, "file not opened for the response"
         assert _sockets(s.pid) == 2, "not the listener and this client"
         t0 = time.monotonic()
         # ...and drops the client once it has not read for --send-timeout.

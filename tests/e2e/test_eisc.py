@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import EISC_BIN, run_eisc
+from conftest import EISC_BIN, free_port, run_eisc
 
 PROMPT = b"Enter message (or 'quit' to exit): "
 
@@ -174,14 +174,6 @@ def fake_server():
     yield start
     for s in servers:
         s.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---------------------------------------------------------------- interactive

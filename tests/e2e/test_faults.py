@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Conn, req
+from conftest import Conn, open_files, req, wait_for
 
 MIB = 1024 * 1024
 ROOT_WARNING = "eisd: warning: running as root; use --user NAME to drop privileges"
@@ -19,26 +19,6 @@ CLF_LINE = re.compile(r'^127\.0\.0\.1 - - \[[^\]]+\] "(?P<req>[^"]*)" (?P<status
 
 def expected_stderr_head():
     return [ROOT_WARNING] if os.geteuid() == 0 else []
-
-
-def open_files(pid, path):
-    n = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(path):
-                n += 1
-        except OSError:
-            pass
-    return n
-
-
-def wait_for(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 # ---------------------------------------------------------------- graceful shutdown

@@ -5,7 +5,7 @@ served, then the usual stop."""
 import signal
 import time
 
-from conftest import req, run_eisd
+from conftest import req, run_eisd, wait_for
 
 PATH = "/_health"
 
@@ -14,15 +14,6 @@ def health(s):
     with s.connect() as c:
         c.send(req(PATH))
         return c.read_response()
-
-
-def wait_for(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
 
 
 def test_health_ok_while_serving(site, start_server):

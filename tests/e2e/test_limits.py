@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import EISD_BIN, Conn, req, wait_service_started
+from conftest import EISD_BIN, Conn, req, wait_for, wait_service_started
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -42,15 +42,6 @@ def sanitized_build():
     makes RSS say nothing about eisd's own memory use."""
     with open(EISD_BIN, "rb") as f:
         return b"__asan_init" in f.read()
-
-
-def wait_for(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 # ---------------------------------------------------------------- --max-connections

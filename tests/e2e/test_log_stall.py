@@ -118,27 +118,39 @@ def test_sigterm_in_time_with_stdout_and_stderr_unread(site, start_server):
         idle.close()
 
 
+def answered_clients(s, n):
+    """n open connections, each with one request answered: each makes a
+    status report longer."""
+    clients = [s.connect() for _ in range(n)]
+    for c in clients:
+        c.send(req("/a.txt"))
+        assert c.read_response().status == 200
+    return clients
+
+
+def drop_reports(s, per_round):
+    """SIGUSR1s, per_round at a time, until the stalled stderr has dropped
+    a report. Each signal is taken before the next status request is
+    answered or not at all (signals of one kind merge): each round waits
+    for the main thread through a request that needs nothing."""
+    sent = 0
+    while get_json(s)["stderr_messages_dropped"] == 0:
+        assert sent < 2000, "no report was ever dropped"
+        for _ in range(per_round):
+            s.send_signal(signal.SIGUSR1)
+            sent += 1
+        fetch(s, "/a.txt")
+
+
 def test_unread_stderr_never_blocks_the_status_report(site, start_server):
     s = start_server(site.root, "--status", STATUS, "--shutdown-grace", str(GRACE),
                      stall=("stderr",))
     # 100 open clients make each report about 9 KB, so a 64 KiB pipe is
     # full after a few: the next ones must be dropped, not block the
     # thread that takes SIGTERM.
-    clients = [s.connect() for _ in range(100)]
+    clients = answered_clients(s, 100)
     try:
-        for c in clients:
-            c.send(req("/a.txt"))
-            assert c.read_response().status == 200
-        sent = 0
-        while get_json(s)["stderr_messages_dropped"] == 0:
-            assert sent < 2000, "no report was ever dropped"
-            for _ in range(10):
-                s.send_signal(signal.SIGUSR1)
-                sent += 1
-            # Each signal is taken before the next status request is
-            # answered or not at all (signals of one kind merge): wait
-            # for the main thread through a request that needs nothing.
-            fetch(s, "/a.txt")
+        drop_reports(s, 10)
         assert serve_many(s, 2000) == 2000
     finally:
         for c in clients:
@@ -148,17 +160,9 @@ def test_unread_stderr_never_blocks_the_status_report(site, start_server):
 
 def test_stderr_says_when_it_writes_again(site, start_server):
     s = start_server(site.root, "--status", STATUS, stall=("stderr",))
-    clients = [s.connect() for _ in range(100)]
+    clients = answered_clients(s, 100)
     try:
-        for c in clients:
-            c.send(req("/a.txt"))
-            assert c.read_response().status == 200
-        sent = 0
-        while get_json(s)["stderr_messages_dropped"] == 0:
-            assert sent < 2000, "no report was ever dropped"
-            s.send_signal(signal.SIGUSR1)
-            sent += 1
-            fetch(s, "/a.txt")
+        drop_reports(s, 1)
     finally:
         for c in clients:
             c.close()

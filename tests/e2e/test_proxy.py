@@ -252,7 +252,8 @@ def haproxy(tmp_path):
 
 
 def test_haproxy_send_proxy_v2(site, start_server, tmp_path, haproxy):
-    from haproxy import config, free_port
+    from conftest import free_port
+    from haproxy import config
     # HAProxy connects from 127.0.0.3, the only trusted proxy; the client
     # is 127.0.0.2; the health checks (PROXY LOCAL) come from HAProxy.
     s, log = start(start_server, site, tmp_path, trusted="127.0.0.3")
@@ -275,7 +276,8 @@ def test_haproxy_send_proxy_v2(site, start_server, tmp_path, haproxy):
 
 
 def test_haproxy_untrusted_gets_nothing(site, start_server, tmp_path, haproxy):
-    from haproxy import config, free_port
+    from conftest import free_port
+    from haproxy import config
     s, log = start(start_server, site, tmp_path, trusted="127.0.0.4")
     port = free_port()
     haproxy(port, config(port, [("s1", s.port)]))

@@ -14,18 +14,10 @@ import time
 
 import pytest
 
-from conftest import EISD_BIN, Conn, Server, req
+from conftest import EISD_BIN, Conn, Server, free_port, req
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTRIB = os.path.join(HERE, "..", "..", "contrib")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get(port, path="/a.txt", timeout=5):

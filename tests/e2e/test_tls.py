@@ -21,16 +21,7 @@ import pytest
 
 import tlscerts
 from conftest import (Conn, ConnectionClosed, fetch, req, run_eisd, tls_client_context,
-                      wait_service_started)
-
-
-def wait_for(cond, timeout=10.0, step=0.02):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
+                      wait_for, wait_service_started)
 
 
 @pytest.fixture

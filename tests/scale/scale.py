@@ -30,8 +30,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.environ.setdefault("EISD_BIN", os.path.normpath(os.path.join(HERE, "..", "..", "eisd")))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from conftest import Server  # noqa: E402
-from haproxy import HAProxy, config, free_port  # noqa: E402
+from conftest import Server, free_port  # noqa: E402
+from haproxy import HAProxy, config  # noqa: E402
 
 SECONDS = float(os.environ.get("SCALE_SECONDS", "20"))
 CLIENTS = int(os.environ.get("SCALE_CLIENTS", "6"))

@@ -178,6 +178,15 @@ static size_t recv_now(int fd, char *buf, size_t cap)
 	return got;
 }
 
+/* What is there now, as a string (cap counts the NUL); returns its length. */
+static size_t recv_str(int fd, char *buf, size_t cap)
+{
+	size_t n = recv_now(fd, buf, cap - 1);
+
+	buf[n] = '\0';
+	return n;
+}
+
 /* Reads until want bytes came, running the loop between reads. */
 static size_t recv_all(int fd, char *buf, size_t want, size_t step)
 {
@@ -202,6 +211,14 @@ static bool at_eof(int fd)
 	return recv(fd, &c, 1, 0) == 0;
 }
 
+/* The client hangs up: its connection leaves the pool. */
+static void hang_up(int fd)
+{
+	close(fd);
+	run();
+	assert_int_equal(conn_pool_size(&H->pool), 0);
+}
+
 static void fill_pattern(char *p, size_t len, unsigned seed)
 {
 	for (size_t i = 0; i < len; i++)
@@ -212,6 +229,14 @@ static void fill_pattern(char *p, size_t len, unsigned seed)
 
 static struct conn *last_conn;
 
+/* The length of the first line, its '\n' included; 0 while incomplete. */
+static size_t line_len(const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+
+	return nl ? (size_t)(nl - data) + 1 : 0;
+}
+
 /* "big": any input line queues a 64 KiB copy, a 64 KiB reference and a
  * 64 KiB file range. "small": 1000 bytes copied and a 256 KiB reference. */
 #define BIG 65536
@@ -220,23 +245,21 @@ static int big_fd = -1;
 
 static long big_on_input(struct conn *c, const char *data, size_t len)
 {
-	const char *nl = memchr(data, '\n', len);
+	size_t n = line_len(data, len);
 	int fd;
 
 	last_conn = c;
-	if (!nl)
-		return 0;
-	if (nl - data == 5 && memcmp(data, "small", 5) == 0) {
+	if (n == 6 && memcmp(data, "small", 5) == 0) {
 		assert_int_equal(conn_out_bytes(c, small_mem, sizeof(small_mem)), 0);
 		assert_int_equal(conn_out_ref(c, large_ref, sizeof(large_ref)), 0);
-		return nl - data + 1;
+	} else if (n) {
+		fd = dup(big_fd);
+		assert_true(fd >= 0);
+		assert_int_equal(conn_out_bytes(c, big_mem, BIG), 0);
+		assert_int_equal(conn_out_ref(c, big_ref, BIG), 0);
+		assert_int_equal(conn_out_file(c, fd, 0, BIG), 0);
 	}
-	fd = dup(big_fd);
-	assert_true(fd >= 0);
-	assert_int_equal(conn_out_bytes(c, big_mem, BIG), 0);
-	assert_int_equal(conn_out_ref(c, big_ref, BIG), 0);
-	assert_int_equal(conn_out_file(c, fd, 0, BIG), 0);
-	return nl - data + 1;
+	return (long)n;
 }
 
 static void ignore_overflow(struct conn *c)
@@ -254,14 +277,11 @@ static int line_closes, line_opens;
 
 static long line_on_input(struct conn *c, const char *data, size_t len)
 {
-	const char *nl = memchr(data, '\n', len);
-	size_t n;
+	size_t n = line_len(data, len);
 
 	last_conn = c;
-	if (!nl)
-		return 0;
-	n = (size_t)(nl - data) + 1;
-	assert_int_equal(conn_out_printf(c, "%s:%.*s", c->proto->name, (int)n, data), 0);
+	if (n)
+		assert_int_equal(conn_out_printf(c, "%s:%.*s", c->proto->name, (int)n, data), 0);
 	return (long)n;
 }
 
@@ -353,7 +373,7 @@ static long stream_on_input(struct conn *c, const char *data, size_t len)
 		holding = true;
 		return 5;
 	}
-	return memchr(data, '\n', len) ? (long)len : 0;
+	return line_len(data, len) ? (long)len : 0;
 }
 
 static void stream_on_writable(struct conn *c)
@@ -415,11 +435,35 @@ static void test_partial_writes(void **state)
 	assert_null(c->out.p);
 	assert_null(c->segs);
 	assert_int_equal(c->body_fd, -1);
-	close(cl);
-	run();
-	assert_int_equal(conn_pool_size(&H->pool), 0);
+	hang_up(cl);
 	close(big_fd);
 	big_fd = -1;
+}
+
+/* A "big" client that asked for "small" (the patterns filled from seed
+ * and seed + 1) and is left with output pending: returns the client end,
+ * its connection in *c. */
+static int stuck_client(unsigned seed, struct conn **c)
+{
+	int fd;
+
+	fill_pattern(small_mem, sizeof(small_mem), seed);
+	fill_pattern(large_ref, sizeof(large_ref), seed + 1);
+	fd = connect_client(&proto_big, 4096);
+	send_str(fd, "small\n");
+	run();
+	*c = last_conn;
+	assert_int_equal((*c)->state, CONN_WRITING);
+	return fd;
+}
+
+/* What is there now is exactly want. */
+static void expect_now(int fd, const char *want)
+{
+	char buf[64];
+
+	assert_int_equal(recv_now(fd, buf, sizeof(buf)), strlen(want));
+	assert_memory_equal(buf, want, strlen(want));
 }
 
 /* The pool's scratch goes to whichever connection is being served: one
@@ -428,18 +472,10 @@ static void test_partial_writes(void **state)
 static void test_lending_and_settling(void **state)
 {
 	static char got[sizeof(small_mem) + sizeof(large_ref)];
-	char line[64];
 	int a, b;
 	struct conn *ca, *cb;
 
-	fill_pattern(small_mem, sizeof(small_mem), 4);
-	fill_pattern(large_ref, sizeof(large_ref), 5);
-
-	a = connect_client(&proto_big, 4096);
-	send_str(a, "small\n");
-	run();
-	ca = last_conn;
-	assert_int_equal(ca->state, CONN_WRITING);
+	a = stuck_client(4, &ca);
 	/* Its header-sized output was built in the pool's scratch and has
 	 * moved into memory of its own before the worker moved on. */
 	assert_false(ca->out_lent);
@@ -454,8 +490,7 @@ static void test_lending_and_settling(void **state)
 	run();
 	cb = last_conn;
 	assert_ptr_not_equal(cb, ca);
-	assert_int_equal(recv_now(b, line, sizeof(line)), strlen("line:hello\n"));
-	assert_memory_equal(line, "line:hello\n", strlen("line:hello\n"));
+	expect_now(b, "line:hello\n");
 	assert_null(cb->in.p);
 	assert_null(cb->out.p);
 	assert_null(cb->segs);
@@ -468,8 +503,7 @@ static void test_lending_and_settling(void **state)
 	assert_ptr_not_equal(cb->in.p, H->pool.in_scratch);
 	send_str(b, "f\n");
 	run();
-	assert_int_equal(recv_now(b, line, sizeof(line)), strlen("line:half\n"));
-	assert_memory_equal(line, "line:half\n", strlen("line:half\n"));
+	expect_now(b, "line:half\n");
 	assert_int_equal(cb->in.len, 0);
 	assert_null(cb->in.p);
 
@@ -489,16 +523,9 @@ static void test_send_deadline(void **state)
 {
 	static char got[sizeof(small_mem) + sizeof(large_ref)];
 	uint64_t send_ms = (uint64_t)H->cfg.send_timeout * 1000;
-	int a;
 	struct conn *ca;
+	int a = stuck_client(6, &ca);
 
-	fill_pattern(small_mem, sizeof(small_mem), 6);
-	fill_pattern(large_ref, sizeof(large_ref), 7);
-	a = connect_client(&proto_big, 4096);
-	send_str(a, "small\n");
-	run();
-	ca = last_conn;
-	assert_int_equal(ca->state, CONN_WRITING);
 	/* It reads what is there before the deadline: still served. */
 	assert_true(recv_now(a, got, sizeof(got)) > 0);
 	advance_ms(send_ms + 1);
@@ -515,7 +542,6 @@ static void test_send_deadline(void **state)
 static void test_linger(void **state)
 {
 	char buf[4096];
-	size_t n;
 	int cl;
 	struct conn *c;
 
@@ -525,8 +551,7 @@ static void test_linger(void **state)
 	c = only_conn();
 	assert_int_equal(c->state, CONN_LINGER);
 	assert_int_equal(c->timer, TIMER_LINGER);
-	n = recv_now(cl, buf, sizeof(buf) - 1);
-	buf[n] = '\0';
+	recv_str(cl, buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
 	assert_non_null(strstr(buf, "\r\nConnection: close\r\n"));
 	assert_true(at_eof(cl)); /* our side is shut */
@@ -554,52 +579,60 @@ static int count_ok(const char *s)
 	return n;
 }
 
+/* The client sends text; after the turns, what came back is in buf as a
+ * string (cap counts the NUL). Returns its length. */
+static size_t say(int fd, const char *text, char *buf, size_t cap)
+{
+	send_str(fd, text);
+	run();
+	return recv_str(fd, buf, cap);
+}
+
 /* Request bodies are skipped, never read as the next request: a body in
  * pieces across reads, then a chunked body answered only once it ended. */
 static void test_body_skipper(void **state)
 {
 	char buf[8192];
-	size_t n;
 	int cl;
 	struct conn *c;
 
 	put_file("a.txt", "AAAA\n", 5);
 	cl = connect_client(&proto_http, 0);
-	send_str(cl, "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nGET /a");
-	run();
+	say(cl, "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nGET /a", buf, sizeof(buf));
 	c = only_conn();
-	n = recv_now(cl, buf, sizeof(buf) - 1);
-	buf[n] = '\0';
 	assert_int_equal(count_ok(buf), 1);
 	/* The body is under way: the header deadline still runs. */
 	assert_int_equal(c->timer, TIMER_HEADER);
-	send_str(cl, ".txt");
-	run();
-	assert_int_equal(recv_now(cl, buf, sizeof(buf)), 0);
+	assert_int_equal(say(cl, ".txt", buf, sizeof(buf)), 0);
 	/* Body done (10 bytes): idle, the keep-alive deadline applies. */
 	assert_int_equal(c->timer, TIMER_IDLE);
-	send_str(cl, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-	run();
-	n = recv_now(cl, buf, sizeof(buf) - 1);
-	buf[n] = '\0';
+	say(cl, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
 	assert_int_equal(count_ok(buf), 1);
 	assert_non_null(strstr(buf, "\r\n\r\nAAAA\n"));
 
 	/* Chunked: no answer before the last chunk. */
-	send_str(cl, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-		     "5\r\nGET /");
-	run();
-	assert_int_equal(recv_now(cl, buf, sizeof(buf)), 0);
+	assert_int_equal(say(cl, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+			     "5\r\nGET /", buf, sizeof(buf)), 0);
 	assert_int_equal(c->timer, TIMER_HEADER);
-	send_str(cl, "\r\n0\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-	run();
-	n = recv_now(cl, buf, sizeof(buf) - 1);
-	buf[n] = '\0';
+	say(cl, "\r\n0\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
 	assert_int_equal(count_ok(buf), 2);
 	assert_int_equal(c->timer, TIMER_IDLE);
-	close(cl);
+	hang_up(cl);
+}
+
+/* A new "sw" client sends input, which must leave it on "b" having
+ * been answered want; returns the client end. */
+static int switch_client(const char *input, const char *want)
+{
+	char buf[256];
+	int cl = connect_client(&proto_sw, 0);
+
+	send_str(cl, input);
 	run();
-	assert_int_equal(conn_pool_size(&H->pool), 0);
+	assert_ptr_equal(only_conn()->proto, &proto_b);
+	recv_str(cl, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+	return cl;
 }
 
 /* conn_set_proto from inside on_input: the old protocol's state goes
@@ -607,39 +640,19 @@ static void test_body_skipper(void **state)
  * the rest of the same read goes to the new protocol at once. */
 static void test_protocol_switch(void **state)
 {
-	char buf[256];
-	size_t n;
 	int cl;
-	struct conn *c;
 
 	line_closes = line_opens = 0;
-	cl = connect_client(&proto_sw, 0);
-	send_str(cl, "one\nSWITCH\ntwo\nthree\n");
-	run();
-	c = only_conn();
-	assert_ptr_equal(c->proto, &proto_b);
+	cl = switch_client("one\nSWITCH\ntwo\nthree\n", "sw:one\nb:two\nb:three\n");
 	assert_int_equal(line_closes, 1);
 	assert_int_equal(line_opens, 1);
-	n = recv_now(cl, buf, sizeof(buf) - 1);
-	buf[n] = '\0';
-	assert_string_equal(buf, "sw:one\nb:two\nb:three\n");
 	close(cl);
 	run();
 	assert_int_equal(line_closes, 2); /* b's own on_close at the end */
 	assert_int_equal(conn_pool_size(&H->pool), 0);
 
 	/* Switching without consuming: the new protocol reads those bytes. */
-	cl = connect_client(&proto_sw, 0);
-	send_str(cl, "one\nPRI\ntwo\n");
-	run();
-	c = only_conn();
-	assert_ptr_equal(c->proto, &proto_b);
-	n = recv_now(cl, buf, sizeof(buf) - 1);
-	buf[n] = '\0';
-	assert_string_equal(buf, "sw:one\nb:PRI\nb:two\n");
-	close(cl);
-	run();
-	assert_int_equal(conn_pool_size(&H->pool), 0);
+	hang_up(switch_client("one\nPRI\ntwo\n", "sw:one\nb:PRI\nb:two\n"));
 }
 
 /* A protocol that reads while writing gets its input while its output
@@ -704,9 +717,7 @@ static void test_read_while_writing(void **state)
 	assert_false(c->watching & LOOP_READ);
 	assert_true(c->watching & LOOP_WRITE);
 	holding = false;
-	close(cl);
-	run();
-	assert_int_equal(conn_pool_size(&H->pool), 0);
+	hang_up(cl);
 }
 
 /* Count the lines in buf[0..len) that start with prefix. */
@@ -775,10 +786,9 @@ static int slow_turn_seen = -1, slow_turn;
 
 static long slow_on_input(struct conn *c, const char *data, size_t len)
 {
-	const char *nl = memchr(data, '\n', len);
-	size_t n;
+	size_t n = line_len(data, len);
 
-	if (!nl)
+	if (!n)
 		return 0;
 	if (len >= 4 && memcmp(data, "slow", 4) == 0) {
 		if (slow_turn_seen == slow_turn) {
@@ -787,7 +797,6 @@ static long slow_on_input(struct conn *c, const char *data, size_t len)
 		}
 		slow_turn_seen = slow_turn;
 	}
-	n = (size_t)(nl - data) + 1;
 	assert_int_equal(conn_out_printf(c, "%.*s", (int)n, data), 0);
 	return (long)n;
 }
@@ -844,7 +853,6 @@ static void test_defer_input(void **state)
 static void test_reject(void **state)
 {
 	char buf[512];
-	size_t n;
 	int cl;
 
 	H->count.max = 0;
@@ -852,8 +860,7 @@ static void test_reject(void **state)
 	H->count.max = 1000;
 	assert_int_equal(conn_pool_size(&H->pool), 0);
 	assert_int_equal(atomic_load(&H->count.open), 0);
-	n = recv_now(cl, buf, sizeof(buf) - 1);
-	buf[n] = '\0';
+	recv_str(cl, buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 503 Service Unavailable\r\n", 34) == 0);
 	assert_true(at_eof(cl));
 	close(cl);

@@ -79,9 +79,33 @@ static void get(struct bytes *b, uint32_t stream, const char *path, int flags)
 	free(hb.p);
 }
 
+/* A whole GET for / with one field more (name: value). */
+static void get_with(struct bytes *b, uint32_t stream, const char *name, const char *value)
+{
+	struct bytes hb = { 0 };
+	get_block(&hb, "/");
+	field(&hb, name, value);
+	frame(b, F_HEADERS, END_HEADERS | END_STREAM, stream, hb.p, hb.len);
+	free(hb.p);
+}
+
+/* n fields "x-pad: " and 100 bytes, 109 bytes of block each. */
+static void pad_fields(struct bytes *hb, int n)
+{
+	char v[101];
+
+	memset(v, 'v', 100);
+	v[100] = '\0';
+	for (int i = 0; i < n; i++)
+		field(hb, "x-pad", v);
+}
+
 /* ---- the session's surroundings ---- */
 
+/* One test's session and what surrounds it. */
 struct env {
+	struct h2_session *s;
+	struct bytes in; /* input not fed yet: the client preface to begin with */
 	struct bytes out;
 	size_t queued; /* what out_queued reports */
 	unsigned requests;
@@ -145,12 +169,16 @@ static struct h2_session *start(struct env *e, size_t body_len)
 	e->body = malloc(body_len + 1);
 	for (size_t i = 0; i < body_len; i++)
 		e->body[i] = (char)('a' + i % 26);
-	return h2_session_new(&cfg);
+	preface(&e->in);
+	e->s = h2_session_new(&cfg);
+	assert_non_null(e->s);
+	return e->s;
 }
 
-static void stop(struct env *e, struct h2_session *s)
+static void stop(struct env *e)
 {
-	h2_session_free(s);
+	h2_session_free(e->s);
+	free(e->in.p);
 	free(e->out.p);
 	free(e->body);
 }
@@ -208,11 +236,12 @@ static long rst_code(const struct env *e, uint32_t stream)
 	return -1;
 }
 
-static void feed(struct h2_session *s, struct bytes *in)
+/* The session takes all the input built so far. */
+static void feed(struct env *e)
 {
-	assert_int_equal(h2_session_input(s, (const char *)in->p, in->len), (long)in->len);
-	free(in->p);
-	memset(in, 0, sizeof(*in));
+	assert_int_equal(h2_session_input(e->s, (const char *)e->in.p, e->in.len), (long)e->in.len);
+	free(e->in.p);
+	memset(&e->in, 0, sizeof(e->in));
 }
 
 /* ---- tests ---- */
@@ -221,14 +250,13 @@ static void test_get_body_exact(void **state)
 {
 	struct env e;
 	struct h2_session *s = start(&e, 40000);
-	struct bytes in = { 0 }, body = { 0 };
+	struct bytes body = { 0 };
 	struct seen f;
 	size_t off = 0;
 	bool settings = false, headers = false, end = false;
 
-	preface(&in);
-	get(&in, 1, "/x", END_STREAM);
-	feed(s, &in);
+	get(&e.in, 1, "/x", END_STREAM);
+	feed(&e);
 	while (next_frame(&e.out, &off, &f)) {
 		if (f.type == F_SETTINGS && !(f.flags & ACK))
 			settings = true;
@@ -248,83 +276,72 @@ static void test_get_body_exact(void **state)
 	assert_int_equal(h2_session_open_streams(s), 0);
 	assert_int_equal(h2_session_stats(s)->completed, 1);
 	free(body.p);
-	stop(&e, s);
+	stop(&e);
 }
 
 static void test_output_waits_for_the_socket(void **state)
 {
 	struct env e;
 	struct h2_session *s = start(&e, 100);
-	struct bytes in = { 0 };
 
 	e.queued = H2_OUT_HIGH; /* the socket is full */
-	preface(&in);
-	get(&in, 1, "/x", END_STREAM);
-	feed(s, &in);
+	get(&e.in, 1, "/x", END_STREAM);
+	feed(&e);
 	assert_int_equal(e.out.len, 0);
 	assert_int_equal(e.requests, 1);
 	e.queued = 0;
 	assert_int_equal(h2_session_pump(s), 0);
 	assert_true(e.out.len > 100);
 	assert_int_equal(h2_session_open_streams(s), 0);
-	stop(&e, s);
+	stop(&e);
 }
 
 static void test_malformed_is_protocol_error(void **state)
 {
 	struct env e;
-	struct h2_session *s = start(&e, 10);
-	struct bytes in = { 0 }, hb = { 0 };
 
-	preface(&in);
-	get_block(&hb, "/");
-	field(&hb, "connection", "close");
-	frame(&in, F_HEADERS, END_HEADERS | END_STREAM, 1, hb.p, hb.len);
-	free(hb.p);
-	feed(s, &in);
+	start(&e, 10);
+	get_with(&e.in, 1, "connection", "close");
+	feed(&e);
 	assert_int_equal(rst_code(&e, 1), 1); /* PROTOCOL_ERROR */
 	assert_int_equal(e.requests, 0);
 	assert_int_equal(goaway_code(&e), -1);
-	stop(&e, s);
+	stop(&e);
 }
 
 static void test_too_many_streams_refused(void **state)
 {
 	struct env e;
-	struct h2_session *s = start(&e, 10);
-	struct bytes in = { 0 };
 
-	preface(&in);
+	start(&e, 10);
 	for (uint32_t i = 0; i < H2_MAX_STREAMS + 1; i++)
-		get(&in, 1 + 2 * i, "/", 0); /* no END_STREAM: they stay open */
-	feed(s, &in);
+		get(&e.in, 1 + 2 * i, "/", 0); /* no END_STREAM: they stay open */
+	feed(&e);
 	assert_int_equal(rst_code(&e, 1 + 2 * H2_MAX_STREAMS), 7); /* REFUSED_STREAM */
 	/* The others are answered, then told to stop sending (NO_ERROR). */
 	assert_int_equal(rst_code(&e, 1 + 2 * (H2_MAX_STREAMS - 1)), 0);
 	assert_int_equal(goaway_code(&e), -1);
-	stop(&e, s);
+	stop(&e);
 }
 
 static void test_rapid_reset_calm(void **state)
 {
 	struct env e;
 	struct h2_session *s = start(&e, 100000);
-	struct bytes in = { 0 };
 	unsigned char cancel[4] = { 0, 0, 0, 8 };
 
-	preface(&in);
-	feed(s, &in);
+	feed(&e);
 	for (uint32_t i = 0; i < 3 * H2_RESET_SLACK; i++) {
-		get(&in, 1 + 2 * i, "/", END_STREAM);
-		frame(&in, F_RST, 0, 1 + 2 * i, cancel, 4);
-		feed(s, &in);
+		get(&e.in, 1 + 2 * i, "/", END_STREAM);
+		frame(&e.in, F_RST, 0, 1 + 2 * i, cancel, 4);
+		feed(&e);
 		if (goaway_code(&e) >= 0)
 			break;
 	}
 	assert_int_equal(goaway_code(&e), 11); /* ENHANCE_YOUR_CALM */
 	assert_true(h2_session_stats(s)->resets_recv > H2_RESET_SLACK);
 	assert_true(h2_session_stats(s)->resets_recv <= H2_RESET_SLACK + 2);
-	stop(&e, s);
+	stop(&e);
 }
 
 static void test_made_you_reset_calm(void **state)
@@ -333,17 +350,11 @@ static void test_made_you_reset_calm(void **state)
 	 * (PROTOCOL_ERROR): those resets count too. */
 	struct env e;
 	struct h2_session *s = start(&e, 100000);
-	struct bytes in = { 0 }, hb = { 0 };
 
-	preface(&in);
-	feed(s, &in);
+	feed(&e);
 	for (uint32_t i = 0; i < 3 * H2_RESET_SLACK; i++) {
-		get_block(&hb, "/");
-		field(&hb, "te", "gzip");
-		frame(&in, F_HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, hb.p, hb.len);
-		free(hb.p);
-		memset(&hb, 0, sizeof(hb));
-		feed(s, &in);
+		get_with(&e.in, 1 + 2 * i, "te", "gzip");
+		feed(&e);
 		if (goaway_code(&e) >= 0)
 			break;
 	}
@@ -351,59 +362,49 @@ static void test_made_you_reset_calm(void **state)
 	assert_int_equal(h2_session_stats(s)->resets_recv, 0);
 	assert_true(h2_session_stats(s)->resets_sent > H2_RESET_SLACK);
 	/* What follows the GOAWAY is read and ignored. */
-	get(&in, 1001, "/", END_STREAM);
-	feed(s, &in);
+	get(&e.in, 1001, "/", END_STREAM);
+	feed(&e);
 	assert_true(h2_session_done(s));
-	stop(&e, s);
+	stop(&e);
+}
+
+/* HEADERS opening a GET / on stream 1, then count CONTINUATION frames
+ * that each carry the fields in block (freed here): the session must
+ * answer ENHANCE_YOUR_CALM and take no request. */
+static void continuations_calm(struct bytes *block, int count)
+{
+	struct env e;
+	struct bytes hb = { 0 };
+
+	start(&e, 10);
+	get_block(&hb, "/");
+	frame(&e.in, F_HEADERS, 0, 1, hb.p, hb.len);
+	free(hb.p);
+	for (int i = 0; i < count; i++)
+		frame(&e.in, F_CONTINUATION, 0, 1, block->p, block->len);
+	free(block->p);
+	feed(&e);
+	assert_int_equal(goaway_code(&e), 11);
+	assert_int_equal(e.requests, 0);
+	stop(&e);
 }
 
 static void test_continuation_flood_calm(void **state)
 {
-	struct env e;
-	struct h2_session *s = start(&e, 10);
-	struct bytes in = { 0 }, hb = { 0 };
+	struct bytes hb = { 0 };
 
-	preface(&in);
-	get_block(&hb, "/");
-	frame(&in, F_HEADERS, 0, 1, hb.p, hb.len);
-	free(hb.p);
-	for (int i = 0; i < 10 * H2_CONTINUATIONS; i++) {
-		memset(&hb, 0, sizeof(hb));
-		field(&hb, "x", "y");
-		frame(&in, F_CONTINUATION, 0, 1, hb.p, hb.len);
-		free(hb.p);
-	}
-	feed(s, &in);
-	assert_int_equal(goaway_code(&e), 11);
-	assert_int_equal(e.requests, 0);
-	stop(&e, s);
+	field(&hb, "x", "y");
+	continuations_calm(&hb, 10 * H2_CONTINUATIONS);
 }
 
 static void test_header_block_bound_calm(void **state)
 {
 	/* Few CONTINUATION frames, but more bytes than the bound: refused
 	 * before they are decoded. */
-	struct env e;
-	struct h2_session *s = start(&e, 10);
-	struct bytes in = { 0 }, hb = { 0 };
-	char v[101];
+	struct bytes hb = { 0 };
 
-	memset(v, 'v', 100);
-	v[100] = '\0';
-	preface(&in);
-	get_block(&hb, "/");
-	frame(&in, F_HEADERS, 0, 1, hb.p, hb.len);
-	free(hb.p);
-	memset(&hb, 0, sizeof(hb));
-	for (int i = 0; i < 60; i++)
-		field(&hb, "x-pad", v);
-	frame(&in, F_CONTINUATION, 0, 1, hb.p, hb.len);
-	frame(&in, F_CONTINUATION, 0, 1, hb.p, hb.len);
-	free(hb.p);
-	feed(s, &in);
-	assert_int_equal(goaway_code(&e), 11);
-	assert_int_equal(e.requests, 0);
-	stop(&e, s);
+	pad_fields(&hb, 60);
+	continuations_calm(&hb, 2);
 }
 
 static void test_decoded_too_large_431(void **state)
@@ -411,23 +412,18 @@ static void test_decoded_too_large_431(void **state)
 	/* Within the frame bound, but the decoded fields are larger: the
 	 * request gets 431 and the connection goes on. */
 	struct env e;
-	struct h2_session *s = start(&e, 10);
-	struct bytes in = { 0 }, hb = { 0 };
-	char v[101];
+	struct bytes hb = { 0 };
 	size_t off = 0;
 	struct seen f;
 	bool found = false;
 
-	memset(v, 'v', 100);
-	v[100] = '\0';
-	preface(&in);
+	start(&e, 10);
 	get_block(&hb, "/");
-	for (int i = 0; i < 75; i++)
-		field(&hb, "x-pad", v); /* 75 * 109 > 8192 */
+	pad_fields(&hb, 75); /* 75 * 109 > 8192 */
 	assert_true(hb.len <= MAX_HEADER_LIST);
-	frame(&in, F_HEADERS, END_HEADERS | END_STREAM, 1, hb.p, hb.len);
+	frame(&e.in, F_HEADERS, END_HEADERS | END_STREAM, 1, hb.p, hb.len);
 	free(hb.p);
-	feed(s, &in);
+	feed(&e);
 	while (next_frame(&e.out, &off, &f))
 		if (f.type == F_HEADERS && f.stream == 1) {
 			/* ":status: 431" is not in the static table: a literal
@@ -439,24 +435,22 @@ static void test_decoded_too_large_431(void **state)
 	assert_true(found);
 	assert_int_equal(e.requests, 0);
 	assert_int_equal(goaway_code(&e), -1);
-	stop(&e, s);
+	stop(&e);
 }
 
 static void flood(int type, const void *payload, size_t n, uint32_t stream, int count)
 {
 	struct env e;
-	struct h2_session *s = start(&e, 10);
-	struct bytes in = { 0 };
 
-	preface(&in);
-	feed(s, &in);
+	start(&e, 10);
+	feed(&e);
 	for (int i = 0; i < count && goaway_code(&e) < 0; i++) {
 		for (int k = 0; k < 100; k++)
-			frame(&in, type, 0, stream, payload, n);
-		feed(s, &in);
+			frame(&e.in, type, 0, stream, payload, n);
+		feed(&e);
 	}
 	assert_int_equal(goaway_code(&e), 11);
-	stop(&e, s);
+	stop(&e);
 }
 
 static void test_ping_flood_calm(void **state)
@@ -489,37 +483,33 @@ static void test_priority_flood_calm(void **state)
 static void test_ping_answered_unknown_ignored(void **state)
 {
 	struct env e;
-	struct h2_session *s = start(&e, 10);
-	struct bytes in = { 0 };
 	size_t off = 0;
 	struct seen f;
 	bool pong = false;
 
-	preface(&in);
-	frame(&in, 0x42, 0, 0, "whatever", 8);
-	frame(&in, F_PING, 0, 0, "abcdefgh", 8);
-	feed(s, &in);
+	start(&e, 10);
+	frame(&e.in, 0x42, 0, 0, "whatever", 8);
+	frame(&e.in, F_PING, 0, 0, "abcdefgh", 8);
+	feed(&e);
 	while (next_frame(&e.out, &off, &f))
 		if (f.type == F_PING && f.flags & ACK && f.len == 8 && !memcmp(f.p, "abcdefgh", 8))
 			pong = true;
 	assert_true(pong);
 	assert_int_equal(goaway_code(&e), -1);
-	stop(&e, s);
+	stop(&e);
 }
 
 static void test_shutdown_goaway_last_stream(void **state)
 {
 	struct env e;
 	struct h2_session *s = start(&e, 10);
-	struct bytes in = { 0 };
 	size_t off = 0;
 	struct seen f;
 	bool found = false;
 
-	preface(&in);
-	get(&in, 1, "/", END_STREAM);
-	get(&in, 3, "/", END_STREAM);
-	feed(s, &in);
+	get(&e.in, 1, "/", END_STREAM);
+	get(&e.in, 3, "/", END_STREAM);
+	feed(&e);
 	assert_int_equal(h2_session_shutdown(s), 0);
 	while (next_frame(&e.out, &off, &f))
 		if (f.type == F_GOAWAY) {
@@ -529,7 +519,7 @@ static void test_shutdown_goaway_last_stream(void **state)
 		}
 	assert_true(found);
 	assert_true(h2_session_done(s));
-	stop(&e, s);
+	stop(&e);
 }
 
 int main(void)

@@ -142,26 +142,35 @@ static void test_wants_json_table(void **state)
 
 /* ---- rendering a snapshot ---- */
 
-static void fill_snapshot(struct status_snapshot *s, struct status_client *clients)
+/* A snapshot built by hand, with two clients of its own. */
+struct fixture {
+	struct status_snapshot s;
+	struct status_client clients[2];
+};
+
+static struct status_snapshot *fill_snapshot(struct fixture *fx)
 {
-	memset(s, 0, sizeof(*s));
-	s->protocol = "http";
-	s->running = true;
-	snprintf(s->listen, sizeof(s->listen), "127.0.0.1:8080");
-	s->port = 8080;
-	s->threads = 4;
-	s->started = 1700000000;       /* 2023-11-14T22:13:20Z */
-	s->now = 1700000000 + 3723;    /* 1 h 2 min 3 s later */
-	s->requests = 42;
-	s->bytes_sent = 123456789012ULL;
-	s->accepted = 7;
-	s->responses[2] = 40;
-	s->responses[4] = 2;
-	s->connections = 2;
-	s->peak_connections = 5;
-	s->log_dropped = 11;
-	s->err_dropped = 3;
-	s->client_count = 2;
+	struct status_snapshot *s = &fx->s;
+	struct status_client *clients = fx->clients;
+
+	memset(fx, 0, sizeof(*fx));
+	s->totals.protocol = "http";
+	s->totals.running = true;
+	s->totals.listen = "127.0.0.1:8080";
+	s->totals.port = 8080;
+	s->totals.threads = 4;
+	s->totals.started = 1700000000; /* 2023-11-14T22:13:20Z */
+	s->now = 1700000000 + 3723;     /* 1 h 2 min 3 s later */
+	s->totals.requests = 42;
+	s->totals.bytes_sent = 123456789012ULL;
+	s->totals.accepted = 7;
+	s->totals.responses[2] = 40;
+	s->totals.responses[4] = 2;
+	s->totals.connections = 2;
+	s->totals.peak_connections = 5;
+	s->totals.log_dropped = 11;
+	s->totals.err_dropped = 3;
+	s->totals.client_count = 2;
 	s->nclients = 2;
 	s->clients = clients;
 	snprintf(clients[0].addr, sizeof(clients[0].addr), "127.0.0.1");
@@ -174,20 +183,29 @@ static void fill_snapshot(struct status_snapshot *s, struct status_client *clien
 	clients[1].connected_at = 1700000000 + 3723;
 	clients[1].state = "reading";
 	clients[1].requests = 0;
+	return s;
+}
+
+typedef char *render_fn(const struct status_snapshot *s, size_t *len);
+
+/* render(s), which must be one string of the length it reports. */
+static char *rendered(render_fn *render, const struct status_snapshot *s)
+{
+	size_t len = 0;
+	char *text = render(s, &len);
+
+	assert_non_null(text);
+	assert_int_equal(len, strlen(text));
+	return text;
 }
 
 static void test_render_json(void **state)
 {
-	struct status_client clients[2];
-	struct status_snapshot s;
-	size_t len = 0;
+	struct fixture fx;
 	char *json;
 
 	(void)state;
-	fill_snapshot(&s, clients);
-	json = status_render_json(&s, &len);
-	assert_non_null(json);
-	assert_int_equal(len, strlen(json));
+	json = rendered(status_render_json, fill_snapshot(&fx));
 	assert_string_equal(json,
 		"{\"running\":true,\"protocol\":\"http\",\"address\":\"127.0.0.1:8080\","
 		"\"port\":8080,\"threads\":4,\"started_at\":\"2023-11-14T22:13:20Z\","
@@ -206,18 +224,15 @@ static void test_render_json(void **state)
 
 static void test_render_json_truncated_and_stopping(void **state)
 {
-	struct status_client clients[2];
-	struct status_snapshot s;
-	size_t len = 0;
+	struct fixture fx;
+	struct status_snapshot *s = fill_snapshot(&fx);
 	char *json;
 
 	(void)state;
-	fill_snapshot(&s, clients);
-	s.running = false;
-	s.client_count = 5000;
-	s.nclients = 0;
-	json = status_render_json(&s, &len);
-	assert_non_null(json);
+	s->totals.running = false;
+	s->totals.client_count = 5000;
+	s->nclients = 0;
+	json = rendered(status_render_json, s);
 	assert_non_null(strstr(json, "{\"running\":false,"));
 	assert_non_null(strstr(json, "\"clients\":5000,\"client_list_truncated\":true,\"client_list\":[]}"));
 	free(json);
@@ -225,16 +240,11 @@ static void test_render_json_truncated_and_stopping(void **state)
 
 static void test_render_html(void **state)
 {
-	struct status_client clients[2];
-	struct status_snapshot s;
-	size_t len = 0;
+	struct fixture fx;
 	char *html;
 
 	(void)state;
-	fill_snapshot(&s, clients);
-	html = status_render_html(&s, &len);
-	assert_non_null(html);
-	assert_int_equal(len, strlen(html));
+	html = rendered(status_render_html, fill_snapshot(&fx));
 	assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
 	assert_non_null(strstr(html, "<meta http-equiv=\"refresh\" content=\"5\">"));
 	assert_non_null(strstr(html, "<table id=\"server\">"));
@@ -272,18 +282,15 @@ static void test_human_bytes(void **state)
 		{ 1ULL << 40, ">1.0 TiB<" },
 		{ UINT64_MAX, ">16.0 EiB<" },
 	};
-	struct status_client clients[2];
-	struct status_snapshot s;
+	struct fixture fx;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t len;
+		struct status_snapshot *s = fill_snapshot(&fx);
 		char *html;
 
-		fill_snapshot(&s, clients);
-		s.bytes_sent = cases[i].v;
-		html = status_render_html(&s, &len);
-		assert_non_null(html);
+		s->totals.bytes_sent = cases[i].v;
+		html = rendered(status_render_html, s);
 		if (!strstr(html, cases[i].want))
 			fail_msg("%llu: no %s", (unsigned long long)cases[i].v, cases[i].want);
 		free(html);
