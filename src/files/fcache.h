@@ -39,6 +39,7 @@
 
 #include "http/cond.h"
 #include "http/httpdate.h"
+#include "util/list.h"
 
 #define FCACHE_MAX_ENTRIES 512
 #define FCACHE_SIDECARS 3              /* precompressed copies per file */
@@ -72,7 +73,7 @@ struct fcache_entry {
 	/* The cache's own bookkeeping. */
 	struct fcache *fc;
 	struct fcache_entry *hnext;
-	struct fcache_entry *lprev, *lnext;
+	struct list_node lru;    /* in fc->lru while cached */
 	uint64_t hash;
 	unsigned refs;       /* the cache's (while cached) + one per user */
 	bool cached;
