@@ -30,31 +30,41 @@ static inline void *list_item_at(struct list_node *n, size_t offset)
 	return n ? (void *)((char *)n - offset) : NULL;
 }
 
+/* Walks l from head to tail, it naming each item (of type, linked
+ * through member) in turn. The body must not unlink it: a walk that
+ * drops items reads the next one first. */
+#define list_each(it, l, type, member)                                 \
+	for (type *it = list_item((l)->head, type, member); it;        \
+	     it = list_item(it->member.next, type, member))
+
 static inline bool list_empty(const struct list *l)
 {
 	return !l->head;
 }
 
-static inline void list_push_front(struct list *l, struct list_node *n)
+/* n goes in right after at, a node of l (NULL: at the head). */
+static inline void list_insert_after(struct list *l, struct list_node *at, struct list_node *n)
 {
-	n->prev = NULL;
-	n->next = l->head;
-	if (l->head)
-		l->head->prev = n;
+	n->prev = at;
+	n->next = at ? at->next : l->head;
+	if (n->next)
+		n->next->prev = n;
 	else
 		l->tail = n;
-	l->head = n;
+	if (at)
+		at->next = n;
+	else
+		l->head = n;
+}
+
+static inline void list_push_front(struct list *l, struct list_node *n)
+{
+	list_insert_after(l, NULL, n);
 }
 
 static inline void list_push_back(struct list *l, struct list_node *n)
 {
-	n->next = NULL;
-	n->prev = l->tail;
-	if (l->tail)
-		l->tail->next = n;
-	else
-		l->head = n;
-	l->tail = n;
+	list_insert_after(l, l->tail, n);
 }
 
 /* n must be in l. Leaves n zeroed (unlinked). */

@@ -21,8 +21,7 @@ static size_t walk(struct list *l, int *out, size_t max)
 	struct list_node *prev = NULL;
 	size_t n = 0;
 
-	for (struct item *it = list_item(l->head, struct item, node); it;
-	     it = list_item(it->node.next, struct item, node)) {
+	list_each(it, l, struct item, node) {
 		assert_ptr_equal(it->node.prev, prev);
 		assert_true(n < max);
 		out[n++] = it->id;
@@ -94,6 +93,19 @@ static void test_unlink_head_middle_tail(void **state)
 	ASSERT_ORDER(&l, 1);
 }
 
+static void test_insert_after(void **state)
+{
+	struct list l = { 0 };
+	struct item it[4] = { { .id = 0 }, { .id = 1 }, { .id = 2 }, { .id = 3 } };
+
+	(void)state;
+	list_insert_after(&l, NULL, &it[0].node);      /* into an empty list */
+	list_insert_after(&l, &it[0].node, &it[2].node); /* after the tail */
+	list_insert_after(&l, &it[0].node, &it[1].node); /* in the middle */
+	list_insert_after(&l, NULL, &it[3].node);      /* before the head */
+	ASSERT_ORDER(&l, 3, 0, 1, 2);
+}
+
 static void test_move_front(void **state)
 {
 	struct list l = { 0 };
@@ -148,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_zeroed_is_empty),
 		cmocka_unit_test(test_push_front_and_back),
 		cmocka_unit_test(test_unlink_head_middle_tail),
+		cmocka_unit_test(test_insert_after),
 		cmocka_unit_test(test_move_front),
 		cmocka_unit_test(test_move_front_single),
 		cmocka_unit_test(test_unlink_while_walking),
