@@ -26,7 +26,7 @@
 struct fcache {
 	int rootfd;
 	const struct mime_table *mime;
-	struct fcache_entry *buckets[FCACHE_BUCKETS];
+	struct list buckets[FCACHE_BUCKETS]; /* of fcache_entry.hnode, by hash */
 	struct list lru;     /* of fcache_entry.lru; head: most recent */
 	unsigned count, max_entries;
 	size_t mem_bytes;
@@ -112,11 +112,7 @@ static struct fcache_entry *lru_entry(struct list_node *n)
 /* Out of the table; freed now unless a response still holds it. */
 static void evict(struct fcache *fc, struct fcache_entry *e)
 {
-	struct fcache_entry **pp = &fc->buckets[e->hash & (FCACHE_BUCKETS - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
+	list_unlink(&fc->buckets[e->hash & (FCACHE_BUCKETS - 1)], &e->hnode);
 	list_unlink(&fc->lru, &e->lru);
 	fc->count--;
 	if (e->data)
@@ -247,9 +243,7 @@ static bool watch_entry(struct fcache *fc, struct fcache_entry *e)
 
 static struct fcache_entry *lookup(struct fcache *fc, const char *rel, size_t len, uint64_t h)
 {
-	struct fcache_entry *e = fc->buckets[h & (FCACHE_BUCKETS - 1)];
-
-	for (; e; e = e->hnext)
+	list_each(e, &fc->buckets[h & (FCACHE_BUCKETS - 1)], struct fcache_entry, hnode)
 		if (e->hash == h && e->path_len == len && memcmp(e->path, rel, len) == 0)
 			return e;
 	return NULL;
@@ -329,8 +323,7 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 
 	while (fc->count >= fc->max_entries)
 		evict(fc, lru_entry(fc->lru.tail));
-	e->hnext = fc->buckets[h & (FCACHE_BUCKETS - 1)];
-	fc->buckets[h & (FCACHE_BUCKETS - 1)] = e;
+	list_push_front(&fc->buckets[h & (FCACHE_BUCKETS - 1)], &e->hnode);
 	list_push_front(&fc->lru, &e->lru);
 	fc->count++;
 	e->cached = true;

@@ -72,7 +72,7 @@ struct fcache_entry {
 
 	/* The cache's own bookkeeping. */
 	struct fcache *fc;
-	struct fcache_entry *hnext;
+	struct list_node hnode;  /* in its bucket of fc while cached */
 	struct list_node lru;    /* in fc->lru while cached */
 	uint64_t hash;
 	unsigned refs;       /* the cache's (while cached) + one per user */

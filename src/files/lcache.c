@@ -69,9 +69,8 @@ static void uncache(struct lcache *lc, struct lcache_entry *e)
 	lc->count--;
 	lc->mem -= e->mem;
 	e->cached = false;
-	for (struct lcache_entry *o = lru_entry(lc->lru.head); o && !shared;
-	     o = lru_entry(o->lru.next))
-		shared = o->wd == e->wd && o->epoch == e->epoch;
+	list_each(o, &lc->lru, struct lcache_entry, lru)
+		shared = shared || (o->wd == e->wd && o->epoch == e->epoch);
 	if (watched(lc, e) && !shared)
 		inotify_rm_watch(lc->ino_fd, e->wd);
 	e->wd = -1;
@@ -91,7 +90,7 @@ void lcache_free(struct lcache *lc)
 
 static void mark_stale(struct lcache *lc, int wd, bool all)
 {
-	for (struct lcache_entry *e = lru_entry(lc->lru.head); e; e = lru_entry(e->lru.next))
+	list_each(e, &lc->lru, struct lcache_entry, lru)
 		if (all || (e->wd == wd && e->epoch == lc->epoch))
 			e->stale = true;
 }

@@ -29,7 +29,7 @@ struct zent {
 	uint64_t hash;
 	int fd;                  /* the duplicate, while queued or busy */
 	size_t cost;             /* counted in zc->bytes */
-	struct zent *hnext;
+	struct list_node hnode;  /* in its bucket of zc->table while cached */
 	struct list_node lru;    /* in zc->lru while cached */
 	struct list_node queue;  /* in zc->queue while queued */
 };
@@ -45,7 +45,7 @@ struct zcache {
 	struct list lru;   /* of zent.lru, most recently used first */
 	struct list queue; /* of zent.queue, for the helper, oldest first */
 	unsigned queued;
-	struct zent *table[ZCACHE_BUCKETS];
+	struct list table[ZCACHE_BUCKETS]; /* of zent.hnode, by key_hash */
 };
 
 static uint64_t key_hash(const struct stat *st, enum codec_kind k)
@@ -109,11 +109,7 @@ static struct zent *lru_entry(struct list_node *n)
  * lock; the entry itself may live on in a response). */
 static void ent_drop(struct zcache *zc, struct zent *e)
 {
-	struct zent **pp = &zc->table[e->hash & (ZCACHE_BUCKETS - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
+	list_unlink(&zc->table[e->hash & (ZCACHE_BUCKETS - 1)], &e->hnode);
 	list_unlink(&zc->lru, &e->lru);
 	e->cached = false;
 	zc->bytes -= e->cost;
@@ -255,8 +251,7 @@ static void enqueue(struct zcache *zc, const struct stat *st, enum codec_kind k,
 	e->hash = h;
 	e->fd = dfd;
 	e->cost = sizeof(*e);
-	e->hnext = zc->table[h & (ZCACHE_BUCKETS - 1)];
-	zc->table[h & (ZCACHE_BUCKETS - 1)] = e;
+	list_push_front(&zc->table[h & (ZCACHE_BUCKETS - 1)], &e->hnode);
 	list_push_front(&zc->lru, &e->lru);
 	zc->bytes += e->cost;
 	zc->entries++;
@@ -270,12 +265,14 @@ struct zcache_entry *zcache_get(struct zcache *zc, const struct stat *st, enum c
 				int fd)
 {
 	uint64_t h = key_hash(st, k);
-	struct zent *e;
+	struct zent *e = NULL;
 
 	pthread_mutex_lock(&zc->lock);
-	for (e = zc->table[h & (ZCACHE_BUCKETS - 1)]; e; e = e->hnext)
-		if (e->hash == h && key_eq(e, st, k))
+	list_each(it, &zc->table[h & (ZCACHE_BUCKETS - 1)], struct zent, hnode)
+		if (it->hash == h && key_eq(it, st, k)) {
+			e = it;
 			break;
+		}
 	if (!e) {
 		enqueue(zc, st, k, h, fd);
 		pthread_mutex_unlock(&zc->lock);
