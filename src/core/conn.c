@@ -90,22 +90,24 @@ static bool lend_ok(struct conn *c)
 	return true;
 }
 
+/* Empties b, freeing its memory unless the pool lent it. */
+static void buf_drop(struct buf *b, bool *lent)
+{
+	if (!*lent)
+		free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	*lent = false;
+}
+
 static void in_drop(struct conn *c)
 {
-	if (!c->in_lent)
-		free(c->in.p);
-	c->in.p = NULL;
-	c->in.len = c->in.cap = 0;
-	c->in_lent = false;
+	buf_drop(&c->in, &c->in_lent);
 }
 
 static void out_drop(struct conn *c)
 {
-	if (!c->out_lent)
-		free(c->out.p);
-	c->out.p = NULL;
-	c->out.len = c->out.cap = 0;
-	c->out_lent = false;
+	buf_drop(&c->out, &c->out_lent);
 	if (!c->segs_lent)
 		free(c->segs);
 	c->segs = NULL;
