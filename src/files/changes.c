@@ -10,6 +10,12 @@ int changes_open(void)
 	return inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 }
 
+void changes_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 bool changes_drain(int fd, void (*on_event)(void *arg, const struct inotify_event *ev),
 		   void *arg)
 {

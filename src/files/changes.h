@@ -16,6 +16,8 @@
 
 /* A new instance (non-blocking, close-on-exec), or -1. */
 int changes_open(void);
+/* Closes fd (from changes_open; -1: none), dropping its watches. */
+void changes_close(int fd);
 /* Reads every queued event, handing each to on_event when it is not NULL.
  * Returns whether anything was queued (an overflow included). One ioctl
  * when nothing is: the price of a cache hit. */

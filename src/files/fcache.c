@@ -23,6 +23,9 @@
 #define DIR_EVENTS (IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 		    IN_DELETE_SELF | IN_MOVE_SELF)
 
+/* The entry a node of the LRU list is in (NULL at the end). */
+#define LRU_ENTRY(node) list_item((node), struct fcache_entry, lru)
+
 struct fcache {
 	int rootfd;
 	const struct mime_table *mime;
@@ -75,7 +78,7 @@ struct fcache *fcache_new(int rootfd, const struct mime_table *mime, unsigned ma
 		changes_fd_path(link, rootfd);
 		n = readlink(link, fc->root_real, sizeof(fc->root_real) - 1);
 		if (n <= 0 || fc->root_real[0] != '/') {
-			close(fc->ino_fd);
+			changes_close(fc->ino_fd);
 			fc->ino_fd = -1;
 		} else {
 			if (n == 1) /* the root is "/" */
@@ -104,11 +107,6 @@ void fcache_release(void *entry)
 		entry_free(e);
 }
 
-static struct fcache_entry *lru_entry(struct list_node *n)
-{
-	return list_item(n, struct fcache_entry, lru);
-}
-
 /* Out of the table; freed now unless a response still holds it. */
 static void evict(struct fcache *fc, struct fcache_entry *e)
 {
@@ -126,9 +124,8 @@ void fcache_free(struct fcache *fc)
 	if (!fc)
 		return;
 	while (!list_empty(&fc->lru))
-		evict(fc, lru_entry(fc->lru.head));
-	if (fc->ino_fd >= 0)
-		close(fc->ino_fd);
+		evict(fc, LRU_ENTRY(fc->lru.head));
+	changes_close(fc->ino_fd);
 	free(fc);
 }
 
@@ -187,7 +184,7 @@ static void renew_watches(struct fcache *fc)
 {
 	int fd = changes_open();
 
-	close(fc->ino_fd);
+	changes_close(fc->ino_fd);
 	fc->ino_fd = fd;
 	fc->epoch++;
 	fc->nwatches = 0;
@@ -322,7 +319,7 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 	memcpy(e->path, rel, len + 1);
 
 	while (fc->count >= fc->max_entries)
-		evict(fc, lru_entry(fc->lru.tail));
+		evict(fc, LRU_ENTRY(fc->lru.tail));
 	list_push_front(&fc->buckets[h & (FCACHE_BUCKETS - 1)], &e->hnode);
 	list_push_front(&fc->lru, &e->lru);
 	fc->count++;
@@ -400,8 +397,8 @@ void fcache_sweep(struct fcache *fc)
 	bool all = fc->ino_fd < 0 || fc->gen != fc->swept_gen;
 
 	fc->swept_gen = fc->gen;
-	for (e = lru_entry(fc->lru.head); e; e = next) {
-		next = lru_entry(e->lru.next);
+	for (e = LRU_ENTRY(fc->lru.head); e; e = next) {
+		next = LRU_ENTRY(e->lru.next);
 		if (!all && e->watch_epoch == fc->epoch && !e->unwatchable)
 			continue;
 		if (fstat(e->fd, &st) != 0 || st.st_nlink == 0 || !same_file(&st, &e->st))

@@ -13,6 +13,9 @@
 #define DIR_WATCH (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | \
 		   IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
 
+/* The entry a node of the LRU list is in (NULL at the end). */
+#define LRU_ENTRY(node) list_item((node), struct lcache_entry, lru)
+
 struct lcache {
 	struct list lru; /* of lcache_entry.lru; head: most recent */
 	unsigned count;
@@ -49,11 +52,6 @@ void lcache_release(void *entry)
 		entry_free(e);
 }
 
-static struct lcache_entry *lru_entry(struct list_node *n)
-{
-	return list_item(n, struct lcache_entry, lru);
-}
-
 static bool watched(const struct lcache *lc, const struct lcache_entry *e)
 {
 	return e->wd >= 0 && e->epoch == lc->epoch && lc->ino_fd >= 0;
@@ -82,9 +80,8 @@ void lcache_free(struct lcache *lc)
 	if (!lc)
 		return;
 	while (!list_empty(&lc->lru))
-		uncache(lc, lru_entry(lc->lru.head));
-	if (lc->ino_fd >= 0)
-		close(lc->ino_fd);
+		uncache(lc, LRU_ENTRY(lc->lru.head));
+	changes_close(lc->ino_fd);
 	free(lc);
 }
 
@@ -127,7 +124,7 @@ static void evict_over(struct lcache *lc, const struct lcache_entry *keep)
 {
 	while ((lc->count > LCACHE_MAX_ENTRIES || lc->mem > LCACHE_MEM_TOTAL) &&
 	       lc->lru.tail && lc->lru.tail != &keep->lru)
-		uncache(lc, lru_entry(lc->lru.tail));
+		uncache(lc, LRU_ENTRY(lc->lru.tail));
 }
 
 struct lcache_entry *lcache_lookup(struct lcache *lc, int dirfd, const struct stat *st,
@@ -139,7 +136,7 @@ struct lcache_entry *lcache_lookup(struct lcache *lc, int dirfd, const struct st
 	char link[CHANGES_FD_PATH];
 
 	drain_events(lc);
-	for (e = lru_entry(lc->lru.head); e; e = lru_entry(e->lru.next))
+	for (e = LRU_ENTRY(lc->lru.head); e; e = LRU_ENTRY(e->lru.next))
 		if (strcmp(e->rel, rel) == 0)
 			break;
 	if (e && valid(lc, e, st, now)) {
@@ -203,8 +200,8 @@ size_t lcache_sweep(struct lcache *lc, time_t now)
 	if (!lc)
 		return 0; /* no --listing */
 	drain_events(lc);
-	for (e = lru_entry(lc->lru.head); e; e = next) {
-		next = lru_entry(e->lru.next);
+	for (e = LRU_ENTRY(lc->lru.head); e; e = next) {
+		next = LRU_ENTRY(e->lru.next);
 		/* An idle entry still being sent stays until it is not, so
 		 * that its memory really goes when it leaves. */
 		if (e->stale || (e->refs == 1 && now - e->used >= LCACHE_IDLE_SEC)) {

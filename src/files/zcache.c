@@ -34,6 +34,9 @@ struct zent {
 	struct list_node queue;  /* in zc->queue while queued */
 };
 
+/* The entry a node of the LRU list is in (NULL at the end). */
+#define LRU_ENTRY(node) list_item((node), struct zent, lru)
+
 struct zcache {
 	pthread_mutex_t lock;
 	pthread_cond_t work, idle;
@@ -100,11 +103,6 @@ void zcache_release(void *entry)
 		ent_unref(entry);
 }
 
-static struct zent *lru_entry(struct list_node *n)
-{
-	return list_item(n, struct zent, lru);
-}
-
 /* Out of the table and the list; the cache's reference goes (under the
  * lock; the entry itself may live on in a response). */
 static void ent_drop(struct zcache *zc, struct zent *e)
@@ -121,10 +119,10 @@ static void ent_drop(struct zcache *zc, struct zent *e)
  * for the helper stays (it costs its bookkeeping only). */
 static void evict(struct zcache *zc)
 {
-	struct zent *e = lru_entry(zc->lru.tail), *prev;
+	struct zent *e = LRU_ENTRY(zc->lru.tail), *prev;
 
 	for (; e && zc->bytes > zc->mem_max; e = prev) {
-		prev = lru_entry(e->lru.prev);
+		prev = LRU_ENTRY(e->lru.prev);
 		if (e->state == Z_QUEUED || e->state == Z_BUSY)
 			continue;
 		ent_drop(zc, e);
@@ -325,7 +323,7 @@ void zcache_free(struct zcache *zc)
 		ent_unref(e);
 	}
 	while (!list_empty(&zc->lru))
-		ent_drop(zc, lru_entry(zc->lru.head));
+		ent_drop(zc, LRU_ENTRY(zc->lru.head));
 	pthread_cond_destroy(&zc->work);
 	pthread_cond_destroy(&zc->idle);
 	pthread_mutex_destroy(&zc->lock);
