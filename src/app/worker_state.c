@@ -23,9 +23,9 @@ static unsigned cache_entries(const struct server *srv)
 	return n < 16 ? 16 : n;
 }
 
-/* A file cache for the root, then one per vhost, typed by mime, into
- * fc; all or none (-1). */
-static int file_caches(const struct server *srv, const struct mime_table *mime,
+/* A file cache for the root, then one per vhost, typed by mime, for
+ * the worker of x, into fc; all or none (-1). */
+static int file_caches(const struct server *srv, struct ctx *x, const struct mime_table *mime,
 		       struct fcache **fc)
 {
 	unsigned n = cache_entries(srv);
@@ -37,6 +37,7 @@ static int file_caches(const struct server *srv, const struct mime_table *mime,
 				fcache_free(fc[i]);
 			return -1;
 		}
+		fcache_drain_after(fc[i], &x->reads);
 	}
 	return 0;
 }
@@ -65,7 +66,7 @@ static int worker_init(struct ctx *x, const struct server *srv)
 	if (x->vhost_fcache) {
 		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
 
-		if (file_caches(srv, srv->mime, fc) == 0) {
+		if (file_caches(srv, x, srv->mime, fc) == 0) {
 			x->fcache = fc[0];
 			memcpy(x->vhost_fcache, fc + 1, srv->nvhosts * sizeof(*fc));
 		}
@@ -82,7 +83,7 @@ static int worker_adopt(struct ctx *x, const struct server *srv,
 	if (s->mime != x->mime) {
 		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
 
-		if (file_caches(srv, s->mime, fc))
+		if (file_caches(srv, x, s->mime, fc))
 			return -1;
 		fcache_free(x->fcache);
 		x->fcache = fc[0];

@@ -868,6 +868,8 @@ static int conn_read(struct conn *c)
 		n = c->tp->read(c, c->in.p + c->in.len, c->in.cap - c->in.len);
 		if (n > 0) {
 			size_t room = c->in.cap - c->in.len;
+
+			c->ctx->reads++;
 			if (c->timer == TIMER_IDLE)
 				conn_timer_set(c, TIMER_HEADER);
 			c->in.len += (size_t)n;

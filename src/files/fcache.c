@@ -41,6 +41,8 @@ struct fcache {
 	unsigned nwatches;    /* inotify_add_watch calls in this instance */
 	uint64_t gen;
 	uint64_t swept_gen;   /* gen at the last fcache_sweep */
+	const uint64_t *reads; /* fcache_drain_after; NULL: read on every hit */
+	uint64_t drained_reads; /* *reads when the events were last read for a hit */
 	char root_real[PATH_MAX];
 	size_t root_real_len;
 
@@ -179,6 +181,25 @@ static void drain_events(struct fcache *fc)
 		fc->gen++;
 }
 
+void fcache_drain_after(struct fcache *fc, const uint64_t *reads)
+{
+	fc->reads = reads;
+	if (reads) /* not read since: the next hit reads them */
+		fc->drained_reads = *reads - 1;
+}
+
+/* Before a hit is trusted: the events queued before this request was
+ * read (see fcache_drain_after). */
+static void drain_for_request(struct fcache *fc)
+{
+	if (fc->reads) {
+		if (*fc->reads == fc->drained_reads)
+			return;
+		fc->drained_reads = *fc->reads;
+	}
+	drain_events(fc);
+}
+
 /* A new instance, without the watches of files long gone. */
 static void renew_watches(struct fcache *fc)
 {
@@ -265,7 +286,7 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 		 * this second: no stat needed. The events are read after the
 		 * request was, so a change finished before the client sent it
 		 * is always seen. */
-		drain_events(fc);
+		drain_for_request(fc);
 		if (e->watch_epoch == fc->epoch && e->gen == fc->gen && e->checked == now)
 			goto hit;
 		if (e->watch_epoch != fc->epoch && !e->unwatchable) {
