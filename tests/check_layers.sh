@@ -4,7 +4,10 @@
 #     the worker: no core/server.h, core/conn_io.h or core/loop.h, no
 #     struct worker or struct conn_pool (they get struct ctx: core/ctx.h);
 #  2. nothing below src/app includes an app/ header but app/config.h;
-#  3. epoll appears in the epoll backend (src/core/loop_epoll.c) only.
+#  3. epoll appears in the epoll backend (src/core/loop_epoll.c) only;
+#  4. the engine (src/core) includes no header of a higher layer: only
+#     core/, util/ and app/config.h (what it keeps for the layers above
+#     comes through struct server_hooks, set in src/app).
 # Usage: check_layers.sh [SRC]   (default: src next to this script)
 #        check_layers.sh --self-test   (each rule fails on a planted violation)
 set -u
@@ -36,6 +39,12 @@ $hits"
 		[ -n "$hits" ] && say "app/ headers below app/ (only app/config.h may be):
 $hits"
 	fi
+	if [ -d "$src/core" ]; then
+		hits=$(grep -rnE '#[[:space:]]*include[[:space:]]*"' "$src/core" |
+		       grep -vE '"(core|util)/[^"]*"|"app/config\.h"')
+		[ -n "$hits" ] && say "a higher layer's header in core/ (use struct server_hooks):
+$hits"
+	fi
 	hits=$(grep -rnE 'sys/epoll\.h|\bepoll_[a-z_]+[[:space:]]*\(|\bEPOLL[A-Z_]+' "$src" |
 	       grep -v "^$src/core/loop_epoll\.c:")
 	[ -n "$hits" ] && say "epoll outside src/core/loop_epoll.c (use core/loop.h):
@@ -65,6 +74,9 @@ app header in a new folder|util/log.c|#include "app/main.h"
 epoll header in core|core/server.c|#include <sys/epoll.h>
 epoll call in http|http/http1.c|int x = epoll_wait(0, 0, 0, 0);
 epoll flag in core|core/conn.c|int y = EPOLLIN;
+files header in core|core/server.c|#include "files/fcache.h"
+http header in core|core/ctx.h|#include "http/httpdate.h"
+tls header in core|core/conn.c|#  include "tls/tls.h"
 EOF
 	rm -rf "$tmp/src" && cp -r "$here/../src" "$tmp/src"
 	if ! check "$tmp/src"; then

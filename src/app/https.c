@@ -178,6 +178,7 @@ int https_listen(struct https *h, struct server *srv, char *err, size_t errlen)
 	r->max_connections = srv->max_connections;
 	r->fcache_entries = 1;
 	r->nworkers = 1;
+	r->hooks = srv->hooks;
 	return server_listen(r, err, errlen);
 }
 

@@ -21,6 +21,7 @@
 #include "app/sdnotify.h"
 #include "app/setup.h"
 #include "app/https.h"
+#include "app/worker_state.h"
 #include "files/fcache.h"
 #include "files/mime.h"
 #include "app/privs.h"
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
 	long fit = (nofile - spare) / (cfg.protocol == PROTOCOL_FILE ? 2 : 1);
 	srv.max_connections = cfg.max_connections ? cfg.max_connections : fit > 32 ? fit : 32;
 	srv.nworkers = cfg.threads;
+	srv.hooks = &worker_state_hooks;
 	/* Keys are read now, while eisd may still be root. */
 	if (https_setup(&https, &cfg, &srv, err, sizeof(err))) {
 		rc = die(1, "%s", err);

@@ -37,6 +37,9 @@ static inline struct conn_pool *pool_of(const struct conn *c)
 	return (struct conn_pool *)(void *)((char *)c->ctx - offsetof(struct conn_pool, ctx));
 }
 
+/* The connection a list node of the pool's is in. */
+#define CONN_OF(node, member) list_item((node), struct conn, member)
+
 static void conn_close(struct conn *c);
 static void conn_on_event(struct loop_handler *h, int mask);
 
@@ -59,15 +62,7 @@ static void timer_unlink(struct conn *c)
 	struct conn_pool *w = pool_of(c);
 	if (c->timer == TIMER_NONE)
 		return;
-	if (c->tprev)
-		c->tprev->tnext = c->tnext;
-	else
-		w->timer_head[c->timer] = c->tnext;
-	if (c->tnext)
-		c->tnext->tprev = c->tprev;
-	else
-		w->timer_tail[c->timer] = c->tprev;
-	c->tprev = c->tnext = NULL;
+	list_unlink(&w->timers[c->timer], &c->timer_node);
 	c->timer = TIMER_NONE;
 }
 
@@ -78,13 +73,7 @@ static void conn_timer_set(struct conn *c, enum conn_timer t)
 	timer_unlink(c);
 	c->timer = t;
 	c->deadline_ms = w->ctx.now_ms + (uint64_t)timer_duration_ms(w, t);
-	c->tprev = w->timer_tail[t];
-	c->tnext = NULL;
-	if (w->timer_tail[t])
-		w->timer_tail[t]->tnext = c;
-	else
-		w->timer_head[t] = c;
-	w->timer_tail[t] = c;
+	list_push_back(&w->timers[t], &c->timer_node);
 }
 
 /* ---- buffers lent by the worker ---- */
@@ -101,22 +90,24 @@ static bool lend_ok(struct conn *c)
 	return true;
 }
 
+/* Empties b, freeing its memory unless the pool lent it. */
+static void buf_drop(struct buf *b, bool *lent)
+{
+	if (!*lent)
+		free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	*lent = false;
+}
+
 static void in_drop(struct conn *c)
 {
-	if (!c->in_lent)
-		free(c->in.p);
-	c->in.p = NULL;
-	c->in.len = c->in.cap = 0;
-	c->in_lent = false;
+	buf_drop(&c->in, &c->in_lent);
 }
 
 static void out_drop(struct conn *c)
 {
-	if (!c->out_lent)
-		free(c->out.p);
-	c->out.p = NULL;
-	c->out.len = c->out.cap = 0;
-	c->out_lent = false;
+	buf_drop(&c->out, &c->out_lent);
 	if (!c->segs_lent)
 		free(c->segs);
 	c->segs = NULL;
@@ -443,36 +434,18 @@ static void conn_defer(struct conn *c)
 	if (c->on_ready)
 		return;
 	c->on_ready = true;
-	c->rnext = NULL;
-	if (p->ready_tail)
-		p->ready_tail->rnext = c;
-	else
-		p->ready_head = c;
-	p->ready_tail = c;
+	list_push_back(&p->ready, &c->ready_node);
 	p->nready++;
 }
 
-/* Takes c off the ready list (it is short: only connections that used up
- * their share are on it). */
+/* Takes c (on_ready) off the ready list. */
 static void ready_unlink(struct conn *c)
 {
 	struct conn_pool *p = pool_of(c);
-	struct conn *prev = NULL;
 
-	for (struct conn *r = p->ready_head; r; prev = r, r = r->rnext) {
-		if (r != c)
-			continue;
-		if (prev)
-			prev->rnext = c->rnext;
-		else
-			p->ready_head = c->rnext;
-		if (p->ready_tail == c)
-			p->ready_tail = prev;
-		p->nready--;
-		break;
-	}
+	list_unlink(&p->ready, &c->ready_node);
+	p->nready--;
 	c->on_ready = false;
-	c->rnext = NULL;
 }
 
 void conn_defer_input(struct conn *c)
@@ -517,10 +490,7 @@ static struct conn *conn_new(struct conn_pool *w, int fd, const struct sockaddr_
 	conn_timer_set(c, TIMER_HEADER);
 
 	pthread_mutex_lock(&w->clients_lock);
-	c->cnext = w->clients;
-	if (w->clients)
-		w->clients->cprev = c;
-	w->clients = c;
+	list_push_front(&w->clients, &c->client_node);
 	w->nclients++;
 	pthread_mutex_unlock(&w->clients_lock);
 
@@ -541,12 +511,7 @@ static void conn_drop(struct conn *c, enum transport_close how)
 	if (c->on_ready)
 		ready_unlink(c);
 	pthread_mutex_lock(&w->clients_lock);
-	if (c->cprev)
-		c->cprev->cnext = c->cnext;
-	else
-		w->clients = c->cnext;
-	if (c->cnext)
-		c->cnext->cprev = c->cprev;
+	list_unlink(&w->clients, &c->client_node);
 	w->nclients--;
 	pthread_mutex_unlock(&w->clients_lock);
 
@@ -903,6 +868,8 @@ static int conn_read(struct conn *c)
 		n = c->tp->read(c, c->in.p + c->in.len, c->in.cap - c->in.len);
 		if (n > 0) {
 			size_t room = c->in.cap - c->in.len;
+
+			c->ctx->reads++;
 			if (c->timer == TIMER_IDLE)
 				conn_timer_set(c, TIMER_HEADER);
 			c->in.len += (size_t)n;
@@ -1140,15 +1107,10 @@ void conn_accept(struct conn_pool *p, int fd, const struct sockaddr_storage *pee
 
 void conn_pool_run_ready(struct conn_pool *p, unsigned n)
 {
-	while (n-- && p->ready_head) {
-		struct conn *c = p->ready_head;
+	while (n-- && !list_empty(&p->ready)) {
+		struct conn *c = CONN_OF(p->ready.head, ready_node);
 
-		p->ready_head = c->rnext;
-		if (!p->ready_head)
-			p->ready_tail = NULL;
-		p->nready--;
-		c->rnext = NULL;
-		c->on_ready = false;
+		ready_unlink(c);
 		p->budget = FAIR_SHARE;
 		/* What it has buffered first, then what waits in the socket
 		 * (or in the transport). */
@@ -1162,9 +1124,12 @@ static uint64_t pool_next_deadline(const struct conn_pool *p)
 {
 	uint64_t next = UINT64_MAX;
 
-	for (int t = 0; t < TIMER_COUNT; t++)
-		if (p->timer_head[t] && p->timer_head[t]->deadline_ms < next)
-			next = p->timer_head[t]->deadline_ms;
+	for (int t = 0; t < TIMER_COUNT; t++) {
+		const struct conn *c = CONN_OF(p->timers[t].head, timer_node);
+
+		if (c && c->deadline_ms < next)
+			next = c->deadline_ms;
+	}
 	return next;
 }
 
@@ -1176,7 +1141,8 @@ uint64_t conn_pool_expire(struct conn_pool *p)
 		return next; /* the usual turn: nothing due */
 	for (int t = 0; t < TIMER_COUNT; t++) {
 		struct conn *c;
-		while ((c = p->timer_head[t]) && c->deadline_ms <= p->ctx.now_ms)
+		while ((c = CONN_OF(p->timers[t].head, timer_node)) &&
+		       c->deadline_ms <= p->ctx.now_ms)
 			conn_on_timeout(c);
 	}
 	return pool_next_deadline(p);
@@ -1206,8 +1172,8 @@ void conn_pool_stop(struct conn_pool *p)
 {
 	struct conn *c, *next;
 
-	for (c = p->clients; c; c = next) {
-		next = c->cnext;
+	for (c = CONN_OF(p->clients.head, client_node); c; c = next) {
+		next = CONN_OF(c->client_node.next, client_node);
 		if (c->proto->on_stop) {
 			conn_stop_proto(c);
 			conn_settle(p);
@@ -1229,8 +1195,8 @@ void conn_pool_stop(struct conn_pool *p)
 
 void conn_pool_close_all(struct conn_pool *p)
 {
-	while (p->clients)
-		conn_close(p->clients);
+	while (!list_empty(&p->clients))
+		conn_close(CONN_OF(p->clients.head, client_node));
 }
 
 size_t conn_pool_each(struct conn_pool *p, size_t max,
@@ -1240,7 +1206,8 @@ size_t conn_pool_each(struct conn_pool *p, size_t max,
 
 	pthread_mutex_lock(&p->clients_lock);
 	n = p->nclients;
-	for (const struct conn *c = p->clients; c && max; c = c->cnext, max--)
+	for (const struct conn *c = CONN_OF(p->clients.head, client_node); c && max;
+	     c = CONN_OF(c->client_node.next, client_node), max--)
 		each(arg, c);
 	pthread_mutex_unlock(&p->clients_lock);
 	return n;

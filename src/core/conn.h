@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/loop.h"
+#include "util/list.h"
 
 struct ctx;
 struct proto;
@@ -68,15 +69,15 @@ struct conn {
 	const struct transport *tp;
 	void *tp_data;
 
-	/* Deadline list membership (conn_pool.timer_head[timer]). */
+	/* Deadline list membership (conn_pool.timers[timer]). */
 	enum conn_timer timer;
 	int send_queued; /* kernel send queue when TIMER_SEND was armed */
 	uint64_t deadline_ms;
-	struct conn *tprev, *tnext;
+	struct list_node timer_node;
 
 	/* Client registry (conn_pool.clients), guarded by its clients_lock. */
-	struct conn *cprev, *cnext;
-	struct conn *rnext; /* the pool's ready list */
+	struct list_node client_node;
+	struct list_node ready_node; /* the pool's ready list, while on_ready */
 
 	/* Buffers exist only while bytes are in flight. While the pool
 	 * serves this connection they are lent from the pool (*_lent); what

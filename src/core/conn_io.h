@@ -34,13 +34,12 @@ struct conn_pool {
 
 	/* One list per deadline kind; each kind has one duration, so
 	 * appending keeps every list ordered and expiry is O(1). */
-	struct conn *timer_head[TIMER_COUNT];
-	struct conn *timer_tail[TIMER_COUNT];
+	struct list timers[TIMER_COUNT]; /* of conn.timer_node */
 
 	/* All the pool's connections. The lock is held only to link,
 	 * unlink or copy, so a status reader never stalls the worker. */
 	pthread_mutex_t clients_lock;
-	struct conn *clients;
+	struct list clients; /* of conn.client_node, newest first */
 	unsigned nclients;
 
 	/* Lent to one connection at a time: input of
@@ -57,7 +56,7 @@ struct conn_pool {
 	 * requests (or make this many more full reads) in this turn; then it
 	 * waits in the ready list, in order, for the next turn. */
 	int budget;
-	struct conn *ready_head, *ready_tail;
+	struct list ready; /* of conn.ready_node */
 	unsigned nready;
 
 	/* A binary upgrade (set by the worker): while a forked child holds

@@ -42,6 +42,11 @@ struct ctx {
 	time_t now;                   /* wall clock */
 	char date[CTX_DATE_LEN + 1];  /* Date header for now */
 	uint64_t turn;                /* loop turns so far (1 the first) */
+	/* Reads that brought a connection bytes, so far: every request
+	 * arrives by one, so what must be looked at after a request came in
+	 * (a cache's change queue) is looked at once per read, not once per
+	 * request (fcache_drain_after). */
+	uint64_t reads;
 
 	struct log_buf log;           /* this worker's access log */
 	struct stats stats;           /* this worker's counters */

@@ -18,24 +18,18 @@
 #include <unistd.h>
 
 #include "core/conn_io.h"
-#include "files/fcache.h"
-#include "files/lcache.h"
-#include "files/zcache.h"
 #include "core/loop.h"
 #include "core/proto.h"
 #include "core/transport.h"
-#include "http/httpdate.h"
 
 _Static_assert((int)LOG_FORMAT_JSON == (int)CONFIG_LOG_JSON &&
 	       (int)LOG_FORMAT_COMBINED == (int)CONFIG_LOG_COMBINED, "one numbering of log formats");
-
-_Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: retry later, do not spin */
 #define TICK_MS 1000        /* log flush and clock granularity */
 #define TRIM_MIN_PEAK 64    /* bursts smaller than this are not worth it */
-#define LISTING_TRIM_BYTES (1u << 20) /* listings let go: worth a trim */
+#define SWEEP_TRIM_BYTES (1u << 20) /* let go by a sweep (listings): worth a trim */
 /* At exit a slow log reader gets this long for the last lines: bounded, so
  * a stalled one cannot hold up SIGTERM past --shutdown-grace + 1 s. */
 #define LOG_FINAL_FLUSH_MS 300
@@ -125,6 +119,9 @@ fail:
 	return -1;
 }
 
+/* The hooks of srv that are set (a NULL pointer: none of them). */
+#define HOOK(srv, name) ((srv)->hooks && (srv)->hooks->name)
+
 static void worker_tick(struct worker *w)
 {
 	struct timespec ts;
@@ -137,7 +134,8 @@ static void worker_tick(struct worker *w)
 	now = time(NULL);
 	if (now != w->pool.ctx.now) {
 		w->pool.ctx.now = now;
-		httpdate_format(now, w->pool.ctx.date);
+		if (HOOK(w->srv, worker_second))
+			w->srv->hooks->worker_second(&w->pool.ctx);
 	}
 }
 
@@ -245,37 +243,9 @@ void server_snapshot_release(struct server_snapshot *s)
 		s->destroy(s);
 }
 
-/* Entries each of a worker's caches may hold: its share of the open
- * files, split between the root and the vhosts. */
-static unsigned cache_entries(const struct server *srv)
-{
-	unsigned n = srv->fcache_entries ? srv->fcache_entries : FCACHE_MAX_ENTRIES;
-
-	n /= 1 + srv->nvhosts;
-	return n < 16 ? 16 : n;
-}
-
-/* A file cache for the root, then one per vhost, typed by mime, into
- * fc; all or none (-1). */
-static int worker_caches(struct worker *w, const struct mime_table *mime, struct fcache **fc)
-{
-	const struct server *srv = w->srv;
-	unsigned n = cache_entries(srv);
-
-	for (unsigned i = 0; i <= srv->nvhosts; i++) {
-		fc[i] = fcache_new(i ? srv->vhosts[i - 1].root_fd : srv->root_fd, mime, n);
-		if (!fc[i]) {
-			while (i-- > 0)
-				fcache_free(fc[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* A published snapshot, taken between two loop turns. New MIME types
- * need a new file cache (its entries carry their type); without memory
- * for one the worker stays on what it has. */
+/* A published snapshot, taken between two loop turns, once the hooks
+ * have what it needs (a new MIME table: new file caches); without memory
+ * for that the worker stays on what it has. */
 static void worker_adopt(struct worker *w)
 {
 	struct ctx *cx = &w->pool.ctx;
@@ -286,26 +256,9 @@ static void worker_adopt(struct worker *w)
 	s = atomic_exchange_explicit(&w->next_snap, NULL, memory_order_acquire);
 	if (!s)
 		return;
-	if (s->mime != cx->mime) {
-		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
-
-		if (worker_caches(w, s->mime, fc)) {
-			server_snapshot_release(s);
-			return;
-		}
-		fcache_free(cx->fcache);
-		cx->fcache = fc[0];
-		for (unsigned i = 0; i < cx->nvhosts; i++) {
-			fcache_free(cx->vhost_fcache[i]);
-			cx->vhost_fcache[i] = fc[1 + i];
-		}
-	}
-	if (!cx->lcache && config_lists_anywhere(s->cfg)) {
-		cx->lcache = lcache_new();
-		if (!cx->lcache) {
-			server_snapshot_release(s);
-			return;
-		}
+	if (HOOK(w->srv, worker_adopt) && w->srv->hooks->worker_adopt(cx, w->srv, s)) {
+		server_snapshot_release(s);
+		return;
 	}
 	cx->cfg = s->cfg;
 	cx->mime = s->mime;
@@ -353,13 +306,11 @@ static void *worker_main(void *arg)
 		}
 		worker_trim_memory(w);
 		if (cx->now_ms - last_sweep >= TICK_MS) {
-			fcache_sweep(cx->fcache);
 			/* Listing pages are big: once they go, give the
 			 * pages back (the burst rule above may have run). */
-			if (lcache_sweep(cx->lcache, cx->now) >= LISTING_TRIM_BYTES)
+			if (HOOK(srv, worker_sweep) &&
+			    srv->hooks->worker_sweep(cx) >= SWEEP_TRIM_BYTES)
 				trim_now(w);
-			for (unsigned i = 0; i < cx->nvhosts; i++)
-				fcache_sweep(cx->vhost_fcache[i]);
 			last_sweep = cx->now_ms;
 		}
 		if (cx->log.len && cx->now_ms - last_flush >= TICK_MS) {
@@ -379,6 +330,7 @@ static void *worker_main(void *arg)
 static int worker_init(struct worker *w, struct server *srv, int index)
 {
 	struct ctx *cx = &w->pool.ctx;
+	int state_rc;
 
 	w->srv = srv;
 	w->index = index;
@@ -393,27 +345,15 @@ static int worker_init(struct worker *w, struct server *srv, int index)
 	cx->stopping = &srv->stopping;
 	cx->draining = &srv->draining;
 	cx->srv = srv;
-	cx->zcache = srv->zcache;
 	log_buf_init(&cx->log, srv->log_shared ? srv->log_shared : &srv->log);
 	cx->log.format = (enum log_format)srv->cfg->log_format;
 	cx->io_scratch = malloc(CTX_IO_SCRATCH);
 	cx->vhosts = srv->vhosts;
 	cx->nvhosts = srv->nvhosts;
 	cx->vhost_strict = srv->vhost_strict;
-	cx->vhost_fcache = calloc(srv->nvhosts + 1, sizeof(*cx->vhost_fcache));
-	if (cx->vhost_fcache) {
-		struct fcache *fc[1 + SERVER_MAX_VHOSTS];
-
-		if (worker_caches(w, srv->mime, fc) == 0) {
-			cx->fcache = fc[0];
-			memcpy(cx->vhost_fcache, fc + 1, srv->nvhosts * sizeof(*fc));
-		}
-	}
-	/* Only with listings: a server without spends no inotify instance. */
-	cx->lcache = config_lists_anywhere(srv->cfg) ? lcache_new() : NULL;
+	state_rc = HOOK(srv, worker_init) ? srv->hooks->worker_init(cx, srv) : 0;
 	w->loop = loop_new(512);
-	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || !cx->fcache ||
-	    (config_lists_anywhere(srv->cfg) && !cx->lcache))
+	if (conn_pool_init(&w->pool, w->loop, &srv->conns) || !cx->io_scratch || state_rc)
 		return -ENOMEM;
 	w->pool.fds_shared = &srv->fds_shared;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -431,12 +371,8 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (!srv->transport)
 		srv->transport = &transport_tcp;
 	srv->conns.max = srv->max_connections;
-	if (!srv->zcache)
-		srv->zcache = zcache_new(ZCACHE_MEM_DEFAULT);
-	if (!srv->zcache) {
-		snprintf(err, errlen, "out of memory");
+	if (HOOK(srv, start) && srv->hooks->start(srv, err, errlen))
 		return -1;
-	}
 	srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	if (!srv->workers) {
 		snprintf(err, errlen, "out of memory");
@@ -562,11 +498,8 @@ void server_join(struct server *srv)
 		conn_pool_fini(&w->pool);
 		loop_free(w->loop);
 		close(w->wake_fd);
-		fcache_free(w->pool.ctx.fcache);
-		lcache_free(w->pool.ctx.lcache);
-		for (unsigned k = 0; w->pool.ctx.vhost_fcache && k < w->pool.ctx.nvhosts; k++)
-			fcache_free(w->pool.ctx.vhost_fcache[k]);
-		free(w->pool.ctx.vhost_fcache);
+		if (HOOK(srv, worker_fini))
+			srv->hooks->worker_fini(&w->pool.ctx);
 		free(w->pool.ctx.io_scratch);
 		if (w->pool.ctx.handler_state_free)
 			w->pool.ctx.handler_state_free(w->pool.ctx.handler_state);
@@ -574,8 +507,8 @@ void server_join(struct server *srv)
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->nworkers = 0;
-	zcache_free(srv->zcache);
-	srv->zcache = NULL;
+	if (HOOK(srv, stop))
+		srv->hooks->stop(srv);
 }
 
 /* ---- figures for the status report (core/stats.h) ---- */
@@ -639,7 +572,9 @@ int stats_workers(const struct server *srv, void (*each)(void *arg, const struct
 		struct stats_worker sw = { .index = i, .stats = &w->pool.ctx.stats };
 
 		sw.connections = (unsigned)conn_pool_each(&w->pool, 0, count_one, NULL);
-		fcache_counts(w->pool.ctx.fcache, &sw.fcache_hits, &sw.fcache_misses);
+		if (HOOK(srv, worker_counts))
+			srv->hooks->worker_counts(&w->pool.ctx, &sw.fcache_hits,
+						  &sw.fcache_misses);
 		each(arg, &sw);
 	}
 	return srv->nworkers;

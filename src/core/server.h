@@ -30,6 +30,35 @@ struct server_snapshot {
 	void (*destroy)(struct server_snapshot *s);
 };
 
+/* What the layers above core/ keep in each worker's ctx (the file and
+ * listing caches, the compressed-file cache they share, the Date string):
+ * made, refreshed and freed through hooks that the program sets where it
+ * wires the layers together (app/worker_state.c), so the engine decides
+ * when and never includes what. A NULL hook (or NULL hooks) is skipped. */
+struct server_hooks {
+	/* Before any worker: what they share. 0, or -1 with a one-line
+	 * reason in err. */
+	int (*start)(struct server *srv, char *err, size_t errlen);
+	/* After every worker has been joined and finished. */
+	void (*stop)(struct server *srv);
+	/* A worker's own state into x, before its thread starts: 0, or -1
+	 * when out of memory. */
+	int (*worker_init)(struct ctx *x, const struct server *srv);
+	/* Between two loop turns, before x takes snapshot s: 0, or -1 to
+	 * stay on the old one (no memory for what s needs). */
+	int (*worker_adopt)(struct ctx *x, const struct server *srv,
+			    const struct server_snapshot *s);
+	/* About once a second: let go of what went stale. Returns the bytes
+	 * of memory let go (a large amount is worth a malloc trim). */
+	size_t (*worker_sweep)(struct ctx *x);
+	/* The wall clock (x->now) moved to a new second: x->date. */
+	void (*worker_second)(struct ctx *x);
+	/* After the worker's thread returned. */
+	void (*worker_fini)(struct ctx *x);
+	/* For the metrics, from any thread: file-cache lookups so far. */
+	void (*worker_counts)(const struct ctx *x, uint64_t *hits, uint64_t *misses);
+};
+
 /* One thread: its loop, its share of the listener, and the pool of the
  * connections it accepted (conn_io.h), whose ctx its clock drives. */
 #define SERVER_MAX_VHOSTS 64
@@ -61,6 +90,7 @@ struct server {
 	const struct config *cfg;
 	const struct proto *proto;          /* each connection's first protocol */
 	const struct transport *transport;  /* NULL: plain TCP */
+	const struct server_hooks *hooks;   /* the state above core/ */
 	/* With TLS, how file bodies go out ("ssl-write-16k", "ktls-sendfile")
 	 * for the status report; NULL: plain TCP. */
 	const char *tls_body_path;
@@ -83,7 +113,7 @@ struct server {
 	atomic_bool fds_shared;   /* a forked child holds copies of our fds */
 	atomic_int running;   /* worker threads not yet returned */
 	time_t started;
-	struct zcache *zcache; /* compressed files, all workers' (server_start) */
+	struct zcache *zcache; /* compressed files, all workers' (hooks->start) */
 	/* Never-blocking writers (util/log_sink.h): the access log (off when
 	 * quiet) and standard error, for reports and messages. */
 	struct log_sink log;

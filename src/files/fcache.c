@@ -5,13 +5,12 @@
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "files/changes.h"
 #include "files/mime.h"
 #include "files/path.h"
 
@@ -24,11 +23,14 @@
 #define DIR_EVENTS (IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 		    IN_DELETE_SELF | IN_MOVE_SELF)
 
+/* The entry a node of the LRU list is in (NULL at the end). */
+#define LRU_ENTRY(node) list_item((node), struct fcache_entry, lru)
+
 struct fcache {
 	int rootfd;
 	const struct mime_table *mime;
-	struct fcache_entry *buckets[FCACHE_BUCKETS];
-	struct fcache_entry *lru_head, *lru_tail; /* head: most recent */
+	struct list buckets[FCACHE_BUCKETS]; /* of fcache_entry.hnode, by hash */
+	struct list lru;     /* of fcache_entry.lru; head: most recent */
 	unsigned count, max_entries;
 	size_t mem_bytes;
 
@@ -39,6 +41,8 @@ struct fcache {
 	unsigned nwatches;    /* inotify_add_watch calls in this instance */
 	uint64_t gen;
 	uint64_t swept_gen;   /* gen at the last fcache_sweep */
+	const uint64_t *reads; /* fcache_drain_after; NULL: read on every hit */
+	uint64_t drained_reads; /* *reads when the events were last read for a hit */
 	char root_real[PATH_MAX];
 	size_t root_real_len;
 
@@ -68,15 +72,15 @@ struct fcache *fcache_new(int rootfd, const struct mime_table *mime, unsigned ma
 	fc->rootfd = rootfd;
 	fc->mime = mime;
 	fc->epoch = 1;
-	fc->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	fc->ino_fd = changes_open();
 	if (fc->ino_fd >= 0) {
-		char link[64];
+		char link[CHANGES_FD_PATH];
 		ssize_t n;
 
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", rootfd);
+		changes_fd_path(link, rootfd);
 		n = readlink(link, fc->root_real, sizeof(fc->root_real) - 1);
 		if (n <= 0 || fc->root_real[0] != '/') {
-			close(fc->ino_fd);
+			changes_close(fc->ino_fd);
 			fc->ino_fd = -1;
 		} else {
 			if (n == 1) /* the root is "/" */
@@ -105,39 +109,11 @@ void fcache_release(void *entry)
 		entry_free(e);
 }
 
-static void lru_unlink(struct fcache *fc, struct fcache_entry *e)
-{
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	else
-		fc->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		fc->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void lru_push_head(struct fcache *fc, struct fcache_entry *e)
-{
-	e->lprev = NULL;
-	e->lnext = fc->lru_head;
-	if (fc->lru_head)
-		fc->lru_head->lprev = e;
-	else
-		fc->lru_tail = e;
-	fc->lru_head = e;
-}
-
 /* Out of the table; freed now unless a response still holds it. */
 static void evict(struct fcache *fc, struct fcache_entry *e)
 {
-	struct fcache_entry **pp = &fc->buckets[e->hash & (FCACHE_BUCKETS - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(fc, e);
+	list_unlink(&fc->buckets[e->hash & (FCACHE_BUCKETS - 1)], &e->hnode);
+	list_unlink(&fc->lru, &e->lru);
 	fc->count--;
 	if (e->data)
 		fc->mem_bytes -= (size_t)e->st.st_size;
@@ -149,10 +125,9 @@ void fcache_free(struct fcache *fc)
 {
 	if (!fc)
 		return;
-	while (fc->lru_head)
-		evict(fc, fc->lru_head);
-	if (fc->ino_fd >= 0)
-		close(fc->ino_fd);
+	while (!list_empty(&fc->lru))
+		evict(fc, LRU_ENTRY(fc->lru.head));
+	changes_close(fc->ino_fd);
 	free(fc);
 }
 
@@ -199,27 +174,38 @@ static void maybe_copy(struct fcache *fc, struct fcache_entry *e, time_t now)
 }
 
 /* Reads whatever events are queued; any at all (overflow included) moves
- * gen. One ioctl when none are. */
+ * gen. */
 static void drain_events(struct fcache *fc)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int pending = 0;
+	if (changes_drain(fc->ino_fd, NULL, NULL))
+		fc->gen++;
+}
 
-	if (fc->ino_fd < 0)
-		return;
-	if (ioctl(fc->ino_fd, FIONREAD, &pending) == 0 && pending == 0)
-		return;
-	while (read(fc->ino_fd, buf, sizeof(buf)) > 0)
-		;
-	fc->gen++;
+void fcache_drain_after(struct fcache *fc, const uint64_t *reads)
+{
+	fc->reads = reads;
+	if (reads) /* not read since: the next hit reads them */
+		fc->drained_reads = *reads - 1;
+}
+
+/* Before a hit is trusted: the events queued before this request was
+ * read (see fcache_drain_after). */
+static void drain_for_request(struct fcache *fc)
+{
+	if (fc->reads) {
+		if (*fc->reads == fc->drained_reads)
+			return;
+		fc->drained_reads = *fc->reads;
+	}
+	drain_events(fc);
 }
 
 /* A new instance, without the watches of files long gone. */
 static void renew_watches(struct fcache *fc)
 {
-	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	int fd = changes_open();
 
-	close(fc->ino_fd);
+	changes_close(fc->ino_fd);
 	fc->ino_fd = fd;
 	fc->epoch++;
 	fc->nwatches = 0;
@@ -240,7 +226,7 @@ static bool add_watch(struct fcache *fc, const char *path, uint32_t mask)
  * existed is seen too. Returns false when e cannot be watched. */
 static bool watch_entry(struct fcache *fc, struct fcache_entry *e)
 {
-	char path[PATH_MAX], got[PATH_MAX], link[64];
+	char path[PATH_MAX], got[PATH_MAX], link[CHANGES_FD_PATH];
 	size_t rl = fc->root_real_len;
 	ssize_t n;
 
@@ -262,7 +248,7 @@ static bool watch_entry(struct fcache *fc, struct fcache_entry *e)
 		if (!ok)
 			return false;
 	}
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", e->fd);
+	changes_fd_path(link, e->fd);
 	if (!add_watch(fc, link, FILE_EVENTS))
 		return false;
 	/* The file reached through no symlink: its own name is the path. */
@@ -275,9 +261,7 @@ static bool watch_entry(struct fcache *fc, struct fcache_entry *e)
 
 static struct fcache_entry *lookup(struct fcache *fc, const char *rel, size_t len, uint64_t h)
 {
-	struct fcache_entry *e = fc->buckets[h & (FCACHE_BUCKETS - 1)];
-
-	for (; e; e = e->hnext)
+	list_each(e, &fc->buckets[h & (FCACHE_BUCKETS - 1)], struct fcache_entry, hnode)
 		if (e->hash == h && e->path_len == len && memcmp(e->path, rel, len) == 0)
 			return e;
 	return NULL;
@@ -302,7 +286,7 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 		 * this second: no stat needed. The events are read after the
 		 * request was, so a change finished before the client sent it
 		 * is always seen. */
-		drain_events(fc);
+		drain_for_request(fc);
 		if (e->watch_epoch == fc->epoch && e->gen == fc->gen && e->checked == now)
 			goto hit;
 		if (e->watch_epoch != fc->epoch && !e->unwatchable) {
@@ -356,10 +340,9 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 	memcpy(e->path, rel, len + 1);
 
 	while (fc->count >= fc->max_entries)
-		evict(fc, fc->lru_tail);
-	e->hnext = fc->buckets[h & (FCACHE_BUCKETS - 1)];
-	fc->buckets[h & (FCACHE_BUCKETS - 1)] = e;
-	lru_push_head(fc, e);
+		evict(fc, LRU_ENTRY(fc->lru.tail));
+	list_push_front(&fc->buckets[h & (FCACHE_BUCKETS - 1)], &e->hnode);
+	list_push_front(&fc->lru, &e->lru);
 	fc->count++;
 	e->cached = true;
 	e->refs = 2; /* the cache's and the caller's */
@@ -369,10 +352,7 @@ static struct fcache_entry *get(struct fcache *fc, struct fcache_entry *e, const
 
 hit:
 	count(&fc->hits);
-	if (fc->lru_head != e) {
-		lru_unlink(fc, e);
-		lru_push_head(fc, e);
-	}
+	list_move_front(&fc->lru, &e->lru);
 	maybe_copy(fc, e, now);
 	e->refs++;
 	return e;
@@ -438,8 +418,8 @@ void fcache_sweep(struct fcache *fc)
 	bool all = fc->ino_fd < 0 || fc->gen != fc->swept_gen;
 
 	fc->swept_gen = fc->gen;
-	for (e = fc->lru_head; e; e = next) {
-		next = e->lnext;
+	for (e = LRU_ENTRY(fc->lru.head); e; e = next) {
+		next = LRU_ENTRY(e->lru.next);
 		if (!all && e->watch_epoch == fc->epoch && !e->unwatchable)
 			continue;
 		if (fstat(e->fd, &st) != 0 || st.st_nlink == 0 || !same_file(&st, &e->st))

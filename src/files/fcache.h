@@ -6,8 +6,10 @@
  * Never stale. A hit is served only when nothing that could have changed
  * the file is known: the worker's inotify instance watches each cached
  * file and every directory on its path, and its queue is read after the
- * request (one ioctl), so a change whose system call returned before the
- * client sent the request has always been seen; any event at all sends
+ * request was (one ioctl per read from the connections, however many
+ * requests that read brought: fcache_drain_after), so a change whose
+ * system call returned before the client sent the request has always
+ * been seen; any event at all sends
  * every entry back to a stat of its path (a different inode, size, mtime,
  * ctime or mode is a miss). Paths through a symlink, files that get no
  * watch, and every entry once a second are checked with that stat on
@@ -39,6 +41,7 @@
 
 #include "http/cond.h"
 #include "http/httpdate.h"
+#include "util/list.h"
 
 #define FCACHE_MAX_ENTRIES 512
 #define FCACHE_SIDECARS 3              /* precompressed copies per file */
@@ -71,8 +74,8 @@ struct fcache_entry {
 
 	/* The cache's own bookkeeping. */
 	struct fcache *fc;
-	struct fcache_entry *hnext;
-	struct fcache_entry *lprev, *lnext;
+	struct list_node hnode;  /* in its bucket of fc while cached */
+	struct list_node lru;    /* in fc->lru while cached */
 	uint64_t hash;
 	unsigned refs;       /* the cache's (while cached) + one per user */
 	bool cached;
@@ -89,6 +92,14 @@ struct fcache_entry {
 struct fcache *fcache_new(int rootfd, const struct mime_table *mime, unsigned max_entries);
 /* Drops every entry; entries still referenced are freed on release. */
 void fcache_free(struct fcache *fc);
+
+/* From now on a hit reads the change events only when *reads (the
+ * worker's count of reads from its connections, ctx.reads) moved since
+ * they were last read: every request came in by such a read, and the
+ * events were read after it, so nothing it could be owed is missed,
+ * while the requests of one read (16 HTTP/2 streams) cost one ioctl
+ * between them. Without it (NULL), every hit reads them. */
+void fcache_drain_after(struct fcache *fc, const uint64_t *reads);
 
 /* Opens rel (path_normalize's output) through the cache, as path_open
  * would. A regular file gives an entry with a reference for the caller,

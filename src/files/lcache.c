@@ -1,12 +1,11 @@
 /* The per-worker listing cache. See lcache.h. */
 #include "files/lcache.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "files/changes.h"
 
 /* Everything that changes what a listing shows: entries created, removed
  * or renamed, and an entry's size or times (events "inside" a watched
@@ -14,8 +13,11 @@
 #define DIR_WATCH (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | \
 		   IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
 
+/* The entry a node of the LRU list is in (NULL at the end). */
+#define LRU_ENTRY(node) list_item((node), struct lcache_entry, lru)
+
 struct lcache {
-	struct lcache_entry *lru_head, *lru_tail; /* head: most recent */
+	struct list lru; /* of lcache_entry.lru; head: most recent */
 	unsigned count;
 	size_t mem;
 	int ino_fd;     /* -1: none; every entry is trusted within its second */
@@ -28,7 +30,7 @@ struct lcache *lcache_new(void)
 
 	if (!lc)
 		return NULL;
-	lc->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	lc->ino_fd = changes_open();
 	lc->epoch = 1;
 	return lc;
 }
@@ -50,30 +52,6 @@ void lcache_release(void *entry)
 		entry_free(e);
 }
 
-static void lru_unlink(struct lcache *lc, struct lcache_entry *e)
-{
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	else
-		lc->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		lc->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void lru_push_head(struct lcache *lc, struct lcache_entry *e)
-{
-	e->lprev = NULL;
-	e->lnext = lc->lru_head;
-	if (lc->lru_head)
-		lc->lru_head->lprev = e;
-	lc->lru_head = e;
-	if (!lc->lru_tail)
-		lc->lru_tail = e;
-}
-
 static bool watched(const struct lcache *lc, const struct lcache_entry *e)
 {
 	return e->wd >= 0 && e->epoch == lc->epoch && lc->ino_fd >= 0;
@@ -85,12 +63,12 @@ static void uncache(struct lcache *lc, struct lcache_entry *e)
 {
 	bool shared = false;
 
-	lru_unlink(lc, e);
+	list_unlink(&lc->lru, &e->lru);
 	lc->count--;
 	lc->mem -= e->mem;
 	e->cached = false;
-	for (struct lcache_entry *o = lc->lru_head; o && !shared; o = o->lnext)
-		shared = o->wd == e->wd && o->epoch == e->epoch;
+	list_each(o, &lc->lru, struct lcache_entry, lru)
+		shared = shared || (o->wd == e->wd && o->epoch == e->epoch);
 	if (watched(lc, e) && !shared)
 		inotify_rm_watch(lc->ino_fd, e->wd);
 	e->wd = -1;
@@ -101,39 +79,29 @@ void lcache_free(struct lcache *lc)
 {
 	if (!lc)
 		return;
-	while (lc->lru_head)
-		uncache(lc, lc->lru_head);
-	if (lc->ino_fd >= 0)
-		close(lc->ino_fd);
+	while (!list_empty(&lc->lru))
+		uncache(lc, LRU_ENTRY(lc->lru.head));
+	changes_close(lc->ino_fd);
 	free(lc);
 }
 
 static void mark_stale(struct lcache *lc, int wd, bool all)
 {
-	for (struct lcache_entry *e = lc->lru_head; e; e = e->lnext)
+	list_each(e, &lc->lru, struct lcache_entry, lru)
 		if (all || (e->wd == wd && e->epoch == lc->epoch))
 			e->stale = true;
+}
+
+static void on_event(void *arg, const struct inotify_event *ev)
+{
+	mark_stale(arg, ev->wd, ev->mask & IN_Q_OVERFLOW);
 }
 
 /* Reads the queued events (one ioctl when there are none) and marks the
  * entries they name. */
 static void drain_events(struct lcache *lc)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int pending = 0;
-	ssize_t n;
-
-	if (lc->ino_fd < 0)
-		return;
-	if (ioctl(lc->ino_fd, FIONREAD, &pending) == 0 && pending == 0)
-		return;
-	while ((n = read(lc->ino_fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
-			const struct inotify_event *ev = (const void *)(buf + off);
-			mark_stale(lc, ev->wd, ev->mask & IN_Q_OVERFLOW);
-			off += (ssize_t)(sizeof(*ev) + ev->len);
-		}
-	}
+	changes_drain(lc->ino_fd, on_event, lc);
 }
 
 static bool same_time(struct timespec a, struct timespec b)
@@ -155,8 +123,8 @@ static bool valid(const struct lcache *lc, const struct lcache_entry *e, const s
 static void evict_over(struct lcache *lc, const struct lcache_entry *keep)
 {
 	while ((lc->count > LCACHE_MAX_ENTRIES || lc->mem > LCACHE_MEM_TOTAL) &&
-	       lc->lru_tail && lc->lru_tail != keep)
-		uncache(lc, lc->lru_tail);
+	       lc->lru.tail && lc->lru.tail != &keep->lru)
+		uncache(lc, LRU_ENTRY(lc->lru.tail));
 }
 
 struct lcache_entry *lcache_lookup(struct lcache *lc, int dirfd, const struct stat *st,
@@ -165,15 +133,14 @@ struct lcache_entry *lcache_lookup(struct lcache *lc, int dirfd, const struct st
 	size_t len = strlen(rel);
 	struct lcache_entry *e;
 	struct stat now_st;
-	char link[64];
+	char link[CHANGES_FD_PATH];
 
 	drain_events(lc);
-	for (e = lc->lru_head; e; e = e->lnext)
+	for (e = LRU_ENTRY(lc->lru.head); e; e = LRU_ENTRY(e->lru.next))
 		if (strcmp(e->rel, rel) == 0)
 			break;
 	if (e && valid(lc, e, st, now)) {
-		lru_unlink(lc, e);
-		lru_push_head(lc, e);
+		list_move_front(&lc->lru, &e->lru);
 		e->used = now;
 		e->refs++;
 		return e;
@@ -189,7 +156,7 @@ struct lcache_entry *lcache_lookup(struct lcache *lc, int dirfd, const struct st
 	e->wd = -1;
 	e->built = e->used = now;
 	if (lc->ino_fd >= 0) {
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+		changes_fd_path(link, dirfd);
 		e->wd = inotify_add_watch(lc->ino_fd, link, DIR_WATCH);
 		e->epoch = lc->epoch;
 	}
@@ -204,7 +171,7 @@ struct lcache_entry *lcache_lookup(struct lcache *lc, int dirfd, const struct st
 	e->ctime = st->st_ctim;
 	e->cached = true;
 	e->refs = 2; /* the cache's and the caller's */
-	lru_push_head(lc, e);
+	list_push_front(&lc->lru, &e->lru);
 	lc->count++;
 	evict_over(lc, e);
 	return e;
@@ -233,8 +200,8 @@ size_t lcache_sweep(struct lcache *lc, time_t now)
 	if (!lc)
 		return 0; /* no --listing */
 	drain_events(lc);
-	for (e = lc->lru_head; e; e = next) {
-		next = e->lnext;
+	for (e = LRU_ENTRY(lc->lru.head); e; e = next) {
+		next = LRU_ENTRY(e->lru.next);
 		/* An idle entry still being sent stays until it is not, so
 		 * that its memory really goes when it leaves. */
 		if (e->stale || (e->refs == 1 && now - e->used >= LCACHE_IDLE_SEC)) {

@@ -32,6 +32,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "util/list.h"
+
 #define LCACHE_MAX_ENTRIES 32
 #define LCACHE_MEM_TOTAL (32u << 20) /* lists and pages, per worker */
 /* Renderings of one list: HTML and JSON, each in every order a listing
@@ -62,7 +64,7 @@ struct lcache_entry {
 	time_t used;                 /* the second it was last looked up */
 	size_t mem;                  /* bytes accounted to LCACHE_MEM_TOTAL */
 	unsigned refs;               /* the cache's (while cached) + one per user */
-	struct lcache_entry *lprev, *lnext;
+	struct list_node lru;        /* in lc->lru while cached */
 	char rel[];
 };
 

@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "util/list.h"
+
 #define ZCACHE_BUCKETS 1024 /* a power of two */
 
 enum zstate { Z_QUEUED, Z_BUSY, Z_READY, Z_FAILED };
@@ -27,8 +29,13 @@ struct zent {
 	uint64_t hash;
 	int fd;                  /* the duplicate, while queued or busy */
 	size_t cost;             /* counted in zc->bytes */
-	struct zent *hnext, *lprev, *lnext, *qnext;
+	struct list_node hnode;  /* in its bucket of zc->table while cached */
+	struct list_node lru;    /* in zc->lru while cached */
+	struct list_node queue;  /* in zc->queue while queued */
 };
+
+/* The entry a node of the LRU list is in (NULL at the end). */
+#define LRU_ENTRY(node) list_item((node), struct zent, lru)
 
 struct zcache {
 	pthread_mutex_t lock;
@@ -38,10 +45,10 @@ struct zcache {
 	size_t mem_max, bytes;
 	unsigned entries, busy;
 	uint64_t compressed, evicted;
-	struct zent *lru_head, *lru_tail; /* most recently used first */
-	struct zent *q_head, *q_tail;
+	struct list lru;   /* of zent.lru, most recently used first */
+	struct list queue; /* of zent.queue, for the helper, oldest first */
 	unsigned queued;
-	struct zent *table[ZCACHE_BUCKETS];
+	struct list table[ZCACHE_BUCKETS]; /* of zent.hnode, by key_hash */
 };
 
 static uint64_t key_hash(const struct stat *st, enum codec_kind k)
@@ -96,40 +103,12 @@ void zcache_release(void *entry)
 		ent_unref(entry);
 }
 
-static void lru_unlink(struct zcache *zc, struct zent *e)
-{
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	else
-		zc->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		zc->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void lru_push(struct zcache *zc, struct zent *e)
-{
-	e->lprev = NULL;
-	e->lnext = zc->lru_head;
-	if (zc->lru_head)
-		zc->lru_head->lprev = e;
-	zc->lru_head = e;
-	if (!zc->lru_tail)
-		zc->lru_tail = e;
-}
-
 /* Out of the table and the list; the cache's reference goes (under the
  * lock; the entry itself may live on in a response). */
 static void ent_drop(struct zcache *zc, struct zent *e)
 {
-	struct zent **pp = &zc->table[e->hash & (ZCACHE_BUCKETS - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(zc, e);
+	list_unlink(&zc->table[e->hash & (ZCACHE_BUCKETS - 1)], &e->hnode);
+	list_unlink(&zc->lru, &e->lru);
 	e->cached = false;
 	zc->bytes -= e->cost;
 	zc->entries--;
@@ -140,10 +119,10 @@ static void ent_drop(struct zcache *zc, struct zent *e)
  * for the helper stays (it costs its bookkeeping only). */
 static void evict(struct zcache *zc)
 {
-	struct zent *e = zc->lru_tail, *prev;
+	struct zent *e = LRU_ENTRY(zc->lru.tail), *prev;
 
 	for (; e && zc->bytes > zc->mem_max; e = prev) {
-		prev = e->lprev;
+		prev = LRU_ENTRY(e->lru.prev);
 		if (e->state == Z_QUEUED || e->state == Z_BUSY)
 			continue;
 		ent_drop(zc, e);
@@ -199,14 +178,12 @@ static void *helper_main(void *arg)
 		size_t out_len = 0;
 		bool ok;
 
-		while (!zc->q_head && !zc->stop)
+		while (list_empty(&zc->queue) && !zc->stop)
 			pthread_cond_wait(&zc->work, &zc->lock);
 		if (zc->stop)
 			break;
-		e = zc->q_head;
-		zc->q_head = e->qnext;
-		if (!zc->q_head)
-			zc->q_tail = NULL;
+		e = list_item(zc->queue.head, struct zent, queue);
+		list_unlink(&zc->queue, &e->queue);
 		zc->queued--;
 		e->state = Z_BUSY;
 		zc->busy++;
@@ -231,7 +208,7 @@ static void *helper_main(void *arg)
 			e->state = Z_FAILED;
 		}
 		evict(zc);
-		if (!zc->q_head)
+		if (list_empty(&zc->queue))
 			pthread_cond_broadcast(&zc->idle);
 		ent_unref(e); /* the queue's */
 	}
@@ -272,16 +249,11 @@ static void enqueue(struct zcache *zc, const struct stat *st, enum codec_kind k,
 	e->hash = h;
 	e->fd = dfd;
 	e->cost = sizeof(*e);
-	e->hnext = zc->table[h & (ZCACHE_BUCKETS - 1)];
-	zc->table[h & (ZCACHE_BUCKETS - 1)] = e;
-	lru_push(zc, e);
+	list_push_front(&zc->table[h & (ZCACHE_BUCKETS - 1)], &e->hnode);
+	list_push_front(&zc->lru, &e->lru);
 	zc->bytes += e->cost;
 	zc->entries++;
-	if (zc->q_tail)
-		zc->q_tail->qnext = e;
-	else
-		zc->q_head = e;
-	zc->q_tail = e;
+	list_push_back(&zc->queue, &e->queue);
 	zc->queued++;
 	pthread_cond_signal(&zc->work);
 	evict(zc);
@@ -291,19 +263,20 @@ struct zcache_entry *zcache_get(struct zcache *zc, const struct stat *st, enum c
 				int fd)
 {
 	uint64_t h = key_hash(st, k);
-	struct zent *e;
+	struct zent *e = NULL;
 
 	pthread_mutex_lock(&zc->lock);
-	for (e = zc->table[h & (ZCACHE_BUCKETS - 1)]; e; e = e->hnext)
-		if (e->hash == h && key_eq(e, st, k))
+	list_each(it, &zc->table[h & (ZCACHE_BUCKETS - 1)], struct zent, hnode)
+		if (it->hash == h && key_eq(it, st, k)) {
+			e = it;
 			break;
+		}
 	if (!e) {
 		enqueue(zc, st, k, h, fd);
 		pthread_mutex_unlock(&zc->lock);
 		return NULL;
 	}
-	lru_unlink(zc, e);
-	lru_push(zc, e);
+	list_move_front(&zc->lru, &e->lru);
 	if (e->state != Z_READY) {
 		pthread_mutex_unlock(&zc->lock);
 		return NULL;
@@ -316,7 +289,7 @@ struct zcache_entry *zcache_get(struct zcache *zc, const struct stat *st, enum c
 void zcache_drain(struct zcache *zc)
 {
 	pthread_mutex_lock(&zc->lock);
-	while ((zc->q_head || zc->busy) && zc->started && !zc->stop)
+	while ((!list_empty(&zc->queue) || zc->busy) && zc->started && !zc->stop)
 		pthread_cond_wait(&zc->idle, &zc->lock);
 	pthread_mutex_unlock(&zc->lock);
 }
@@ -342,15 +315,15 @@ void zcache_free(struct zcache *zc)
 	pthread_mutex_unlock(&zc->lock);
 	if (zc->started)
 		pthread_join(zc->thread, NULL);
-	while (zc->q_head) {
-		struct zent *e = zc->q_head;
+	while (!list_empty(&zc->queue)) {
+		struct zent *e = list_item(zc->queue.head, struct zent, queue);
 
-		zc->q_head = e->qnext;
+		list_unlink(&zc->queue, &e->queue);
 		close(e->fd);
 		ent_unref(e);
 	}
-	while (zc->lru_head)
-		ent_drop(zc, zc->lru_head);
+	while (!list_empty(&zc->lru))
+		ent_drop(zc, LRU_ENTRY(zc->lru.head));
 	pthread_cond_destroy(&zc->work);
 	pthread_cond_destroy(&zc->idle);
 	pthread_mutex_destroy(&zc->lock);

@@ -28,6 +28,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "http/h2_request.h"
+#include "util/list.h"
 
 struct h2_stream {
 	int32_t id;
@@ -36,7 +37,7 @@ struct h2_stream {
 	bool refused;        /* reset at once; its fields are not kept */
 	bool answered;
 	bool sent_all;       /* the response's last frame went out */
-	struct h2_stream *prev, *next; /* h2_session.streams */
+	struct list_node node; /* in h2_session.streams */
 };
 
 struct h2_session {
@@ -49,7 +50,7 @@ struct h2_session {
 	uint32_t calm;           /* the GOAWAY error code we ended with, or 0 */
 	bool calm_set;
 	bool failed;             /* out of memory or the like: close now */
-	struct h2_stream *streams; /* open ones: the library does not free them */
+	struct list streams; /* open ones: the library does not free them */
 };
 
 static struct h2_session *session_of(void *user)
@@ -238,10 +239,7 @@ static int begin_headers_cb(nghttp2_session *ng, const nghttp2_frame *frame, voi
 		free(st);
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	}
-	st->next = s->streams;
-	if (s->streams)
-		s->streams->prev = st;
-	s->streams = st;
+	list_push_front(&s->streams, &st->node);
 	s->st.streams++;
 	s->st.open++;
 	if (s->st.open > H2_MAX_STREAMS || ++s->pass_streams > H2_STREAMS_PER_PASS)
@@ -338,12 +336,7 @@ static int frame_send_cb(nghttp2_session *ng, const nghttp2_frame *frame, void *
 
 static void stream_free(struct h2_session *s, struct h2_stream *st)
 {
-	if (st->prev)
-		st->prev->next = st->next;
-	else
-		s->streams = st->next;
-	if (st->next)
-		st->next->prev = st->prev;
+	list_unlink(&s->streams, &st->node);
 	s->st.open--;
 	body_release(&st->body);
 	h2_req_free(&st->req);
@@ -424,8 +417,8 @@ void h2_session_free(struct h2_session *s)
 		return;
 	if (s->ng)
 		nghttp2_session_del(s->ng);
-	while (s->streams)
-		stream_free(s, s->streams);
+	while (!list_empty(&s->streams))
+		stream_free(s, list_item(s->streams.head, struct h2_stream, node));
 	free(s);
 }
 

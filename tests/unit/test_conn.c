@@ -156,7 +156,7 @@ static int connect_client(const struct proto *p, int sndbuf)
 static struct conn *only_conn(void)
 {
 	assert_int_equal(conn_pool_size(&H->pool), 1);
-	return H->pool.clients;
+	return list_item(H->pool.clients.head, struct conn, client_node);
 }
 
 static void send_str(int fd, const char *s)
@@ -755,7 +755,8 @@ static void test_fair_share(void **state)
 	/* A share, not everything; b answered in the same turn or the next. */
 	assert_true(first >= 1 && first < 100);
 	assert_int_equal(conn_pool_ready(&H->pool), 1);
-	for (struct conn *c = H->pool.clients; c; c = c->cnext)
+	for (struct conn *c = list_item(H->pool.clients.head, struct conn, client_node); c;
+	     c = list_item(c->client_node.next, struct conn, client_node))
 		if (c->on_ready)
 			ca = c;
 	assert_non_null(ca);

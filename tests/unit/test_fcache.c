@@ -206,6 +206,43 @@ static void test_watched_changes(void **state)
 	}
 }
 
+static void expect_data(struct fixture *f, const char *name, time_t now, const char *want)
+{
+	int status;
+	struct fcache_entry *e = fcache_get(f->fc, name, now, &status);
+
+	assert_non_null(e);
+	assert_non_null(e->data);
+	assert_memory_equal(e->data, want, strlen(want));
+	fcache_release(e);
+}
+
+/* With fcache_drain_after, the change events are read once per read of
+ * the worker's connections, not once per lookup: a change is seen by
+ * the first lookup after the next read (the request that follows it came
+ * in by one), and lookups within one read share one look at the queue. */
+static void test_drain_once_per_read(void **state)
+{
+	struct fixture *f = *state;
+	time_t now = later();
+	uint64_t reads = 7;
+
+	fcache_drain_after(f->fc, &reads);
+	put_file(f, "r.txt", "one\n");
+	for (int i = 0; i < 3; i++) /* fill, check (and watch), a hit */
+		expect_data(f, "r.txt", now, "one\n");
+	put_file(f, "r.txt", "two\n"); /* same size, in place */
+	/* No read since the queue was read: no request can be owed it. */
+	expect_data(f, "r.txt", now, "one\n");
+	reads++;
+	expect_data(f, "r.txt", now, "two\n");
+	expect_data(f, "r.txt", now, "two\n");
+	/* Back to reading the queue on every lookup. */
+	fcache_drain_after(f->fc, NULL);
+	put_file(f, "r.txt", "3rd\n");
+	expect_data(f, "r.txt", now, "3rd\n");
+}
+
 /* The sidecar of name (looked up right after name itself, as a request
  * does), with its content checked; NULL expected when want is. */
 static void expect_sidecar(struct fixture *f, const char *name, time_t now, const char *want)
@@ -407,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_is_a_miss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watched_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_once_per_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sidecars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_files_stay_on_disk, setup, teardown),
