@@ -24,6 +24,7 @@ import platform
 import random
 import re
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -59,6 +60,11 @@ SCENARIOS = {
     "medium": ("medium", 64, [], "req/s"),
     "large": ("large", 8, [], "MiB/s"),
     "idle": ("small", IDLE_CONNS, [], "KiB/conn"),
+    # A legitimate client (wrk, 4 connections, each pausing
+    # FAIR_PAUSE_MS between its requests) alone, then beside one greedy
+    # pipeliner (bench/pipeliner.c) on the same worker: its p99 with the
+    # pipeliner against its p99 alone (target: within FAIR_TARGET times).
+    "fairness": ("small", 4, [], "p99 ×"),
     # The same over TLS (ECDSA P-256 certificate, same suites and session
     # tickets on both servers). https-small-close uses openssl s_time -new:
     # a full handshake per connection (wrk would resume its sessions).
@@ -90,6 +96,15 @@ MODE_SERVERS = {"plain": {"eisd", "nginx", "lighttpd"}, "tls": {"eisd", "nginx"}
 WARM_UP = {"plain": "small-keepalive", "tls": "https-small-keepalive",
            "h2": "h2-small", "h2c": "h2c-small"}
 IDLE_SCENARIOS = {"idle", "https-idle"}
+# Scenarios whose rows are not throughput and cost beside nginx's (no
+# bars in the chart).
+OWN_ROW_SCENARIOS = IDLE_SCENARIOS | {"fairness"}
+FAIR_PAUSE_MS = 1      # each legitimate connection: one request, then 1 ms pause
+FAIR_TARGET = 3.0      # p99 with the pipeliner ÷ p99 alone
+FAIR_BATCH = 128       # requests per write of the pipeliner
+FAIR_MAX_REQUESTS = 50_000_000  # the pipeliner's bound in count (time bounds it first)
+FAIR_LEAD_S = 2.0      # the pipeliner runs this much longer than the measuring window
+FAIR_DRAIN_S = 20      # bench/pipeliner.c DRAIN_S
 
 
 def scenario_mode(scen):
@@ -852,6 +867,142 @@ def idle_scenario(srv, nconns):
     }
 
 
+def build_pipeliner(workdir):
+    """Compiles bench/pipeliner.c (the fairness scenario's greedy client)
+    with the system's cc into workdir; returns the executable's path."""
+    exe = os.path.join(workdir, "pipeliner")
+    cc = os.environ.get("CC") or "cc"
+    p = subprocess.run([cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-o", exe,
+                        os.path.join(HERE, "pipeliner.c")], capture_output=True, timeout=120)
+    if p.returncode != 0:
+        raise BenchError(f"building bench/pipeliner.c failed: {p.stderr[-400:]!r}")
+    return exe
+
+
+def rt_prefix():
+    """["chrt", "-f", "1"] when this process may run a client at real-time
+    priority, else []. The fairness scenario's legitimate client shares the
+    client core with the pipeliner; with it, a waking request does not
+    wait for the pipeliner's time slice to end, so its latency is the
+    server's (as for a client on a machine of its own)."""
+    try:
+        p = subprocess.run(["chrt", "-f", "1", "true"], capture_output=True, timeout=10)
+        return ["chrt", "-f", "1"] if p.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+
+
+def run_paced(srv, duration, rt):
+    """The fairness scenario's legitimate client: wrk, one thread, the
+    scenario's keep-alive connections, each asking for the small file, then
+    pausing FAIR_PAUSE_MS (bench/paced.lua). p50/p99 are wrk's percentiles
+    of its per-request latencies."""
+    key, conns, _, _ = SCENARIOS["fairness"]
+    url = f"http://127.0.0.1:{srv.port}/{FILES[key][0]}"
+    cmd = rt + ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{conns}", f"-d{duration}s",
+                "--timeout", "5s", "-s", os.path.join(HERE, "paced.lua"), url,
+                "--", str(FAIR_PAUSE_MS)]
+    t0 = time.monotonic()
+    rc, out, wall, server_s, machine_s, client_s = measured(srv, cmd, duration)
+    t1 = time.monotonic()
+    m = re.search(rb"EISD-BENCH (\{.*\})", out)
+    if rc != 0 or not m:
+        raise BenchError(f"wrk failed ({rc}): {out[-400:].decode('utf-8', 'replace')}")
+    r = json.loads(m.group(1))
+    secs = r["duration_us"] / 1e6
+    return {
+        "requests": r["requests"], "req_s": r["requests"] / secs,
+        "p50_us": r["p50_us"], "p99_us": r["p99_us"], "max_us": r["max_us"],
+        "errors": r["connect"] + r["read"] + r["write"] + r["timeout"], "non2xx": r["status"],
+        "server_s": server_s, "machine_s": machine_s, "client_s": client_s,
+        "wall": wall, "t0": t0, "t1": t1,
+    }
+
+
+def read_line_until(fd, want, deadline):
+    """Reads fd (a pipe) until the bytes want arrive or deadline passes;
+    returns everything read."""
+    buf = b""
+    while want not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def fairness_scenario(srv, duration, pipeliner, rt):
+    """The legitimate client alone, then the same beside one greedy
+    pipeliner on the same worker. The pipeliner must be answered from
+    before the second window opens to after it closes, and in full."""
+    quiet = run_paced(srv, duration, rt)
+    key = SCENARIOS["fairness"][0]
+    cmd = ["taskset", "-c", CLIENT_CPU, pipeliner, str(srv.port), "/" + FILES[key][0],
+           str(duration + FAIR_LEAD_S), str(FAIR_MAX_REQUESTS), str(FAIR_BATCH)]
+    greedy = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        head = read_line_until(greedy.stdout.fileno(), b"STARTED\n", time.monotonic() + 10)
+        if b"STARTED\n" not in head:
+            raise BenchError(f"{srv.name}: the pipeliner was not answered: {head[-300:]!r}")
+        g0 = proc_cpu_ticks(greedy.pid)
+        loaded = run_paced(srv, duration, rt)
+        g1 = proc_cpu_ticks(greedy.pid)
+        rest, _ = greedy.communicate(timeout=duration + FAIR_LEAD_S + FAIR_DRAIN_S + 30)
+    finally:
+        if greedy.poll() is None:
+            os.kill(greedy.pid, signal.SIGKILL)
+            greedy.wait(timeout=10)
+        greedy.stdout.close()
+    m = re.search(rb"EISD-PIPELINER (\{.*\})", head + rest)
+    if not m:
+        raise BenchError(f"{srv.name}: the pipeliner printed no report: {(head + rest)[-300:]!r}")
+    g = json.loads(m.group(1))
+    span = g["last_answer"] - g["first_answer"]
+    covered = g["first_answer"] <= loaded["t0"] and g["last_answer"] >= loaded["t1"]
+    greedy_ok = not g["error"] and g["answers"] == g["sent"] == g["ok"] and covered
+    if not greedy_ok:
+        log(f"fairness: {srv.name}: pipeliner {g} (window {loaded['t0']:.3f}–{loaded['t1']:.3f})")
+    ratio = loaded["p99_us"] / quiet["p99_us"] if quiet["p99_us"] else None
+    wall = loaded["wall"]
+    return {
+        # The table's usual columns: the legitimate client's rate alone,
+        # its p50/p99 alone, the server's core under the pipeliner.
+        "requests": quiet["requests"],
+        "req_s": quiet["req_s"],
+        "p50_us": quiet["p50_us"],
+        "p99_us": quiet["p99_us"],
+        "loaded_requests": loaded["requests"],
+        "loaded_req_s": loaded["req_s"],
+        "loaded_p50_us": loaded["p50_us"],
+        "loaded_p99_us": loaded["p99_us"],
+        "loaded_max_us": loaded["max_us"],
+        "p99_ratio": ratio,
+        "target": FAIR_TARGET,
+        "target_met": ratio is not None and ratio <= FAIR_TARGET,
+        "greedy_sent": g["sent"],
+        "greedy_answers": g["answers"],
+        "greedy_req_s": g["answers"] / span if span > 0 else 0.0,
+        "greedy_ok": greedy_ok,
+        "greedy_client_util": (g1 - g0) / CLK_TCK / wall,
+        "quiet_server_util": quiet["server_s"] / quiet["wall"],
+        "server_util": loaded["server_s"] / wall,
+        "client_util": loaded["client_s"] / wall,
+        "client_rt": bool(rt),
+        "errors": quiet["errors"] + loaded["errors"] + (0 if greedy_ok else 1),
+        "non2xx": quiet["non2xx"] + loaded["non2xx"],
+        "_other_s": max(0.0, loaded["machine_s"] - loaded["server_s"]
+                        - loaded["client_s"] - (g1 - g0) / CLK_TCK),
+        "_wall": wall,
+    }
+
+
 # --------------------------------------------------------------------------
 # Summaries
 
@@ -881,6 +1032,8 @@ def summarise(runs, servers):
                     continue
                 fields[k] = med_range([x[k] for x in res])
             fields["rounds"] = len(res)
+            if scen == "fairness" and fields.get("p99_ratio"):
+                fields["target_met"] = fields["p99_ratio"]["median"] <= FAIR_TARGET
             fields["failures"] = sum(1 for x in res if x.get("errors") or x.get("non2xx")
                                      or x.get("fresh_ok") is False)
             entry["servers"][name] = fields
@@ -891,6 +1044,8 @@ def summarise(runs, servers):
             if scen in IDLE_SCENARIOS:
                 a, b = ng["kib_per_conn"]["median"], f["kib_per_conn"]["median"]
                 f["mem_vs_nginx"] = b / a if a else None
+            elif scen == "fairness":
+                pass  # judged against its own target, not against nginx
             else:
                 a, b = ng["server_us_per_req"]["median"], f["server_us_per_req"]["median"]
                 f["cost_ratio"] = a / b if b else None  # > 1: cheaper than nginx
@@ -914,6 +1069,28 @@ def fmt_range(m, fmt="{:.0f}"):
     if m is None:
         return "–"
     return f"{fmt.format(m['median'])} ({fmt.format(m['min'])}–{fmt.format(m['max'])})"
+
+
+def fairness_row(pas, name, f):
+    """The fairness row: the legitimate client's rate, its p99 with the
+    pipeliner ÷ alone against the target, the server's core under the
+    pipeliner, and p50/p99 alone → with the pipeliner."""
+    ratio = f.get("p99_ratio")
+    verdict = "–"
+    if ratio:
+        met = ratio["median"] <= FAIR_TARGET
+        verdict = (f"p99 {fmt_range(ratio, '{:.2f}')}× alone "
+                   f"(target ≤ {FAIR_TARGET:g}×{' ✓ met' if met else ' ✗ not met'})")
+    errs = f"{f['errors']['median']:.0f}/{f['non2xx']['median']:.0f}"
+    if f["failures"]:
+        errs += " FAILED"
+    return (f"| {pas} | fairness (1 greedy pipeliner) | {name} | "
+            f"legit {fmt_range(f['req_s'])} req/s; pipeliner {fmt_range(f['greedy_req_s'])} req/s | – | "
+            f"{verdict} | {f['server_util']['median'] * 100:.0f}% | "
+            f"{f['client_util']['median'] * 100:.0f}% | "
+            f"{f['p50_us']['median'] / 1000:.2f} → {f['loaded_p50_us']['median'] / 1000:.2f} ms | "
+            f"{f['p99_us']['median'] / 1000:.2f} → {f['loaded_p99_us']['median'] / 1000:.2f} ms | "
+            f"{errs} |")
 
 
 def markdown(info, summary):
@@ -944,6 +1121,9 @@ def markdown(info, summary):
                              f"– | {ratio} | – | – | – | – | "
                              f"{'fresh request OK' if not f['failures'] else 'FAILED'} |")
                 continue
+            if scen == "fairness":
+                lines.append(fairness_row(e["pass"], name, f))
+                continue
             unit = SCENARIOS[scen][3]
             tput = (f"{fmt_range(f['mib_s'])} MiB/s" if unit == "MiB/s"
                     else f"{fmt_range(f['req_s'])} req/s")
@@ -966,6 +1146,16 @@ def markdown(info, summary):
                 f"{f['server_util']['median'] * 100:.0f}% | {f['client_util']['median'] * 100:.0f}% | "
                 f"{f['p50_us']['median'] / 1000:.2f} ms | {f['p99_us']['median'] / 1000:.2f} ms | {errs} |")
     lines.append("")
+    if any(e["scenario"] == "fairness" for e in summary):
+        lines += [
+            f"fairness: a legitimate client (wrk, {SCENARIOS['fairness'][1]} keep-alive connections, "
+            f"each pausing {FAIR_PAUSE_MS} ms after every answer, 1 KiB file) alone, then beside "
+            f"one connection pipelining GETs of the same file {FAIR_BATCH} at a time and reading as "
+            "fast as it can, on the same one-thread worker. p50/p99: wrk's percentiles of the "
+            "legitimate client's per-request latencies, alone → with the pipeliner; server core: "
+            "with the pipeliner.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -974,7 +1164,7 @@ def chart(summary, servers, path, workdir, info):
     throughput relative to nginx."""
     rows = []
     for e in summary:
-        if e["scenario"] in IDLE_SCENARIOS:
+        if e["scenario"] in OWN_ROW_SCENARIOS:
             continue
         label = e["scenario"] + (" (logs)" if e["pass"] == "log" else "")
         cost = [e["servers"].get(s, {}).get("cost_ratio") or 0 for s in servers]
@@ -984,6 +1174,9 @@ def chart(summary, servers, path, workdir, info):
         if e["scenario"] in IDLE_SCENARIOS:
             mem = [e["servers"].get(s, {}).get("mem_vs_nginx") for s in servers]
             rows.append((e["scenario"] + " memory/conn", [1 / m if m else 0 for m in mem], None))
+    if not rows:
+        log(f"no scenario for the chart; {path} not drawn")
+        return
     data = os.path.join(workdir, "chart.dat")
     with open(data, "w") as f:
         for label, cost, tput in rows:
@@ -1131,6 +1324,12 @@ def main():
     t_start = time.monotonic()
     try:
         root, digests = make_docroot(base)
+        pipeliner = rt = None
+        if "fairness" in scenarios:
+            pipeliner = build_pipeliner(base)
+            rt = rt_prefix()
+            if not rt:
+                log("fairness: chrt -f refused; the legitimate client runs at normal priority")
         certs = None
         if any(s in TLS_SCENARIOS for s in scenarios):
             sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
@@ -1168,6 +1367,17 @@ def main():
                                                     else min(idle_conns, SCENARIOS[scen][1]))
                                 log(f"{pas} r{rnd + 1} {scen:15} {name:8} "
                                     f"{res['kib_per_conn']:.2f} KiB/conn fresh_ok={res['fresh_ok']}")
+                            elif scen == "fairness":
+                                res = fairness_scenario(srv, args.duration, pipeliner, rt)
+                                other_s += res["_other_s"]
+                                wall_s += res["_wall"]
+                                log(f"{pas} r{rnd + 1} {scen:15} {name:8} "
+                                    f"p99 {res['p99_us'] / 1000:.2f} ms alone, "
+                                    f"{res['loaded_p99_us'] / 1000:.2f} ms beside the pipeliner "
+                                    f"({res['p99_ratio'] or 0:.2f}×, target ≤ {FAIR_TARGET:g}×"
+                                    f"{' met' if res['target_met'] else ' not met'}); pipeliner "
+                                    f"{res['greedy_req_s']:.0f} req/s, server "
+                                    f"{res['server_util'] * 100:.0f}%  err {res['errors']}/{res['non2xx']}")
                             else:
                                 coding = None
                                 if scen == "compressed-js":
