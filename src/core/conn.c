@@ -267,17 +267,34 @@ static int seg_add_mem(struct conn *c, size_t off, size_t len)
 	return seg_push(c, (struct out_seg){ .fd = -1, .mem_off = off, .len = len });
 }
 
-int conn_out_bytes(struct conn *c, const void *p, size_t len)
+char *conn_out_room(struct conn *c, size_t max)
+{
+	if (out_reserve(c, max))
+		return NULL;
+	return c->out.p + c->out.len;
+}
+
+int conn_out_commit(struct conn *c, size_t len)
 {
 	size_t off = c->out.len;
 
 	if (len == 0)
 		return 0;
-	if (out_reserve(c, len))
-		return -1;
-	memcpy(c->out.p + off, p, len);
 	c->out.len += len;
 	return seg_add_mem(c, off, len);
+}
+
+int conn_out_bytes(struct conn *c, const void *p, size_t len)
+{
+	char *dst;
+
+	if (len == 0)
+		return 0;
+	dst = conn_out_room(c, len);
+	if (!dst)
+		return -1;
+	memcpy(dst, p, len);
+	return conn_out_commit(c, len);
 }
 
 int conn_out_printf(struct conn *c, const char *fmt, ...)
