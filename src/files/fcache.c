@@ -370,17 +370,21 @@ struct fcache_entry *fcache_sidecar(struct fcache *fc, struct fcache_entry *e, u
 				    const char *suffix, time_t now)
 {
 	struct fcache_absent *a = &e->side[slot];
-	size_t slen = strlen(suffix), len = e->path_len + slen;
 	char rel[PATH_MAX + NAME_MAX + 16];
 	struct fcache_entry *s;
 	struct stat st;
+	size_t slen, len;
 	uint64_t h;
 	int status;
 
+	/* Known missing: the usual answer, for every request of a file
+	 * without copies, so it comes before any other work. */
 	if (a->absent && a->watch_epoch == fc->epoch && a->gen == fc->gen && a->checked == now &&
 	    e->cached)
 		return NULL;
 	a->absent = false;
+	slen = strlen(suffix);
+	len = e->path_len + slen;
 	if (len >= sizeof(rel))
 		return NULL; /* longer than any name the kernel takes */
 	memcpy(rel, e->path, e->path_len);
