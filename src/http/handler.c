@@ -62,19 +62,21 @@ static int acme_challenge_serve(struct http_exchange *x)
 
 int http_handle(struct http_exchange *x)
 {
+	const struct config *cfg = x->ctx->cfg;
 	struct http_response *r = &x->resp;
+	bool endpoints;
 	int rc = 0;
 
 	/* ACME HTTP-01 (RFC 8555 §8.3), on the plain listener only: the one
 	 * path under a dot-directory eisd answers, and only with a token the
 	 * ACME thread is waiting for; anything else there is 404. */
-	if (x->ctx->cfg->acme_http01 && acme_challenge_path(x->req)) {
+	if (cfg->acme_http01 && acme_challenge_path(x->req)) {
 		rc = acme_challenge_serve(x);
 		return rc < 0 || r->failed ? -1 : 0;
 	}
 	/* The --redirect-http listener answers everything with a redirect. */
-	if (x->ctx->cfg->redirect_https_port) {
-		rc = redirect_serve(x, x->ctx->cfg->redirect_https_port);
+	if (cfg->redirect_https_port) {
+		rc = redirect_serve(x, cfg->redirect_https_port);
 		return rc < 0 || r->failed ? -1 : 0;
 	}
 	if (!vhost_pick(x))
@@ -82,14 +84,17 @@ int http_handle(struct http_exchange *x)
 	switch (x->req->method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:
-		if (health_is_request(x))
+		/* One test when no built-in endpoint is on (the default),
+		 * not three calls. */
+		endpoints = cfg->health_path || cfg->metrics_path || cfg->status_path;
+		if (endpoints && health_is_request(x))
 			rc = health_serve(x);
-		else if (metrics_is_request(x))
+		else if (endpoints && metrics_is_request(x))
 			rc = metrics_serve(x);
-		else if (!status_is_request(x))
+		else if (!endpoints || !status_is_request(x))
 			rc = static_serve(x);
-		else if (!rules_auth_required(x->ctx->cfg, x->ctx->cfg->status_path,
-					      strlen(x->ctx->cfg->status_path)) || auth_check(x))
+		else if (!rules_auth_required(cfg, cfg->status_path,
+					      strlen(cfg->status_path)) || auth_check(x))
 			rc = status_serve(x);
 		break;
 	case HTTP_METHOD_OPTIONS:
