@@ -74,6 +74,8 @@ static void conn_timer_set(struct conn *c, enum conn_timer t)
 	c->timer = t;
 	c->deadline_ms = w->ctx.now_ms + (uint64_t)timer_duration_ms(w, t);
 	list_push_back(&w->timers[t], &c->timer_node);
+	if (c->deadline_ms < w->timers_min)
+		w->timers_min = c->deadline_ms;
 }
 
 /* ---- buffers lent by the worker ---- */
@@ -1152,17 +1154,19 @@ static uint64_t pool_next_deadline(const struct conn_pool *p)
 
 uint64_t conn_pool_expire(struct conn_pool *p)
 {
-	uint64_t next = pool_next_deadline(p);
-
-	if (next > p->ctx.now_ms)
-		return next; /* the usual turn: nothing due */
+	if (p->timers_min > p->ctx.now_ms)
+		return p->timers_min; /* the usual turn: nothing due */
+	p->timers_min = pool_next_deadline(p);
+	if (p->timers_min > p->ctx.now_ms)
+		return p->timers_min;
 	for (int t = 0; t < TIMER_COUNT; t++) {
 		struct conn *c;
 		while ((c = CONN_OF(p->timers[t].head, timer_node)) &&
 		       c->deadline_ms <= p->ctx.now_ms)
 			conn_on_timeout(c);
 	}
-	return pool_next_deadline(p);
+	p->timers_min = pool_next_deadline(p);
+	return p->timers_min;
 }
 
 /* A protocol with on_stop says its last word and whether it is busy. */
