@@ -110,15 +110,15 @@ static void use_compressed(struct rep *rep, struct zcache_entry *z, enum negotia
  * depends on Accept-Encoding and says so (Vary), identity answers
  * included, or a shared cache could hand gzip to a client that cannot
  * read it. The cache remembers missing copies, so a file without any
- * costs no system call here. */
-static void choose_representation(struct http_exchange *x, struct rep *rep)
+ * costs no system call here. fly: can_compress (the caller's, asked once). */
+static void choose_representation(struct http_exchange *x, struct rep *rep, bool fly)
 {
 	const struct http_request *req = x->req;
 	struct ctx *cx = x->ctx;
 	struct fcache_entry *file = rep->e, *copy;
 	struct negotiate_choice order[NEGOTIATE_CODINGS];
 	bool tried[NEGOTIATE_CODINGS] = { false, false, false };
-	bool side = x->settings->precompressed, fly = can_compress(x, file), queued = false;
+	bool side = x->settings->precompressed, queued = false;
 	unsigned n = negotiate_encodings(req->accept_encoding.p, req->accept_encoding.len, order);
 
 	for (unsigned i = 0; i < n; i++)
@@ -463,7 +463,7 @@ int static_file_serve(struct http_exchange *x, struct fcache_entry *fe)
 	bool fly = can_compress(x, fe);
 	enum cond_result c;
 
-	choose_representation(x, &rep);
+	choose_representation(x, &rep, fly);
 	make_validators(&rep, x->ctx->now);
 	c = cond_evaluate(x->req, &rep.v);
 	if (c == COND_PROCEED && other_matches(x, &rep, fly))

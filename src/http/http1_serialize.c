@@ -115,12 +115,9 @@ static int queue_head(struct conn *c, const struct http_request *req,
 		p = PUT_LIT(p, "\r\n");
 	}
 	if (length) {
-		struct bytes b;
-
 		p = PUT_LIT(p, "Content-Length: ");
-		bytes_init_fixed(&b, p, 20);
-		bytes_u64(&b, r->content_length);
-		p = PUT_LIT(p + b.len, "\r\n");
+		p = bytes_u64_at(p, r->content_length);
+		p = PUT_LIT(p, "\r\n");
 	}
 	p = PUT_LIT(p, "\r\n");
 	return conn_out_commit(c, (size_t)(p - start));

@@ -97,6 +97,14 @@ void bytes_u64(struct bytes *b, uint64_t v)
 	b->len += n;
 }
 
+char *bytes_u64_at(char *p, uint64_t v)
+{
+	unsigned n = u64_len(v);
+
+	u64_digits(p + n, v);
+	return p + n;
+}
+
 void bytes_printf(struct bytes *b, const char *fmt, ...)
 {
 	va_list ap;

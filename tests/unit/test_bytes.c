@@ -50,7 +50,7 @@ static void test_numbers_like_printf(void **state)
 {
 	static const uint64_t vs[] = { 1, 9, 10, 11, 12, 99, 100, 101, 999, 1000, 1009, 65535,
 				       99999, 100000, 1234567, 10000000000u, 18446744073709551614u };
-	char want[48];
+	char want[48], got[21];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
@@ -63,6 +63,9 @@ static void test_numbers_like_printf(void **state)
 		bytes_u64_pad(&b, vs[i], 6);
 		assert_string_equal(bytes_cstr(&b), want);
 		bytes_free(&b);
+		*bytes_u64_at(got, vs[i]) = '\0';
+		assert_int_equal(strncmp(got, want, strlen(got)), 0);
+		assert_int_equal(want[strlen(got)], ' ');
 	}
 }
 
