@@ -168,16 +168,6 @@ const char *http_response_copy(struct http_response *r, const void *p, size_t n)
 	return dst;
 }
 
-void http_response_field_ref(struct http_response *r, enum http_field_id id,
-			     const char *value, size_t len)
-{
-	if (r->nfields == HTTP_RESP_MAX_FIELDS) {
-		r->failed = true;
-		return;
-	}
-	r->fields[r->nfields++] = (struct http_field){ id, value, len };
-}
-
 void http_response_field(struct http_response *r, enum http_field_id id,
 			 const char *value, size_t len)
 {

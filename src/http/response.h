@@ -217,8 +217,16 @@ int http_response_adopt(struct http_response *r, void *p);
  * decimal number. Order is kept. */
 void http_response_field(struct http_response *r, enum http_field_id id,
 			 const char *value, size_t len);
-void http_response_field_ref(struct http_response *r, enum http_field_id id,
-			     const char *value, size_t len);
+/* Inline: a static file sets three or more fields per request. */
+static inline void http_response_field_ref(struct http_response *r, enum http_field_id id,
+					   const char *value, size_t len)
+{
+	if (r->nfields == HTTP_RESP_MAX_FIELDS) {
+		r->failed = true;
+		return;
+	}
+	r->fields[r->nfields++] = (struct http_field){ id, value, len };
+}
 void http_response_field_u64(struct http_response *r, enum http_field_id id,
 			     const char *prefix, uint64_t v);
 #define HTTP_RESPONSE_FIELD_LIT(r, id, lit) \
