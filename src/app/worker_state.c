@@ -9,6 +9,7 @@
 #include "files/fcache.h"
 #include "files/lcache.h"
 #include "files/zcache.h"
+#include "http/http1_serialize.h"
 #include "http/httpdate.h"
 
 _Static_assert(CTX_DATE_LEN == HTTPDATE_LEN, "ctx.date holds an IMF-fixdate");
@@ -114,6 +115,7 @@ static size_t worker_sweep(struct ctx *x)
 static void worker_second(struct ctx *x)
 {
 	httpdate_format(x->now, x->date);
+	http1_head_lines(x);
 }
 
 static void worker_fini(struct ctx *x)

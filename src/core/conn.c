@@ -74,6 +74,8 @@ static void conn_timer_set(struct conn *c, enum conn_timer t)
 	c->timer = t;
 	c->deadline_ms = w->ctx.now_ms + (uint64_t)timer_duration_ms(w, t);
 	list_push_back(&w->timers[t], &c->timer_node);
+	if (c->deadline_ms < w->timers_min)
+		w->timers_min = c->deadline_ms;
 }
 
 /* ---- buffers lent by the worker ---- */
@@ -267,17 +269,34 @@ static int seg_add_mem(struct conn *c, size_t off, size_t len)
 	return seg_push(c, (struct out_seg){ .fd = -1, .mem_off = off, .len = len });
 }
 
-int conn_out_bytes(struct conn *c, const void *p, size_t len)
+char *conn_out_room(struct conn *c, size_t max)
+{
+	if (out_reserve(c, max))
+		return NULL;
+	return c->out.p + c->out.len;
+}
+
+int conn_out_commit(struct conn *c, size_t len)
 {
 	size_t off = c->out.len;
 
 	if (len == 0)
 		return 0;
-	if (out_reserve(c, len))
-		return -1;
-	memcpy(c->out.p + off, p, len);
 	c->out.len += len;
 	return seg_add_mem(c, off, len);
+}
+
+int conn_out_bytes(struct conn *c, const void *p, size_t len)
+{
+	char *dst;
+
+	if (len == 0)
+		return 0;
+	dst = conn_out_room(c, len);
+	if (!dst)
+		return -1;
+	memcpy(dst, p, len);
+	return conn_out_commit(c, len);
 }
 
 int conn_out_printf(struct conn *c, const char *fmt, ...)
@@ -1135,17 +1154,19 @@ static uint64_t pool_next_deadline(const struct conn_pool *p)
 
 uint64_t conn_pool_expire(struct conn_pool *p)
 {
-	uint64_t next = pool_next_deadline(p);
-
-	if (next > p->ctx.now_ms)
-		return next; /* the usual turn: nothing due */
+	if (p->timers_min > p->ctx.now_ms)
+		return p->timers_min; /* the usual turn: nothing due */
+	p->timers_min = pool_next_deadline(p);
+	if (p->timers_min > p->ctx.now_ms)
+		return p->timers_min;
 	for (int t = 0; t < TIMER_COUNT; t++) {
 		struct conn *c;
 		while ((c = CONN_OF(p->timers[t].head, timer_node)) &&
 		       c->deadline_ms <= p->ctx.now_ms)
 			conn_on_timeout(c);
 	}
-	return pool_next_deadline(p);
+	p->timers_min = pool_next_deadline(p);
+	return p->timers_min;
 }
 
 /* A protocol with on_stop says its last word and whether it is busy. */

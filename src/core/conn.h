@@ -132,6 +132,11 @@ struct conn {
 int conn_out_printf(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int conn_out_bytes(struct conn *c, const void *p, size_t len);
+/* Building in place, without a copy from a builder: room for up to max
+ * more bytes at the end of the output (NULL when memory ran out), then
+ * conn_out_commit queues the len bytes (len <= max) written there. */
+char *conn_out_room(struct conn *c, size_t max);
+int conn_out_commit(struct conn *c, size_t len);
 /* Queues len bytes of fd from off; the conn takes ownership of fd the
  * first time (further ranges of the same fd share it). */
 int conn_out_file(struct conn *c, int fd, off_t off, uint64_t len);

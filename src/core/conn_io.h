@@ -35,6 +35,11 @@ struct conn_pool {
 	/* One list per deadline kind; each kind has one duration, so
 	 * appending keeps every list ordered and expiry is O(1). */
 	struct list timers[TIMER_COUNT]; /* of conn.timer_node */
+	/* No deadline comes before this (it may be early: a deadline that
+	 * moved later or went away leaves it behind), so a turn with
+	 * nothing due is one compare, not a look at every list head; 0
+	 * (a zeroed pool): not known yet. */
+	uint64_t timers_min;
 
 	/* All the pool's connections. The lock is held only to link,
 	 * unlink or copy, so a status reader never stalls the worker. */
@@ -88,8 +93,10 @@ static inline unsigned conn_pool_ready(const struct conn_pool *p)
 }
 void conn_pool_run_ready(struct conn_pool *p, unsigned n);
 
-/* Handles every deadline that has passed by p->ctx.now_ms; returns the
- * earliest one left (ms, on the ctx.now_ms clock), UINT64_MAX for none.
+/* Handles every deadline that has passed by p->ctx.now_ms; returns a
+ * time no later than the earliest one left (ms, on the ctx.now_ms
+ * clock; it may be earlier, then that turn finds nothing due and
+ * returns the next), UINT64_MAX for none.
  * Only handling connections arms deadlines, so it holds until the pool's
  * connections are next served. */
 uint64_t conn_pool_expire(struct conn_pool *p);

@@ -24,6 +24,7 @@ struct mime_table;
 struct server;
 
 #define CTX_DATE_LEN 29 /* an IMF-fixdate (HTTPDATE_LEN) */
+#define CTX_HEAD_LINES_MAX 96 /* Date and Server lines (ctx.head_lines) */
 #define CTX_IO_SCRATCH 16384 /* one TLS record's worth of plaintext */
 
 /* A --vhost: its name ("example.org", or "*.example.org" for one label
@@ -41,6 +42,13 @@ struct ctx {
 	uint64_t now_us;              /* the same, in microseconds */
 	time_t now;                   /* wall clock */
 	char date[CTX_DATE_LEN + 1];  /* Date header for now */
+	/* What every HTTP/1.1 head carries after its status line, for date
+	 * ("Date: ...\r\nServer: ...\r\n"): rebuilt with date once a
+	 * second (the worker_second hook calls http1_head_lines), so a
+	 * response copies one block. Length 0: never built (a context made
+	 * by hand); the serializer then writes the lines itself. */
+	char head_lines[CTX_HEAD_LINES_MAX];
+	size_t head_lines_len;
 	uint64_t turn;                /* loop turns so far (1 the first) */
 	/* Reads that brought a connection bytes, so far: every request
 	 * arrives by one, so what must be looked at after a request came in

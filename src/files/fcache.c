@@ -366,10 +366,13 @@ struct fcache_entry *fcache_get(struct fcache *fc, const char *rel, time_t now, 
 	return get(fc, lookup(fc, rel, len, h), rel, len, h, now, status);
 }
 
-struct fcache_entry *fcache_sidecar(struct fcache *fc, struct fcache_entry *e, unsigned slot,
-				    const char *suffix, time_t now)
+/* The look itself: the name built on the stack, the cache, a stat. Kept
+ * out of fcache_sidecar (noinline) so that its usual answer, known
+ * missing, costs a few compares and not this frame of PATH_MAX bytes. */
+__attribute__((noinline)) static struct fcache_entry *
+sidecar_find(struct fcache *fc, struct fcache_entry *e, struct fcache_absent *a,
+	     const char *suffix, time_t now)
 {
-	struct fcache_absent *a = &e->side[slot];
 	size_t slen = strlen(suffix), len = e->path_len + slen;
 	char rel[PATH_MAX + NAME_MAX + 16];
 	struct fcache_entry *s;
@@ -377,9 +380,6 @@ struct fcache_entry *fcache_sidecar(struct fcache *fc, struct fcache_entry *e, u
 	uint64_t h;
 	int status;
 
-	if (a->absent && a->watch_epoch == fc->epoch && a->gen == fc->gen && a->checked == now &&
-	    e->cached)
-		return NULL;
 	a->absent = false;
 	if (len >= sizeof(rel))
 		return NULL; /* longer than any name the kernel takes */
@@ -406,6 +406,19 @@ struct fcache_entry *fcache_sidecar(struct fcache *fc, struct fcache_entry *e, u
 		return NULL;
 	}
 	return get(fc, NULL, rel, len, h, now, &status);
+}
+
+struct fcache_entry *fcache_sidecar(struct fcache *fc, struct fcache_entry *e, unsigned slot,
+				    const char *suffix, time_t now)
+{
+	struct fcache_absent *a = &e->side[slot];
+
+	/* Known missing: the usual answer, for every request of a file
+	 * without copies. */
+	if (a->absent && a->watch_epoch == fc->epoch && a->gen == fc->gen && a->checked == now &&
+	    e->cached)
+		return NULL;
+	return sidecar_find(fc, e, a, suffix, now);
 }
 
 void fcache_sweep(struct fcache *fc)

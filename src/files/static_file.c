@@ -27,6 +27,14 @@
 #include "util/codec.h"
 #include "core/ctx.h"
 
+/* What a rep may copy into: written before it is read, and kept apart
+ * so that zeroing a rep per request does not clear some 300 bytes. */
+struct rep_bufs {
+	char etag[COND_ETAG_MAX];  /* of a coding */
+	char date[HTTPDATE_LEN + 1];
+	struct stat zst;    /* the file's, for a result on the fly */
+};
+
 /* The representation being sent: the file, a precompressed copy
  * (FILE.zst/.br/.gz, an fcache entry), or the file compressed on the fly
  * (a zcache entry). The response holds exactly one of e and z. */
@@ -43,9 +51,7 @@ struct rep {
 	const char *type;   /* Content-Type of the original file */
 	const char *last_modified; /* the HTTP date */
 	struct cond_validators v;
-	char etag[COND_ETAG_MAX];  /* of a coding */
-	char date[HTTPDATE_LEN + 1];
-	struct stat zst;    /* the file's, for a result on the fly */
+	struct rep_bufs *own;
 };
 
 static const struct {
@@ -85,9 +91,9 @@ static void use_sidecar(struct rep *rep, struct fcache_entry *copy, enum negotia
  * compressed result replaces it as what the response holds. */
 static void use_compressed(struct rep *rep, struct zcache_entry *z, enum negotiate_coding k)
 {
-	memcpy(rep->date, rep->e->mtime_date, sizeof(rep->date));
-	rep->zst = rep->e->st;
-	rep->st = &rep->zst;
+	memcpy(rep->own->date, rep->e->mtime_date, sizeof(rep->own->date));
+	rep->own->zst = rep->e->st;
+	rep->st = &rep->own->zst;
 	rep->z = z;
 	rep->size = z->len;
 	rep->coding = codings[k].name;
@@ -104,15 +110,15 @@ static void use_compressed(struct rep *rep, struct zcache_entry *z, enum negotia
  * depends on Accept-Encoding and says so (Vary), identity answers
  * included, or a shared cache could hand gzip to a client that cannot
  * read it. The cache remembers missing copies, so a file without any
- * costs no system call here. */
-static void choose_representation(struct http_exchange *x, struct rep *rep)
+ * costs no system call here. fly: can_compress (the caller's, asked once). */
+static void choose_representation(struct http_exchange *x, struct rep *rep, bool fly)
 {
 	const struct http_request *req = x->req;
 	struct ctx *cx = x->ctx;
 	struct fcache_entry *file = rep->e, *copy;
 	struct negotiate_choice order[NEGOTIATE_CODINGS];
 	bool tried[NEGOTIATE_CODINGS] = { false, false, false };
-	bool side = x->settings->precompressed, fly = can_compress(x, file), queued = false;
+	bool side = x->settings->precompressed, queued = false;
 	unsigned n = negotiate_encodings(req->accept_encoding.p, req->accept_encoding.len, order);
 
 	for (unsigned i = 0; i < n; i++)
@@ -162,8 +168,8 @@ static void make_validators(struct rep *rep, time_t now)
 	time_t mtime = rep->st->st_mtim.tv_sec;
 
 	if (rep->tag) {
-		rep->v.etag_len = cond_etag_make(rep->etag, rep->st, rep->tag);
-		rep->v.etag = rep->etag;
+		rep->v.etag_len = cond_etag_make(rep->own->etag, rep->st, rep->tag);
+		rep->v.etag = rep->own->etag;
 	} else {
 		rep->v.etag_len = rep->e->etag_len;
 		rep->v.etag = rep->e->etag;
@@ -176,10 +182,10 @@ static void make_validators(struct rep *rep, time_t now)
 		if (!rep->z)
 			rep->last_modified = rep->e->mtime_date;
 		else
-			rep->last_modified = rep->date; /* copied by use_compressed */
+			rep->last_modified = rep->own->date; /* copied by use_compressed */
 	} else {
-		httpdate_format(now, rep->date);
-		rep->last_modified = rep->date;
+		httpdate_format(now, rep->own->date);
+		rep->last_modified = rep->own->date;
 	}
 }
 
@@ -205,8 +211,8 @@ static bool other_matches(struct http_exchange *x, struct rep *rep, bool fly)
 	    negotiate_identity_ok(req->accept_encoding.p, req->accept_encoding.len) &&
 	    cond_etag_match(req->if_none_match.p, req->if_none_match.len, file->etag,
 			    file->etag_len, false)) {
-		memcpy(rep->etag, file->etag, file->etag_len + 1);
-		rep->v.etag = rep->etag;
+		memcpy(rep->own->etag, file->etag, file->etag_len + 1);
+		rep->v.etag = rep->own->etag;
 		rep->v.etag_len = file->etag_len;
 		return true;
 	}
@@ -233,8 +239,8 @@ static bool other_matches(struct http_exchange *x, struct rep *rep, bool fly)
 	}
 	return false;
 found:
-	memcpy(rep->etag, tag, len + 1);
-	rep->v.etag = rep->etag;
+	memcpy(rep->own->etag, tag, len + 1);
+	rep->v.etag = rep->own->etag;
 	rep->v.etag_len = len;
 	return true;
 }
@@ -450,13 +456,14 @@ static void send_body(struct http_exchange *x, const struct rep *rep)
 
 int static_file_serve(struct http_exchange *x, struct fcache_entry *fe)
 {
+	struct rep_bufs own;
 	struct rep rep = { .file = fe, .e = fe, .st = &fe->st, .size = (uint64_t)fe->st.st_size,
-			   .type = fe->type };
+			   .type = fe->type, .own = &own };
 	struct http_response *r = &x->resp;
 	bool fly = can_compress(x, fe);
 	enum cond_result c;
 
-	choose_representation(x, &rep);
+	choose_representation(x, &rep, fly);
 	make_validators(&rep, x->ctx->now);
 	c = cond_evaluate(x->req, &rep.v);
 	if (c == COND_PROCEED && other_matches(x, &rep, fly))

@@ -6,6 +6,7 @@
 #include "http/response.h"
 
 struct conn;
+struct ctx;
 
 /* Queues r on c as HTTP/1.1 (for req; NULL when the request did not
  * parse): the status line, Date, Server, Connection, the --header lines,
@@ -20,5 +21,8 @@ struct conn;
  * Returns 0, or -1 when memory ran out or r->failed (nothing sensible can
  * be sent: the connection closes). r still needs http_response_free. */
 int http1_serialize(struct conn *c, const struct http_request *req, struct http_response *r);
+
+/* Builds x->head_lines for x->date: whenever date changes. */
+void http1_head_lines(struct ctx *x);
 
 #endif

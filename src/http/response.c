@@ -9,35 +9,44 @@
 #include "http/page_style.h"
 #include "util/bytes.h"
 
+/* STATUS(200, "OK", false): the reason phrase and, built from the same
+ * two literals, the whole HTTP/1.1 status line, so a response head
+ * copies one string of known length (no number to format, no strlen). */
+#define STATUS(code, reason, closes) \
+	[code] = { reason, "HTTP/1.1 " #code " " reason "\r\n", \
+		   sizeof("HTTP/1.1 " #code " " reason "\r\n") - 1, closes }
 static const struct {
 	const char *reason;
+	const char *line;
+	size_t line_len;
 	bool closes;
 } status_table[600] = {
-	[HTTP_CONTINUE] = { "Continue", false },
-	[HTTP_OK] = { "OK", false },
-	[HTTP_NO_CONTENT] = { "No Content", false },
-	[HTTP_PARTIAL_CONTENT] = { "Partial Content", false },
-	[HTTP_MOVED_PERMANENTLY] = { "Moved Permanently", false },
-	[HTTP_NOT_MODIFIED] = { "Not Modified", false },
-	[HTTP_PERMANENT_REDIRECT] = { "Permanent Redirect", false },
-	[HTTP_UNAUTHORIZED] = { "Unauthorized", false },
-	[HTTP_BAD_REQUEST] = { "Bad Request", true },
-	[HTTP_FORBIDDEN] = { "Forbidden", false },
-	[HTTP_NOT_FOUND] = { "Not Found", false },
-	[HTTP_METHOD_NOT_ALLOWED] = { "Method Not Allowed", false },
-	[HTTP_REQUEST_TIMEOUT] = { "Request Timeout", true },
-	[HTTP_PRECONDITION_FAILED] = { "Precondition Failed", false },
-	[HTTP_CONTENT_TOO_LARGE] = { "Content Too Large", true },
-	[HTTP_URI_TOO_LONG] = { "URI Too Long", true },
-	[HTTP_RANGE_NOT_SATISFIABLE] = { "Range Not Satisfiable", false },
-	[HTTP_MISDIRECTED_REQUEST] = { "Misdirected Request", false },
-	[HTTP_TOO_MANY_REQUESTS] = { "Too Many Requests", false },
-	[HTTP_HEADER_FIELDS_TOO_LARGE] = { "Request Header Fields Too Large", true },
-	[HTTP_INTERNAL_SERVER_ERROR] = { "Internal Server Error", true },
-	[HTTP_NOT_IMPLEMENTED] = { "Not Implemented", false },
-	[HTTP_SERVICE_UNAVAILABLE] = { "Service Unavailable", false },
-	[HTTP_VERSION_NOT_SUPPORTED] = { "HTTP Version Not Supported", true },
+	STATUS(100, "Continue", false),
+	STATUS(200, "OK", false),
+	STATUS(204, "No Content", false),
+	STATUS(206, "Partial Content", false),
+	STATUS(301, "Moved Permanently", false),
+	STATUS(304, "Not Modified", false),
+	STATUS(308, "Permanent Redirect", false),
+	STATUS(401, "Unauthorized", false),
+	STATUS(400, "Bad Request", true),
+	STATUS(403, "Forbidden", false),
+	STATUS(404, "Not Found", false),
+	STATUS(405, "Method Not Allowed", false),
+	STATUS(408, "Request Timeout", true),
+	STATUS(412, "Precondition Failed", false),
+	STATUS(413, "Content Too Large", true),
+	STATUS(414, "URI Too Long", true),
+	STATUS(416, "Range Not Satisfiable", false),
+	STATUS(421, "Misdirected Request", false),
+	STATUS(429, "Too Many Requests", false),
+	STATUS(431, "Request Header Fields Too Large", true),
+	STATUS(500, "Internal Server Error", true),
+	STATUS(501, "Not Implemented", false),
+	STATUS(503, "Service Unavailable", false),
+	STATUS(505, "HTTP Version Not Supported", true),
 };
+#undef STATUS
 
 const char *http_status_reason(enum http_status s)
 {
@@ -46,16 +55,21 @@ const char *http_status_reason(enum http_status s)
 	return "Unknown";
 }
 
+const char *http_status_line(enum http_status s, size_t *len)
+{
+	if ((unsigned)s >= 600 || !status_table[s].line)
+		return NULL;
+	*len = status_table[s].line_len;
+	return status_table[s].line;
+}
+
 bool http_status_closes(enum http_status s)
 {
 	return (unsigned)s < 600 && status_table[s].closes;
 }
 
 #define NAME(canon, lower) { canon, lower, sizeof(canon) - 1 }
-static const struct {
-	const char *name, *lname;
-	size_t len;
-} field_names[HTTP_F_COUNT] = {
+const struct http_field_names http_field_names[HTTP_F_COUNT] = {
 	[HTTP_F_LAST_MODIFIED] = NAME("Last-Modified", "last-modified"),
 	[HTTP_F_ETAG] = NAME("ETag", "etag"),
 	[HTTP_F_VARY] = NAME("Vary", "vary"),
@@ -74,21 +88,6 @@ static const struct {
 	[HTTP_F_ACE_HEADERS] = NAME("Access-Control-Expose-Headers", "access-control-expose-headers"),
 };
 #undef NAME
-
-const char *http_field_name(enum http_field_id id)
-{
-	return field_names[id].name;
-}
-
-const char *http_field_lname(enum http_field_id id)
-{
-	return field_names[id].lname;
-}
-
-size_t http_field_name_len(enum http_field_id id)
-{
-	return field_names[id].len;
-}
 
 void http_response_init(struct http_response *r, bool head)
 {
@@ -167,16 +166,6 @@ const char *http_response_copy(struct http_response *r, const void *p, size_t n)
 	if (n)
 		memcpy(dst, p, n);
 	return dst;
-}
-
-void http_response_field_ref(struct http_response *r, enum http_field_id id,
-			     const char *value, size_t len)
-{
-	if (r->nfields == HTTP_RESP_MAX_FIELDS) {
-		r->failed = true;
-		return;
-	}
-	r->fields[r->nfields++] = (struct http_field){ id, value, len };
 }
 
 void http_response_field(struct http_response *r, enum http_field_id id,

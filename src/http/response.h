@@ -85,6 +85,9 @@ enum http_status {
 
 /* The reason phrase ("Not Found"); "Unknown" for a code not in the table. */
 const char *http_status_reason(enum http_status s);
+/* The HTTP/1.1 status line with its CRLF ("HTTP/1.1 404 Not Found\r\n",
+ * *len bytes, static), or NULL for a code not in the table. */
+const char *http_status_line(enum http_status s, size_t *len);
 /* HTTP/1.1: after this status the byte stream can no longer be trusted to
  * be in sync (a broken or unfinished request), so the connection closes. */
 bool http_status_closes(enum http_status s);
@@ -111,10 +114,29 @@ enum http_field_id {
 	HTTP_F_COUNT,
 };
 
+/* The names by id, in response.c; read them through the accessors
+ * below (inline: every field of every response looks its name up). */
+struct http_field_names {
+	const char *name, *lname;
+	size_t len;
+};
+extern const struct http_field_names http_field_names[HTTP_F_COUNT];
+
 /* "ETag", and its HTTP/2 form "etag"; both static. */
-const char *http_field_name(enum http_field_id id);
-const char *http_field_lname(enum http_field_id id);
-size_t http_field_name_len(enum http_field_id id);
+static inline const char *http_field_name(enum http_field_id id)
+{
+	return http_field_names[id].name;
+}
+
+static inline const char *http_field_lname(enum http_field_id id)
+{
+	return http_field_names[id].lname;
+}
+
+static inline size_t http_field_name_len(enum http_field_id id)
+{
+	return http_field_names[id].len;
+}
 
 struct http_field {
 	enum http_field_id id;
@@ -195,8 +217,16 @@ int http_response_adopt(struct http_response *r, void *p);
  * decimal number. Order is kept. */
 void http_response_field(struct http_response *r, enum http_field_id id,
 			 const char *value, size_t len);
-void http_response_field_ref(struct http_response *r, enum http_field_id id,
-			     const char *value, size_t len);
+/* Inline: a static file sets three or more fields per request. */
+static inline void http_response_field_ref(struct http_response *r, enum http_field_id id,
+					   const char *value, size_t len)
+{
+	if (r->nfields == HTTP_RESP_MAX_FIELDS) {
+		r->failed = true;
+		return;
+	}
+	r->fields[r->nfields++] = (struct http_field){ id, value, len };
+}
 void http_response_field_u64(struct http_response *r, enum http_field_id id,
 			     const char *prefix, uint64_t v);
 #define HTTP_RESPONSE_FIELD_LIT(r, id, lit) \

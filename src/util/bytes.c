@@ -31,23 +31,78 @@ bool bytes_grow(struct bytes *b, size_t more)
 	return true;
 }
 
+/* "00" to "99": two digits per division, half the divisions of one
+ * digit at a time (a Content-Length is written on every response). */
+static const char digit_pairs[200] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
+/* How many decimal digits v has. */
+static unsigned u64_len(uint64_t v)
+{
+	uint64_t limit = 10;
+	unsigned n = 1;
+
+	while (n < 20 && v >= limit) {
+		n++;
+		limit *= 10;
+	}
+	return n;
+}
+
+/* v's decimal digits, ending at end: returns where they start. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	while (v >= 100) {
+		const char *d = digit_pairs + 2 * (v % 100);
+
+		v /= 100;
+		*--end = d[1];
+		*--end = d[0];
+	}
+	if (v >= 10) {
+		*--end = digit_pairs[2 * v + 1];
+		*--end = digit_pairs[2 * v];
+	} else {
+		*--end = (char)('0' + v);
+	}
+	return end;
+}
+
+/* Written in place, no copy: the length is known before the digits. */
 void bytes_u64_pad(struct bytes *b, uint64_t v, unsigned width)
 {
-	char tmp[20];
-	size_t i = sizeof(tmp);
+	unsigned digits = u64_len(v), n = digits;
+	char *p;
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (sizeof(tmp) - i < width && i > 0)
-		tmp[--i] = '0';
-	bytes_put(b, tmp + i, sizeof(tmp) - i);
+	if (width > n)
+		n = width > 20 ? 20 : width;
+	if (b->cap - b->len < n && !bytes_grow(b, n))
+		return;
+	p = b->p + b->len;
+	memset(p, '0', n - digits);
+	u64_digits(p + n, v);
+	b->len += n;
 }
 
 void bytes_u64(struct bytes *b, uint64_t v)
 {
-	bytes_u64_pad(b, v, 1);
+	unsigned n = u64_len(v);
+
+	if (b->cap - b->len < n && !bytes_grow(b, n))
+		return;
+	u64_digits(b->p + b->len + n, v);
+	b->len += n;
+}
+
+char *bytes_u64_at(char *p, uint64_t v)
+{
+	unsigned n = u64_len(v);
+
+	u64_digits(p + n, v);
+	return p + n;
 }
 
 void bytes_printf(struct bytes *b, const char *fmt, ...)

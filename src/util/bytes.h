@@ -57,6 +57,9 @@ static inline void bytes_str(struct bytes *b, const char *s)
 
 /* v in decimal. */
 void bytes_u64(struct bytes *b, uint64_t v);
+/* v in decimal at p, outside any builder, for a writer that made room
+ * (20 bytes) already: returns the end. */
+char *bytes_u64_at(char *p, uint64_t v);
 /* v in decimal, at least width digits (zero-padded). */
 void bytes_u64_pad(struct bytes *b, uint64_t v, unsigned width);
 void bytes_printf(struct bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

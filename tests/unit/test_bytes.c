@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,31 @@ static void test_numbers(void **state)
 	bytes_u64_pad(&b, 12345, 2);
 	assert_string_equal(bytes_cstr(&b), "0 18446744073709551615 0007 12345");
 	bytes_free(&b);
+}
+
+/* Every digit count, and both sides of each pair boundary, against
+ * printf. */
+static void test_numbers_like_printf(void **state)
+{
+	static const uint64_t vs[] = { 1, 9, 10, 11, 12, 99, 100, 101, 999, 1000, 1009, 65535,
+				       99999, 100000, 1234567, 10000000000u, 18446744073709551614u };
+	char want[48], got[21];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+		struct bytes b = { 0 };
+
+		snprintf(want, sizeof(want), "%llu %06llu", (unsigned long long)vs[i],
+			 (unsigned long long)vs[i]);
+		bytes_u64(&b, vs[i]);
+		bytes_char(&b, ' ');
+		bytes_u64_pad(&b, vs[i], 6);
+		assert_string_equal(bytes_cstr(&b), want);
+		bytes_free(&b);
+		*bytes_u64_at(got, vs[i]) = '\0';
+		assert_int_equal(strncmp(got, want, strlen(got)), 0);
+		assert_int_equal(want[strlen(got)], ' ');
+	}
 }
 
 static void test_fixed_never_allocates(void **state)
@@ -84,6 +110,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_printf_grows),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_numbers_like_printf),
 		cmocka_unit_test(test_fixed_never_allocates),
 		cmocka_unit_test(test_steal),
 	};
