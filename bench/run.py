@@ -633,11 +633,7 @@ def run_s_time(srv, scenario, duration):
         "errors": 0 if int(m.group(3)) > FILES[key][1] else 1, "non2xx": 0,
         "_machine_s": 0.0, "client_util": 0.0, "_other_s": 0.0, "_wall": wall,
     }
-    counts1 = tls_counts(srv)
-    if counts0 and counts1:
-        res["full_handshakes"] = (counts1[0] - counts1[1]) - (counts0[0] - counts0[1])
-        res["resumed_handshakes"] = counts1[1] - counts0[1]
-    return res
+    return with_handshakes(res, srv, counts0)
 def warm_compressed(srv, scenario, timeout=20.0):
     """Asks with the scenario's headers until the answer is compressed
     (eisd compresses on a helper thread after the first request); a
@@ -659,6 +655,39 @@ def warm_compressed(srv, scenario, timeout=20.0):
             return coding
         time.sleep(0.05)
     raise BenchError(f"{srv.name}: /{FILES[key][0]} never came compressed")
+
+
+def load_result(done, secs, nbytes, p50_us, p99_us, errors, non2xx, times):
+    """One run's record, from what the load tool (wrk or h2load) counted
+    and the CPU times measured() took (wall, server, machine, client)."""
+    wall, server_s, machine_s, client_s = times
+    return {
+        "requests": done,
+        "seconds": round(secs, 3),
+        "req_s": done / secs,
+        "mib_s": nbytes / secs / (1 << 20),
+        "server_us_per_req": server_s * 1e6 / max(done, 1),
+        "server_util": server_s / wall,
+        "p50_us": p50_us,
+        "p99_us": p99_us,
+        "errors": errors,
+        "non2xx": non2xx,
+        "bytes_per_req": nbytes / max(done, 1),
+        "_machine_s": machine_s,
+        "client_util": client_s / wall,
+        "_other_s": max(0.0, machine_s - server_s - client_s),
+        "_wall": wall,
+    }
+
+
+def with_handshakes(res, srv, counts0):
+    """Adds the full and resumed TLS handshakes since counts0 (tls_counts
+    before the run) to res, when the server reports them."""
+    counts1 = tls_counts(srv)
+    if counts0 and counts1:
+        res["full_handshakes"] = (counts1[0] - counts1[1]) - (counts0[0] - counts0[1])
+        res["resumed_handshakes"] = counts1[1] - counts0[1]
+    return res
 
 
 def measured(srv, cmd, duration):
@@ -728,28 +757,12 @@ def run_h2load(srv, scenario, duration):
                 lat.append(int(parts[2]))
     os.unlink(reqlog)
     lat.sort()
-    res = {
-        "requests": done,
-        "seconds": round(secs, 3),
-        "req_s": done / secs,
-        "mib_s": int(traffic.group(1)) / secs / (1 << 20),
-        "server_us_per_req": server_s * 1e6 / max(done, 1),
-        "server_util": server_s / wall,
-        "p50_us": percentile(lat, 0.50),
-        "p99_us": percentile(lat, 0.99),
-        "errors": int(reqs.group(5)) + int(reqs.group(6)) + int(reqs.group(7)),
-        "non2xx": int(codes.group(2)) + int(codes.group(3)) + int(codes.group(4)),
-        "bytes_per_req": int(traffic.group(1)) / max(done, 1),
-        "_machine_s": machine_s,
-        "client_util": client_s / wall,
-        "_other_s": max(0.0, machine_s - server_s - client_s),
-        "_wall": wall,
-    }
-    counts1 = tls_counts(srv)
-    if counts0 and counts1:
-        res["full_handshakes"] = (counts1[0] - counts1[1]) - (counts0[0] - counts0[1])
-        res["resumed_handshakes"] = counts1[1] - counts0[1]
-    return res
+    res = load_result(done, secs, int(traffic.group(1)), percentile(lat, 0.50),
+                      percentile(lat, 0.99),
+                      int(reqs.group(5)) + int(reqs.group(6)) + int(reqs.group(7)),
+                      int(codes.group(2)) + int(codes.group(3)) + int(codes.group(4)),
+                      (wall, server_s, machine_s, client_s))
+    return with_handshakes(res, srv, counts0)
 
 
 def run_wrk(srv, scenario, duration):
@@ -773,28 +786,10 @@ def run_wrk(srv, scenario, duration):
         raise BenchError(f"wrk failed ({rc}): {out[-400:].decode('utf-8', 'replace')}")
     r = json.loads(m.group(1))
     secs = r["duration_us"] / 1e6
-    res = {
-        "requests": r["requests"],
-        "seconds": round(secs, 3),
-        "req_s": r["requests"] / secs,
-        "mib_s": r["bytes"] / secs / (1 << 20),
-        "server_us_per_req": server_s * 1e6 / max(r["requests"], 1),
-        "server_util": server_s / wall,
-        "p50_us": r["p50_us"],
-        "p99_us": r["p99_us"],
-        "errors": r["connect"] + r["read"] + r["write"] + r["timeout"],
-        "non2xx": r["status"],
-        "bytes_per_req": r["bytes"] / max(r["requests"], 1),
-        "_machine_s": machine_s,
-        "client_util": client_s / wall,
-        "_other_s": max(0.0, machine_s - server_s - client_s),
-        "_wall": wall,
-    }
-    counts1 = tls_counts(srv)
-    if counts0 and counts1:
-        res["full_handshakes"] = (counts1[0] - counts1[1]) - (counts0[0] - counts0[1])
-        res["resumed_handshakes"] = counts1[1] - counts0[1]
-    return res
+    res = load_result(r["requests"], secs, r["bytes"], r["p50_us"], r["p99_us"],
+                      r["connect"] + r["read"] + r["write"] + r["timeout"], r["status"],
+                      (wall, server_s, machine_s, client_s))
+    return with_handshakes(res, srv, counts0)
 
 
 def idle_scenario(srv, nconns):
