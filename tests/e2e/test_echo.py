@@ -4,13 +4,15 @@ byte for byte, for many clients at once, on the same engine as HTTP."""
 import random
 import re
 import resource
+import select
+import ssl
 import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import EISD_BIN, SERVICE_RE, Conn, run_eisd
+from conftest import EISD_BIN, SERVICE_RE, Conn, ConnectionClosed, run_eisd
 
 PREFIX = b"Echo: "
 
@@ -89,24 +91,50 @@ def _strip_prefixes(stream, payload):
     return pieces
 
 
+def _send_while_reading(c, payload, seconds=20):
+    """Sends payload on c while reading the echo, in one thread: the echo
+    comes back while the rest is still going out, so neither side may wait
+    for the other. One thread, not a sender thread beside a reader: an
+    OpenSSL session must not be written and read from two threads at once.
+    Returns the bytes read once every payload byte is back next to its
+    prefixes."""
+    sock, timeout = c.sock, c.sock.gettimeout()
+    stream, off = bytearray(c.buf), 0
+    c.buf.clear()
+    deadline = time.monotonic() + seconds
+    would_block = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+    sock.setblocking(False)
+    try:
+        while len(stream) != len(payload) + len(PREFIX) * stream.count(PREFIX):
+            assert time.monotonic() < deadline, "echo of 100 KiB did not finish"
+            assert len(stream) < 2 * len(payload), "far more bytes than were sent"
+            sending = off < len(payload)
+            select.select([sock], [sock] if sending else [], [], 0.5)
+            if sending:
+                try:
+                    off += sock.send(payload[off:off + 16384])
+                except would_block:
+                    pass
+            while True:
+                try:
+                    chunk = sock.recv(65536)
+                except would_block:
+                    break
+                if not chunk:
+                    raise ConnectionClosed(f"server closed the connection after {len(stream)} bytes")
+                stream += chunk
+    finally:
+        sock.settimeout(timeout)
+    return stream
+
+
 @pytest.mark.over_tls
 def test_binary_100k_round_trip(start_service):
     s = start_service("echo")
     payload = _payload_without_prefix(100 * 1024, seed=4)
     assert set(payload) == set(range(256))
     with s.connect() as c:
-        sender = threading.Thread(target=c.send, args=(payload,), daemon=True)
-        sender.start()
-        stream = bytearray()
-        deadline = time.monotonic() + 20
-        # Complete when every payload byte is back next to its prefixes.
-        while len(stream) != len(payload) + len(PREFIX) * stream.count(PREFIX):
-            assert time.monotonic() < deadline, "echo of 100 KiB did not finish"
-            assert len(stream) < 2 * len(payload), "far more bytes than were sent"
-            c._fill()
-            stream += c.buf
-            c.buf.clear()
-        sender.join(timeout=10)
+        stream = _send_while_reading(c, payload)
         pieces = _strip_prefixes(bytes(stream), payload)
         assert pieces >= 1
         assert not c.buf
